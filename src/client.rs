@@ -1,0 +1,66 @@
+//! The configured client: the entry point of the SDK.
+
+use crate::{ClientConfig, Error, raw};
+
+/// A TalkJS REST client for one app, configured once and cheap to clone.
+///
+/// Every call mints a fresh app token (or sends the secret key, in legacy
+/// mode), retries what is safe to retry, and maps failures to [`Error`].
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), talkjs::Error> {
+/// let client = talkjs::Client::from_env()?;
+/// let page = client.users().list().limit(50).send().await?;
+/// println!("{} users", page.len());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) raw: raw::Client,
+    pub(crate) config: ClientConfig,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("api_url", &self.raw.baseurl())
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl Client {
+    /// A client for `app_id` with `secret_key` and the default settings.
+    pub fn new(app_id: impl Into<String>, secret_key: impl Into<String>) -> Result<Self, Error> {
+        ClientConfig::new(app_id, secret_key).build()
+    }
+
+    /// A client from `TALKJS_APP_ID`, `TALKJS_SECRET_KEY` and optionally
+    /// `TALKJS_API_URL`.
+    pub fn from_env() -> Result<Self, Error> {
+        ClientConfig::from_env()?.build()
+    }
+
+    pub(crate) fn from_parts(raw: raw::Client, config: ClientConfig) -> Self {
+        Client { raw, config }
+    }
+
+    /// The generated client, already authenticated and retrying, for
+    /// anything this layer does not cover.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: &talkjs::Client) {
+    /// let presence = client.raw().get_user_presence().user_id("alice").send().await;
+    /// # }
+    /// ```
+    pub fn raw(&self) -> &raw::Client {
+        &self.raw
+    }
+
+    /// The app id this client talks to.
+    pub fn app_id(&self) -> &str {
+        &self.config.app_id
+    }
+}
+
+use progenitor_client::ClientInfo as _;

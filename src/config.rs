@@ -1,0 +1,242 @@
+//! Client configuration: who we are, where TalkJS is, how patient to be.
+
+use std::{net::IpAddr, sync::Arc, time::Duration};
+
+use secrecy::SecretString;
+
+use crate::{Client, Error, RetryPolicy, tokens::AppTokenMinter, transport};
+
+/// TalkJS's production API.
+pub const DEFAULT_BASE_URL: &str = "https://api.talkjs.com";
+
+/// How requests are authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthMode {
+    /// A fresh HS256 app token per request, valid for `lifetime` (TalkJS's
+    /// recommendation; the default, with 30 s).
+    AppToken {
+        /// How long each minted token is valid.
+        lifetime: Duration,
+    },
+    /// The secret key itself as the bearer token (legacy, still accepted).
+    SecretKey,
+}
+
+/// Configuration of a [`Client`], built once.
+///
+/// ```
+/// use std::time::Duration;
+/// let client = talkjs::ClientConfig::new("tPnqHSLr", "sk_test_...")
+///     .base_url("http://127.0.0.1:8080")
+///     .attempt_timeout(Duration::from_secs(10))
+///     .build()
+///     .unwrap();
+/// # let _ = client;
+/// ```
+#[derive(Clone)]
+pub struct ClientConfig {
+    pub(crate) app_id: String,
+    pub(crate) secret_key: SecretString,
+    pub(crate) base_url: String,
+    auth: AuthMode,
+    connect_timeout: Duration,
+    attempt_timeout: Duration,
+    overall_timeout: Duration,
+    user_agent: String,
+    retry: RetryPolicy,
+    allow_insecure_http: bool,
+    max_response_bytes: usize,
+}
+
+impl std::fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("app_id", &self.app_id)
+            .field("secret_key", &"[redacted]")
+            .field("base_url", &self.base_url)
+            .field("auth", &self.auth)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("attempt_timeout", &self.attempt_timeout)
+            .field("overall_timeout", &self.overall_timeout)
+            .field("user_agent", &self.user_agent)
+            .field("retry", &self.retry)
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .finish()
+    }
+}
+
+impl ClientConfig {
+    /// A configuration for `app_id`, authenticated with `secret_key`, talking
+    /// to [`DEFAULT_BASE_URL`].
+    pub fn new(app_id: impl Into<String>, secret_key: impl Into<String>) -> Self {
+        ClientConfig {
+            app_id: app_id.into(),
+            secret_key: SecretString::from(secret_key.into()),
+            base_url: DEFAULT_BASE_URL.to_string(),
+            auth: AuthMode::AppToken {
+                lifetime: Duration::from_secs(30),
+            },
+            connect_timeout: Duration::from_secs(10),
+            attempt_timeout: Duration::from_secs(30),
+            overall_timeout: Duration::from_secs(120),
+            user_agent: concat!("talkjs-rust/", env!("CARGO_PKG_VERSION")).to_string(),
+            retry: RetryPolicy::default(),
+            allow_insecure_http: false,
+            max_response_bytes: 16 * 1024 * 1024,
+        }
+    }
+
+    /// Reads `TALKJS_APP_ID`, `TALKJS_SECRET_KEY` and, optionally,
+    /// `TALKJS_API_URL` (the base URL).
+    pub fn from_env() -> Result<Self, Error> {
+        let var = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                .ok_or_else(|| Error::Config(format!("the environment variable {name} is not set")))
+        };
+        let mut config = ClientConfig::new(var("TALKJS_APP_ID")?, var("TALKJS_SECRET_KEY")?);
+        if let Ok(url) = var("TALKJS_API_URL") {
+            config = config.base_url(url);
+        }
+        Ok(config)
+    }
+
+    /// The API's origin, e.g. `https://api.talkjs.com` or an emulator's
+    /// `http://127.0.0.1:PORT`; `/v1/{appId}` is appended by the client.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// The authentication mode (default: a 30 s app token per request).
+    pub fn auth(mut self, mode: AuthMode) -> Self {
+        self.auth = mode;
+        self
+    }
+
+    /// Time to establish a connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Time for one attempt, from sending to the end of the body (default 30 s).
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = timeout;
+        self
+    }
+
+    /// Time for a whole call, retries included (default 120 s).
+    pub fn overall_timeout(mut self, timeout: Duration) -> Self {
+        self.overall_timeout = timeout;
+        self
+    }
+
+    /// The `User-Agent` header (default `talkjs-rust/VERSION`).
+    pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
+        self.user_agent = agent.into();
+        self
+    }
+
+    /// The retry policy for every call (a call can override it).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Allows a plain `http://` base URL for a host that is not loopback.
+    /// Off by default, so that a typo never sends the key in clear text.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// The largest response body read (default 16 MiB).
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+
+    /// Checks the configuration and builds the client.
+    pub fn build(self) -> Result<Client, Error> {
+        crate::path::check_segment("app id", &self.app_id)?;
+        let api_url = self.api_url()?;
+        install_crypto_provider();
+        let http = reqwest::Client::builder()
+            .user_agent(&self.user_agent)
+            .connect_timeout(self.connect_timeout)
+            // Idle connections are reused across calls; many in flight each
+            // get their own.
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+        let auth = match self.auth {
+            AuthMode::AppToken { lifetime } => {
+                let minter = AppTokenMinter::new(self.app_id.as_str(), &self.secret_key)?
+                    .lifetime(lifetime)?;
+                // Fails here, at configuration time, rather than on a request.
+                minter.mint()?;
+                transport::Auth::AppToken(Arc::new(minter))
+            }
+            AuthMode::SecretKey => transport::Auth::SecretKey(self.secret_key.clone()),
+        };
+        let transport = transport::Transport::new(
+            auth,
+            self.retry.clone(),
+            self.connect_timeout,
+            self.attempt_timeout,
+            self.overall_timeout,
+            self.max_response_bytes,
+        );
+        let raw = crate::raw::Client::new_with_client(&api_url, http, transport);
+        Ok(Client::from_parts(raw, self))
+    }
+
+    /// `{base_url}/v1/{appId}`, after checking the scheme.
+    fn api_url(&self) -> Result<String, Error> {
+        let base = self.base_url.trim_end_matches('/');
+        let url = reqwest::Url::parse(base)
+            .map_err(|e| Error::Config(format!("base URL {base:?} is not a URL: {e}")))?;
+        match url.scheme() {
+            "https" => {}
+            "http" if self.allow_insecure_http || is_loopback(&url) => {}
+            "http" => {
+                return Err(Error::Config(format!(
+                    "base URL {base:?} is plain http to a host that is not loopback: the \
+                     secret key would travel in clear text; use https, or \
+                     ClientConfig::allow_insecure_http(true) if you really mean it"
+                )));
+            }
+            other => {
+                return Err(Error::Config(format!(
+                    "base URL {base:?} has scheme {other:?}; expected https"
+                )));
+            }
+        }
+        Ok(format!(
+            "{base}/v1/{}",
+            crate::path::encode_path(&self.app_id)
+        ))
+    }
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// With the default `rustls-ring` feature reqwest has no crypto provider of
+/// its own: install ring's, unless the program already chose one.
+fn install_crypto_provider() {
+    #[cfg(feature = "rustls-ring")]
+    {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}

@@ -1,0 +1,269 @@
+//! The one error type of the SDK.
+
+use std::time::Duration;
+
+/// Everything that can go wrong in a call, in one `#[non_exhaustive]` type.
+///
+/// Every case that came from a response keeps the HTTP status and TalkJS's
+/// body ([`ApiBody`]). No case ever contains the secret key or a token.
+///
+/// ```
+/// # async fn demo(client: &talkjs::Client) {
+/// match client.users().get("alice").await {
+///     Ok(user) => println!("{:?}", user.name),
+///     Err(talkjs::Error::NotFound { .. }) => println!("no such user"),
+///     Err(e) => eprintln!("{e}"),
+/// }
+/// # }
+/// ```
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An argument broke a rule of the API; nothing was sent.
+    #[error("invalid {field}: {rule} (nothing was sent)")]
+    Validation {
+        /// The field, with its index for arrays, e.g. `messages[3].sender`.
+        field: String,
+        /// The rule it broke.
+        rule: String,
+    },
+    /// 401: the Authorization header was missing or wrong.
+    #[error(
+        "TalkJS answered 401 Unauthorized: check the app id and the secret key \
+         (TalkJS dashboard, Settings){}",
+        .body.suffix()
+    )]
+    Unauthorized {
+        /// TalkJS's response.
+        body: ApiBody,
+    },
+    /// 404: the resource does not exist (or the app id is wrong).
+    #[error("TalkJS answered 404 Not Found{}", .body.suffix())]
+    NotFound {
+        /// TalkJS's response.
+        body: ApiBody,
+    },
+    /// 429: rate limited; retries were exhausted or disabled.
+    #[error(
+        "TalkJS answered 429 Too Many Requests{}{}",
+        .retry_after.map(|d| format!(" (retry after {} ms)", d.as_millis())).unwrap_or_default(),
+        .body.suffix()
+    )]
+    RateLimited {
+        /// The server's `Retry-After` hint, if it sent one.
+        retry_after: Option<Duration>,
+        /// TalkJS's response.
+        body: ApiBody,
+    },
+    /// Any other non-success status (400, 5xx, ...).
+    #[error("TalkJS answered {}{}", .body.status, .body.suffix())]
+    Api {
+        /// TalkJS's response, including its status.
+        body: ApiBody,
+    },
+    /// The request could not be completed at the connection level.
+    #[error("could not reach TalkJS: {message}")]
+    Transport {
+        /// What failed, without secrets.
+        message: String,
+        /// `false` when the failure happened before the request was sent, so
+        /// the server certainly did not apply it.
+        maybe_sent: bool,
+    },
+    /// A timeout fired.
+    #[error("the {which} timeout ({} ms) fired", .after.as_millis())]
+    Timeout {
+        /// Which of the configured timeouts.
+        which: TimeoutKind,
+        /// Its configured length.
+        after: Duration,
+    },
+    /// A request that TalkJS does not de-duplicate (import, a batch with
+    /// non-idempotent operations) may or may not have been applied; it was
+    /// not retried, so that nothing is applied twice.
+    #[error(
+        "the outcome of {operation} is unknown: {reason}; it was not retried because \
+         TalkJS does not de-duplicate it: check the data before sending again"
+    )]
+    OutcomeUnknown {
+        /// The operation id.
+        operation: &'static str,
+        /// What happened (timeout, connection lost after sending, ...).
+        reason: String,
+    },
+    /// A success response whose body is not what the API promises.
+    #[error("cannot decode TalkJS's {status} response: {message}; body starts with {excerpt:?}")]
+    Decode {
+        /// The HTTP status.
+        status: u16,
+        /// The decoder's message.
+        message: String,
+        /// The first bytes of the body (at most 512, lossy UTF-8).
+        excerpt: String,
+    },
+    /// The client configuration is unusable (bad base URL, plain http to a
+    /// non-loopback host, missing environment variable, ...).
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// A token could not be minted.
+    #[error("cannot mint a token: {0}")]
+    Token(String),
+    /// A webhook request failed verification; see [`WebhookError`].
+    #[error("webhook rejected: {0}")]
+    Webhook(#[from] WebhookError),
+    /// A request split into chunks (more than 10 messages, more than 100
+    /// users) failed part-way: earlier chunks were applied.
+    #[error("chunk {failed_chunk} failed after {applied} item(s) were applied: {source}")]
+    Partial {
+        /// Index of the chunk that failed (0-based).
+        failed_chunk: usize,
+        /// How many items (messages, users) the earlier chunks applied.
+        applied: usize,
+        /// Ids of what was applied (message ids), when the API returns them.
+        applied_ids: Vec<String>,
+        /// Why the chunk failed.
+        #[source]
+        source: Box<Error>,
+    },
+}
+
+/// Why a webhook request was refused.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WebhookError {
+    /// A required header is absent or not valid ASCII.
+    #[error("missing or unreadable header {0}")]
+    MissingHeader(&'static str),
+    /// The signature does not match the body and timestamp.
+    #[error("the signature does not match")]
+    BadSignature,
+    /// The timestamp is older (or further in the future) than allowed.
+    #[error("the timestamp is {age_ms} ms away from now, more than the {max_age_ms} ms allowed")]
+    Stale {
+        /// Distance between the timestamp and now.
+        age_ms: u64,
+        /// The configured maximum.
+        max_age_ms: u64,
+    },
+    /// The body is not a webhook payload.
+    #[error("malformed payload: {0}")]
+    MalformedBody(String),
+}
+
+/// Which timeout fired.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeoutKind {
+    /// Establishing the TCP/TLS connection.
+    Connect,
+    /// One attempt (request sent, response read).
+    Attempt,
+    /// The whole call, all retries included.
+    Overall,
+}
+
+impl std::fmt::Display for TimeoutKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TimeoutKind::Connect => "connect",
+            TimeoutKind::Attempt => "per-attempt",
+            TimeoutKind::Overall => "overall",
+        })
+    }
+}
+
+/// An error response as TalkJS sent it.
+#[derive(Debug, Clone)]
+pub struct ApiBody {
+    /// The HTTP status code.
+    pub status: u16,
+    /// The body as text (lossy UTF-8, capped at the client's body limit).
+    pub text: String,
+    /// The body decoded as JSON, when it is JSON.
+    pub json: Option<serde_json::Value>,
+}
+
+impl ApiBody {
+    /// Builds the body record from raw bytes.
+    pub fn new(status: u16, bytes: &[u8]) -> Self {
+        ApiBody {
+            status,
+            text: String::from_utf8_lossy(bytes).into_owned(),
+            json: serde_json::from_slice(bytes).ok(),
+        }
+    }
+
+    /// TalkJS's own message, if the body has one.
+    pub fn message(&self) -> Option<&str> {
+        let json = self.json.as_ref()?;
+        json.get("message")
+            .or_else(|| json.get("error"))
+            .or_else(|| json.get("reasons"))
+            .and_then(|v| v.as_str())
+            .or_else(|| json.as_str())
+    }
+
+    fn suffix(&self) -> String {
+        let text = self.message().unwrap_or(self.text.trim());
+        if text.is_empty() || text == "{}" {
+            String::new()
+        } else {
+            format!(": {}", excerpt(text.as_bytes(), 300))
+        }
+    }
+}
+
+impl Error {
+    /// The HTTP status, when the error came from a response.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Unauthorized { body }
+            | Error::NotFound { body }
+            | Error::RateLimited { body, .. }
+            | Error::Api { body } => Some(body.status),
+            Error::Decode { status, .. } => Some(*status),
+            Error::Partial { source, .. } => source.status(),
+            _ => None,
+        }
+    }
+
+    /// TalkJS's response body, when the error came from an error response.
+    pub fn body(&self) -> Option<&ApiBody> {
+        match self {
+            Error::Unauthorized { body }
+            | Error::NotFound { body }
+            | Error::RateLimited { body, .. }
+            | Error::Api { body } => Some(body),
+            Error::Partial { source, .. } => source.body(),
+            _ => None,
+        }
+    }
+
+    /// Maps an error status and body to the matching case.
+    pub(crate) fn from_status(status: u16, bytes: &[u8], retry_after: Option<Duration>) -> Error {
+        let body = ApiBody::new(status, bytes);
+        match status {
+            401 => Error::Unauthorized { body },
+            404 => Error::NotFound { body },
+            429 => Error::RateLimited { retry_after, body },
+            _ => Error::Api { body },
+        }
+    }
+
+    pub(crate) fn validation(field: impl Into<String>, rule: impl Into<String>) -> Error {
+        Error::Validation {
+            field: field.into(),
+            rule: rule.into(),
+        }
+    }
+}
+
+/// The first `max` bytes of a body as lossy UTF-8, for error messages.
+pub(crate) fn excerpt(bytes: &[u8], max: usize) -> String {
+    let cut = &bytes[..bytes.len().min(max)];
+    let mut s = String::from_utf8_lossy(cut).into_owned();
+    if bytes.len() > max {
+        s.push('…');
+    }
+    s
+}
