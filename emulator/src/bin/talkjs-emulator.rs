@@ -1,0 +1,65 @@
+//! `talkjs-emulator --bind 127.0.0.1:8080 --app-id APP --secret-key SK [--admin] [--webhook-url URL]`:
+//! serves the emulator until killed. The first stdout line is
+//! `listening on http://ADDR`, so scripts can find a port chosen with `:0`.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use talkjs_emulator::{Emulator, EmulatorConfig};
+
+const USAGE: &str = "usage: talkjs-emulator [--bind ADDR] [--app-id APP] [--secret-key SK] [--admin] [--webhook-url URL] [--request-log N]";
+
+fn parse(args: &[String]) -> Result<EmulatorConfig, String> {
+    // The binary is for load tests and scripts: no request log unless asked.
+    let mut config = EmulatorConfig::default().request_log_capacity(0);
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().cloned().ok_or(format!("{flag} needs a value"));
+        config = match flag.as_str() {
+            "--bind" => config.bind(value()?.parse().map_err(|e| format!("--bind: {e}"))?),
+            "--app-id" => config.app_id(value()?),
+            "--secret-key" => config.secret_key(value()?),
+            "--webhook-url" => config.webhook_url(value()?),
+            "--request-log" => config.request_log_capacity(
+                value()?
+                    .parse()
+                    .map_err(|e| format!("--request-log: {e}"))?,
+            ),
+            "--admin" => config.admin_routes(true),
+            "-h" | "--help" => return Err(USAGE.into()),
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+        };
+    }
+    Ok(config)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let config = match parse(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let emulator = match Emulator::start(config).await {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("talkjs-emulator: cannot bind: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "listening on {}", emulator.base_url());
+    let _ = writeln!(
+        out,
+        "app id {}, API base {}",
+        emulator.app_id(),
+        emulator.api_url()
+    );
+    let _ = out.flush();
+    let _ = tokio::signal::ctrl_c().await;
+    emulator.shutdown().await;
+    ExitCode::SUCCESS
+}

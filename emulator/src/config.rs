@@ -1,0 +1,94 @@
+//! How an emulator is set up: address, app credentials, limits, optional
+//! admin routes and webhooks.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+/// Settings for [`crate::Emulator::start`]; build with the setters.
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    pub(crate) bind: SocketAddr,
+    pub(crate) app_id: String,
+    pub(crate) secret_key: String,
+    pub(crate) batch_interval: Duration,
+    pub(crate) admin_routes: bool,
+    pub(crate) webhook_url: Option<String>,
+    pub(crate) webhook_retry_delay: Duration,
+    pub(crate) request_log_capacity: usize,
+}
+
+impl Default for EmulatorConfig {
+    /// Loopback on a free port, app `emulator_app`, a fixed test secret,
+    /// TalkJS's one batch per second, no admin routes, no webhooks.
+    fn default() -> Self {
+        EmulatorConfig {
+            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            app_id: "emulator_app".into(),
+            secret_key: "sk_test_emulator_0123456789abcdef".into(),
+            batch_interval: Duration::from_secs(1),
+            admin_routes: false,
+            webhook_url: None,
+            webhook_retry_delay: Duration::from_secs(5),
+            request_log_capacity: 10_000,
+        }
+    }
+}
+
+impl EmulatorConfig {
+    /// The default configuration (same as [`Default::default`]).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Address to listen on; port 0 picks a free port.
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.bind = addr;
+        self
+    }
+
+    /// The app id served under `/v1/{app_id}`; other app ids get 404.
+    pub fn app_id(mut self, app_id: impl Into<String>) -> Self {
+        self.app_id = app_id.into();
+        self
+    }
+
+    /// The secret key: accepted as a bearer token and as the HS256 key of
+    /// app tokens; also keys webhook signatures.
+    pub fn secret_key(mut self, secret_key: impl Into<String>) -> Self {
+        self.secret_key = secret_key.into();
+        self
+    }
+
+    /// Minimum time between two `POST /batch` requests (TalkJS: 1 s);
+    /// a batch arriving sooner gets 429. `Duration::ZERO` disables the limit.
+    pub fn batch_interval(mut self, interval: Duration) -> Self {
+        self.batch_interval = interval;
+        self
+    }
+
+    /// Serve the `/__emulator/...` admin routes (fault injection over HTTP).
+    pub fn admin_routes(mut self, enabled: bool) -> Self {
+        self.admin_routes = enabled;
+        self
+    }
+
+    /// POST webhook events to this `http://` URL.
+    pub fn webhook_url(mut self, url: impl Into<String>) -> Self {
+        self.webhook_url = Some(url.into());
+        self
+    }
+
+    /// Delay before the single retry of a webhook that did not get a 200
+    /// (TalkJS: 5 s).
+    pub fn webhook_retry_delay(mut self, delay: Duration) -> Self {
+        self.webhook_retry_delay = delay;
+        self
+    }
+
+    /// How many requests the request log keeps (oldest dropped first);
+    /// 0 turns the log off, e.g. for load tests.
+    pub fn request_log_capacity(mut self, capacity: usize) -> Self {
+        self.request_log_capacity = capacity;
+        self
+    }
+}

@@ -1,0 +1,171 @@
+//! `/conversations...`: create/update, get, list, delete, and joining or
+//! leaving (participants).
+
+use serde_json::json;
+
+use super::paging::{ListParams, page, unknown_cursor};
+use crate::ctx::Ctx;
+use crate::ids::now_ms;
+use crate::reply::{Reply, Result};
+use crate::router::{ApiRequest, ConvTarget};
+use crate::state::conversations::{ConversationPatch, Participant, ParticipationPatch};
+use crate::state::{Conversation, Store};
+
+/// The 404 for a missing conversation.
+pub fn not_found(id: &str) -> Reply {
+    Reply::not_found(format!("conversation {id:?} not found"))
+}
+
+/// Adds `user` as a participant with default settings unless present.
+pub fn add_participant(store: &mut Store, conv_id: &str, user: &str, now: i64) -> bool {
+    let Some(c) = store.conversations.get_mut(conv_id) else {
+        return false;
+    };
+    if c.participants.contains_key(user) {
+        return false;
+    }
+    c.participants
+        .insert(user.to_owned(), Participant::new(now));
+    store.index_participation(user, conv_id);
+    true
+}
+
+/// Creates the conversation of a deprecated `participants=...` path if it
+/// does not exist yet (that path means "get or start").
+pub fn ensure_deprecated(store: &mut Store, target: &ConvTarget) {
+    let Some((ids, topic)) = &target.deprecated else {
+        return;
+    };
+    if store.conversations.get(&target.id).is_some() {
+        return;
+    }
+    let now = now_ms();
+    store.conversations.insert(
+        target.id.clone(),
+        Conversation {
+            id: target.id.clone(),
+            topic_id: topic.clone(),
+            created_at: now,
+            ..Conversation::default()
+        },
+    );
+    for u in ids {
+        add_participant(store, &target.id, u, now);
+    }
+}
+
+/// `GET /conversations/{id}`.
+pub fn get(ctx: &Ctx, target: &ConvTarget) -> Result<Reply> {
+    let store = ctx.store();
+    let c = store
+        .conversations
+        .get(&target.id)
+        .ok_or_else(|| not_found(&target.id))?;
+    Ok(Reply::ok(c.to_json(store.messages.get(&target.id))))
+}
+
+/// `PUT /conversations/{id}`: merges fields; `participants` only adds.
+pub fn put(ctx: &Ctx, target: &ConvTarget, req: &ApiRequest) -> Result<Reply> {
+    let body = req.require_json()?;
+    let patch = ConversationPatch::parse(&body).map_err(Reply::bad_request)?;
+    let mut store = ctx.store();
+    ensure_deprecated(&mut store, target);
+    let now = now_ms();
+    if store.conversations.get(&target.id).is_none() {
+        store.conversations.insert(
+            target.id.clone(),
+            Conversation {
+                id: target.id.clone(),
+                created_at: now,
+                ..Conversation::default()
+            },
+        );
+    }
+    let c = store
+        .conversations
+        .get_mut(&target.id)
+        .expect("inserted above");
+    let added = patch.apply_fields(c);
+    for u in added {
+        add_participant(&mut store, &target.id, &u, now);
+    }
+    let c = store.conversations.get(&target.id).expect("inserted above");
+    Ok(Reply::ok(c.to_json(store.messages.get(&target.id))))
+}
+
+/// `DELETE /conversations/{id}`: the conversation and all its messages.
+pub fn delete(ctx: &Ctx, target: &ConvTarget) -> Result<Reply> {
+    let mut store = ctx.store();
+    let users: Vec<String> = match store.conversations.get(&target.id) {
+        Some(c) => c.participants.keys().cloned().collect(),
+        None => return Err(not_found(&target.id)),
+    };
+    for u in &users {
+        store.unindex_participation(u, &target.id);
+    }
+    store.conversations.remove(&target.id);
+    store.messages.remove(&target.id);
+    ctx.webhooks.emit(
+        "conversation.deleted",
+        json!({ "conversation": { "id": target.id } }),
+    );
+    Ok(Reply::empty())
+}
+
+/// `GET /conversations`: creation order, with last-message filters.
+pub fn list(ctx: &Ctx, req: &ApiRequest) -> Result<Reply> {
+    let p = ListParams::parse(&req.query)?;
+    let store = ctx.store();
+    let after = match &p.starting_after {
+        Some(id) => Some(
+            store
+                .conversations
+                .seq_of(id)
+                .ok_or_else(|| unknown_cursor(id))?,
+        ),
+        None => None,
+    };
+    let items = store
+        .conversations
+        .iter_after(after)
+        .map(|(_, c)| (c, store.messages.get(&c.id)))
+        .filter(|(_, log)| {
+            p.last_message_matches(log.and_then(|l| l.newest()).map(|m| m.created_at))
+        })
+        .take(p.limit)
+        .map(|(c, log)| c.to_json(log))
+        .collect();
+    Ok(page(items))
+}
+
+/// `PUT /conversations/{cid}/participants/{uid}` with optional
+/// `{access, notify}`: joins (defaults ReadWrite / true) or updates.
+pub fn join(ctx: &Ctx, target: &ConvTarget, uid: &str, req: &ApiRequest) -> Result<Reply> {
+    let body = req.json()?;
+    let patch = ParticipationPatch::parse(body.as_ref()).map_err(Reply::bad_request)?;
+    let mut store = ctx.store();
+    if store.conversations.get(&target.id).is_none() {
+        return Err(not_found(&target.id));
+    }
+    add_participant(&mut store, &target.id, uid, now_ms());
+    let c = store
+        .conversations
+        .get_mut(&target.id)
+        .expect("checked above");
+    patch.apply(c.participants.get_mut(uid).expect("added above"));
+    Ok(Reply::empty())
+}
+
+/// `DELETE /conversations/{cid}/participants/{uid}`; succeeds also when
+/// the user had already left, so a retried leave is harmless.
+pub fn leave(ctx: &Ctx, target: &ConvTarget, uid: &str) -> Result<Reply> {
+    let mut store = ctx.store();
+    let c = store
+        .conversations
+        .get_mut(&target.id)
+        .ok_or_else(|| not_found(&target.id))?;
+    if c.participants.remove(uid).is_some() {
+        store.unindex_participation(uid, &target.id);
+    }
+    Ok(Reply::empty())
+}

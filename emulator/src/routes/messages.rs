@@ -1,0 +1,246 @@
+//! `/conversations/{id}/messages...` and `/import/...`: send, list, get,
+//! edit, delete, reactions and imports.
+
+use serde_json::{Value, json};
+
+use super::conversations::{ensure_deprecated, not_found};
+use super::paging::{ListParams, page, unknown_cursor};
+use crate::ctx::Ctx;
+use crate::ids::now_ms;
+use crate::reply::{Reply, Result};
+use crate::router::{ApiRequest, ConvTarget};
+use crate::state::messages::{Message, MessageEdit, parse_import, parse_send};
+use crate::state::{Conversation, Store};
+
+/// Most messages one send or import request may carry.
+const MESSAGES_PER_REQUEST: usize = 10;
+
+fn message_not_found(id: &str) -> Reply {
+    Reply::not_found(format!("message {id:?} not found"))
+}
+
+/// The body as an array of 1..=10 elements.
+fn message_array(req: &ApiRequest) -> Result<Vec<Value>> {
+    match req.require_json()? {
+        Value::Array(items) if (1..=MESSAGES_PER_REQUEST).contains(&items.len()) => Ok(items),
+        Value::Array(items) => Err(Reply::bad_request(format!(
+            "send between 1 and {MESSAGES_PER_REQUEST} messages per request, got {}",
+            items.len()
+        ))),
+        _ => Err(Reply::bad_request(
+            "the body must be a JSON array of messages",
+        )),
+    }
+}
+
+/// Moves `user`'s read marker forward to `at` (never back).
+fn mark_read_up_to(conv: &mut Conversation, user: &str, at: i64) {
+    if let Some(p) = conv.participants.get_mut(user) {
+        p.read_until = Some(p.read_until.map_or(at, |r| r.max(at)));
+    }
+}
+
+/// `GET /conversations/{id}/messages`: newest first.
+pub fn list(ctx: &Ctx, target: &ConvTarget, req: &ApiRequest) -> Result<Reply> {
+    let p = ListParams::parse(&req.query)?;
+    let store = ctx.store();
+    let conv = store
+        .conversations
+        .get(&target.id)
+        .ok_or_else(|| not_found(&target.id))?;
+    let Some(log) = store.messages.get(&target.id) else {
+        return match &p.starting_after {
+            Some(c) => Err(unknown_cursor(c)),
+            None => Ok(page(Vec::new())),
+        };
+    };
+    let iter = log
+        .newest_first_after(p.starting_after.as_deref())
+        .map_err(|()| unknown_cursor(p.starting_after.as_deref().unwrap_or_default()))?;
+    Ok(page(iter.take(p.limit).map(|m| m.to_json(conv)).collect()))
+}
+
+/// `POST /conversations/{id}/messages`: 1..=10 messages, all checked
+/// before any is stored. A repeated `idempotencyKey` answers the original
+/// id and stores nothing.
+pub fn send(ctx: &Ctx, target: &ConvTarget, req: &ApiRequest) -> Result<Reply> {
+    let items = message_array(req)?;
+    let mut store = ctx.store();
+    ensure_deprecated(&mut store, target);
+    let Store {
+        conversations,
+        messages,
+        files,
+        ids,
+        ..
+    } = &mut *store;
+    let conv = conversations
+        .get_mut(&target.id)
+        .ok_or_else(|| not_found(&target.id))?;
+    let log = messages.get(&target.id);
+    let parsed = items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            parse_send(v, conv, files, log)
+                .map_err(|e| Reply::bad_request(format!("message {i}: {e}")))
+        })
+        .collect::<Result<Vec<Message>>>()?;
+    let log = messages.entry(target.id.clone()).or_default();
+    let mut answer = Vec::with_capacity(parsed.len());
+    for mut msg in parsed {
+        if let Some(existing) = msg
+            .idempotency_key
+            .as_deref()
+            .and_then(|k| log.by_idempotency_key(k))
+        {
+            answer.push(json!({ "id": existing }));
+            continue;
+        }
+        msg.id = ids.id("msg_");
+        msg.created_at = now_ms();
+        if let Some(sender) = &msg.sender {
+            mark_read_up_to(conv, sender, msg.created_at);
+        }
+        answer.push(json!({ "id": msg.id }));
+        ctx.webhooks.emit(
+            "message.sent",
+            json!({ "message": msg.to_json(conv), "conversation": { "id": conv.id } }),
+        );
+        log.insert(msg);
+    }
+    Ok(Reply::ok(Value::Array(answer)))
+}
+
+/// `GET /conversations/{cid}/messages/{mid}`.
+pub fn get(ctx: &Ctx, target: &ConvTarget, mid: &str) -> Result<Reply> {
+    let store = ctx.store();
+    let conv = store
+        .conversations
+        .get(&target.id)
+        .ok_or_else(|| not_found(&target.id))?;
+    let msg = store
+        .messages
+        .get(&target.id)
+        .and_then(|l| l.get(mid))
+        .ok_or_else(|| message_not_found(mid))?;
+    Ok(Reply::ok(msg.to_json(conv)))
+}
+
+/// `PUT /conversations/{cid}/messages/{mid}` with `{text?, custom?}`;
+/// stamps `editedAt`.
+pub fn edit(ctx: &Ctx, target: &ConvTarget, mid: &str, req: &ApiRequest) -> Result<Reply> {
+    let edit = MessageEdit::parse(&req.require_json()?).map_err(Reply::bad_request)?;
+    let mut store = ctx.store();
+    let Store {
+        conversations,
+        messages,
+        ..
+    } = &mut *store;
+    let conv = conversations
+        .get(&target.id)
+        .ok_or_else(|| not_found(&target.id))?;
+    let msg = messages
+        .get_mut(&target.id)
+        .and_then(|l| l.get_mut(mid))
+        .ok_or_else(|| message_not_found(mid))?;
+    edit.apply(msg, now_ms());
+    ctx.webhooks.emit(
+        "message.updated",
+        json!({ "message": msg.to_json(conv), "conversation": { "id": conv.id } }),
+    );
+    Ok(Reply::empty())
+}
+
+/// `DELETE /conversations/{cid}/messages/{mid}`.
+pub fn delete(ctx: &Ctx, target: &ConvTarget, mid: &str) -> Result<Reply> {
+    let mut store = ctx.store();
+    let Store {
+        conversations,
+        messages,
+        ..
+    } = &mut *store;
+    let conv = conversations
+        .get(&target.id)
+        .ok_or_else(|| not_found(&target.id))?;
+    let msg = messages
+        .get_mut(&target.id)
+        .and_then(|l| l.remove(mid))
+        .ok_or_else(|| message_not_found(mid))?;
+    ctx.webhooks.emit(
+        "message.deleted",
+        json!({ "message": msg.to_json(conv), "conversation": { "id": conv.id } }),
+    );
+    Ok(Reply::empty())
+}
+
+/// `PUT`/`DELETE .../messages/{mid}/reactions/{emoji}/{uid}`: adds or
+/// removes `uid` under `emoji` in the message's `reactions`.
+pub fn react(
+    ctx: &Ctx,
+    target: &ConvTarget,
+    mid: &str,
+    emoji: &str,
+    uid: &str,
+    add: bool,
+) -> Result<Reply> {
+    let mut store = ctx.store();
+    if store.conversations.get(&target.id).is_none() {
+        return Err(not_found(&target.id));
+    }
+    let msg = store
+        .messages
+        .get_mut(&target.id)
+        .and_then(|l| l.get_mut(mid))
+        .ok_or_else(|| message_not_found(mid))?;
+    if add {
+        let users = msg.reactions.entry(emoji.to_owned()).or_default();
+        if !users.iter().any(|u| u == uid) {
+            users.push(uid.to_owned());
+        }
+    } else if let Some(users) = msg.reactions.get_mut(emoji) {
+        users.retain(|u| u != uid);
+        if users.is_empty() {
+            msg.reactions.remove(emoji);
+        }
+    }
+    Ok(Reply::empty())
+}
+
+/// `POST /import/conversations/{id}/messages`: participants' user messages
+/// with their original `timestamp` as `createdAt`, `origin: "import"`,
+/// no de-duplication and no webhooks (imports notify nobody). Answers the
+/// new ids like a send.
+pub fn import(ctx: &Ctx, target: &ConvTarget, req: &ApiRequest) -> Result<Reply> {
+    let items = message_array(req)?;
+    let mut store = ctx.store();
+    let Store {
+        conversations,
+        messages,
+        files,
+        ids,
+        ..
+    } = &mut *store;
+    let conv = conversations
+        .get_mut(&target.id)
+        .ok_or_else(|| not_found(&target.id))?;
+    let parsed = items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            parse_import(v, conv, files)
+                .map_err(|e| Reply::bad_request(format!("message {i}: {e}")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let log = messages.entry(target.id.clone()).or_default();
+    let mut answer = Vec::with_capacity(parsed.len());
+    for (mut msg, read_by) in parsed {
+        msg.id = ids.id("msg_");
+        for u in msg.sender.iter().chain(read_by.iter()) {
+            mark_read_up_to(conv, u, msg.created_at);
+        }
+        answer.push(json!({ "id": msg.id }));
+        log.insert(msg);
+    }
+    Ok(Reply::ok(Value::Array(answer)))
+}

@@ -1,0 +1,8 @@
+//! Handlers of the `/v1/{appId}/...` operations, one file per resource.
+
+pub mod batch;
+pub mod conversations;
+pub mod files;
+pub mod messages;
+pub mod paging;
+pub mod users;

@@ -1,0 +1,311 @@
+//! The HTTP/1.1 server. Connections are served by hand (hyper) rather than
+//! through a framework so that a fault can close a TCP connection without
+//! any response, and so that routing sees the raw, still-encoded path.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::header::{AUTHORIZATION, CONTENT_TYPE};
+use http::{HeaderMap, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, watch};
+
+use crate::auth;
+use crate::codec::{parse_query, percent_decode};
+use crate::ctx::Ctx;
+use crate::faults::{Fault, FaultSpec};
+use crate::log::RequestRecord;
+use crate::reply::Reply;
+use crate::router::{ApiRequest, dispatch};
+
+/// Largest JSON body accepted (413 above).
+pub const JSON_BODY_LIMIT: usize = 1 << 20;
+/// Largest file upload accepted (413 above).
+pub const FILE_BODY_LIMIT: usize = 10 << 20;
+
+/// Accepts connections until `shutdown` changes.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    ctx: Arc<Ctx>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                if let Ok((stream, _)) = accepted {
+                    tokio::spawn(connection(stream, ctx.clone(), shutdown.clone()));
+                }
+            }
+            _ = shutdown.changed() => break,
+        }
+    }
+}
+
+/// Serves one connection; `kill` closes it at once, without a response.
+async fn connection(stream: TcpStream, ctx: Arc<Ctx>, mut shutdown: watch::Receiver<bool>) {
+    // Small JSON answers: do not wait for Nagle.
+    let _ = stream.set_nodelay(true);
+    let kill = Arc::new(Notify::new());
+    let service_kill = kill.clone();
+    let service = service_fn(move |req| {
+        let ctx = ctx.clone();
+        let kill = service_kill.clone();
+        async move { Ok::<_, Infallible>(handle(ctx, kill, req).await) }
+    });
+    let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    tokio::select! {
+        _ = conn => {}
+        _ = kill.notified() => {}
+        _ = shutdown.changed() => {}
+    }
+}
+
+fn response(reply: Reply) -> Response<Full<Bytes>> {
+    let body = serde_json::to_vec(&reply.body).unwrap_or_else(|_| b"{}".to_vec());
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() =
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = resp.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    for (name, value) in reply.headers {
+        if let Ok(v) = http::HeaderValue::from_str(&value) {
+            headers.insert(name, v);
+        }
+    }
+    resp
+}
+
+/// Closes the connection and never answers.
+async fn drop_connection(kill: &Notify) -> Response<Full<Bytes>> {
+    kill.notify_one();
+    std::future::pending().await
+}
+
+async fn handle(ctx: Arc<Ctx>, kill: Arc<Notify>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_owned();
+    let limit = if path.ends_with("/files") {
+        FILE_BODY_LIMIT
+    } else {
+        JSON_BODY_LIMIT
+    };
+    let body = match Limited::new(body, limit).collect().await {
+        Ok(c) => c.to_bytes(),
+        Err(e) if e.is::<LengthLimitError>() => {
+            return response(Reply::error(
+                413,
+                "PayloadTooLarge",
+                format!("bodies are limited to {limit} bytes"),
+            ));
+        }
+        Err(e) => return response(Reply::bad_request(format!("could not read the body: {e}"))),
+    };
+    if let Some(admin) = path.strip_prefix("/__emulator/") {
+        return response(handle_admin(&ctx, &parts.method, admin, &body));
+    }
+    if parts.method == Method::GET
+        && let Some(token) = path.strip_prefix("/files/")
+    {
+        return serve_file(&ctx, token);
+    }
+    let is_api = path.starts_with("/v1/");
+    let fault = if is_api { ctx.faults.next() } else { None };
+    if ctx.log.enabled() {
+        ctx.log.push(record(
+            &parts.method,
+            &path,
+            parts.uri.query(),
+            &parts.headers,
+            &body,
+            fault.as_ref(),
+        ));
+    }
+    if !is_api {
+        return response(Reply::not_found("no such route"));
+    }
+    match &fault {
+        Some(Fault::Status {
+            status,
+            retry_after,
+        }) => {
+            let mut r = Reply::error(
+                *status,
+                "InjectedFault",
+                format!("emulator fault: status {status}"),
+            );
+            if let Some(ra) = retry_after {
+                r = r.with_header("retry-after", ra.clone());
+            }
+            return response(r);
+        }
+        Some(Fault::Delay(d)) => tokio::time::sleep(*d).await,
+        Some(Fault::DropBeforeApply) => return drop_connection(&kill).await,
+        _ => {}
+    }
+    let reply = handle_api(
+        &ctx,
+        &parts.method,
+        &path,
+        parts.uri.query(),
+        &parts.headers,
+        &body,
+    );
+    if fault == Some(Fault::DropAfterApply) {
+        return drop_connection(&kill).await;
+    }
+    response(reply)
+}
+
+fn record(
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: &Bytes,
+    fault: Option<&Fault>,
+) -> RequestRecord {
+    let headers = headers
+        .iter()
+        .map(|(n, v)| {
+            let v = if n == AUTHORIZATION {
+                "<redacted>".to_owned()
+            } else {
+                String::from_utf8_lossy(v.as_bytes()).into_owned()
+            };
+            (n.as_str().to_owned(), v)
+        })
+        .collect();
+    RequestRecord {
+        method: method.to_string(),
+        path: path.to_owned(),
+        query: query.map(str::to_owned),
+        headers,
+        body: body.clone(),
+        fault: fault.map(Fault::name),
+    }
+}
+
+/// `/v1/{appId}/...`: app, authentication and content type, then routing.
+fn handle_api(
+    ctx: &Ctx,
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Reply {
+    let rest = &path["/v1/".len()..];
+    let (app, tail) = rest.split_once('/').unwrap_or((rest, ""));
+    if percent_decode(app).ok().as_deref() != Some(ctx.config.app_id.as_str()) {
+        return Reply::not_found("no such app");
+    }
+    if let Err(reason) = auth::check(
+        headers.get(AUTHORIZATION).map(|v| v.as_bytes()),
+        &ctx.config.app_id,
+        &ctx.config.secret_key,
+    ) {
+        return Reply::error(401, "Unauthorized", reason);
+    }
+    let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let is_json = content_type.is_some_and(|ct| {
+        ct.split(';')
+            .next()
+            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+    });
+    if !body.is_empty() && !is_json && tail != "files" {
+        return Reply::bad_request("requests with a body must have Content-Type: application/json");
+    }
+    let query = match parse_query(query) {
+        Ok(q) => q,
+        Err(e) => return Reply::bad_request(e),
+    };
+    if tail.is_empty() {
+        return Reply::not_found("no such route");
+    }
+    let req = ApiRequest {
+        method: method.clone(),
+        segments: tail.split('/').collect(),
+        query,
+        body,
+        content_type,
+        in_batch: false,
+    };
+    dispatch(ctx, &req)
+}
+
+/// `GET /files/{token}`: the uploaded bytes (no authentication, like a
+/// CDN URL).
+fn serve_file(ctx: &Ctx, token: &str) -> Response<Full<Bytes>> {
+    let store = ctx.store();
+    let Some(file) = store.files.get(token) else {
+        return response(Reply::not_found("no such file"));
+    };
+    let mut resp = Response::new(Full::new(file.bytes.clone()));
+    let ct = file
+        .content_type
+        .as_deref()
+        .unwrap_or("application/octet-stream");
+    if let Ok(v) = http::HeaderValue::from_str(ct) {
+        resp.headers_mut().insert(CONTENT_TYPE, v);
+    }
+    resp
+}
+
+/// `/__emulator/faults`: GET counters, POST `{"next": [fault...]}` and/or
+/// `{"rate": 0.1, "seed": 1, "kinds": [fault...]}`, DELETE clears.
+fn handle_admin(ctx: &Ctx, method: &Method, path: &str, body: &[u8]) -> Reply {
+    if !ctx.config.admin_routes || path != "faults" {
+        return Reply::not_found("no such route");
+    }
+    let counts = |c: crate::FaultCounts| {
+        json!({
+            "status": c.status, "delay": c.delay,
+            "dropBeforeApply": c.drop_before_apply, "dropAfterApply": c.drop_after_apply,
+            "total": c.total(),
+        })
+    };
+    match *method {
+        Method::GET => Reply::ok(counts(ctx.faults.counts())),
+        Method::DELETE => {
+            ctx.faults.clear();
+            Reply::empty()
+        }
+        Method::POST => {
+            let v: Value = match serde_json::from_slice(body) {
+                Ok(v) => v,
+                Err(e) => return Reply::invalid_json(e.to_string()),
+            };
+            let specs = |key: &str| -> Result<Vec<Fault>, String> {
+                match v.get(key) {
+                    None => Ok(Vec::new()),
+                    Some(list) => serde_json::from_value::<Vec<FaultSpec>>(list.clone())
+                        .map(|l| l.into_iter().map(Fault::from).collect())
+                        .map_err(|e| format!("{key}: {e}")),
+                }
+            };
+            let (next, kinds) = match (specs("next"), specs("kinds")) {
+                (Ok(n), Ok(k)) => (n, k),
+                (Err(e), _) | (_, Err(e)) => return Reply::bad_request(e),
+            };
+            for f in next {
+                ctx.faults.push(f, 1);
+            }
+            if let Some(rate) = v.get("rate").and_then(Value::as_f64) {
+                let seed = v.get("seed").and_then(Value::as_u64).unwrap_or(0);
+                ctx.faults.set_rate(rate, kinds, seed);
+            }
+            Reply::empty()
+        }
+        _ => Reply::error(405, "MethodNotAllowed", "use GET, POST or DELETE"),
+    }
+}

@@ -1,0 +1,91 @@
+//! Webhook delivery: events are queued and POSTed in order by one task,
+//! signed like TalkJS (`X-TalkJS-Signature` = uppercase hex
+//! HMAC-SHA256(secret, timestamp + "." + body)), retried once on non-200.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use hmac::{KeyInit, Mac};
+use http_body_util::Full;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use crate::ids::now_ms;
+
+type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+
+/// The uppercase hex signature TalkJS sends in `X-TalkJS-Signature`.
+pub fn signature(secret_key: &str, timestamp: &str, body: &[u8]) -> String {
+    let mut mac =
+        HmacSha256::new_from_slice(secret_key.as_bytes()).expect("HMAC accepts any key length");
+    mac.update(timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect()
+}
+
+/// Emits events; a no-op when no webhook URL is configured.
+#[derive(Debug, Default)]
+pub(crate) struct Webhooks {
+    tx: Option<mpsc::UnboundedSender<(String, Value)>>,
+}
+
+impl Webhooks {
+    /// Starts the delivery task when `url` is set.
+    pub fn start(url: Option<String>, secret_key: String, retry_delay: Duration) -> Self {
+        let Some(url) = url else {
+            return Self::default();
+        };
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(deliver(rx, url, secret_key, retry_delay));
+        Webhooks { tx: Some(tx) }
+    }
+
+    /// Queues an event of `kind` with `data`.
+    pub fn emit(&self, kind: &str, data: Value) {
+        if let Some(tx) = &self.tx {
+            // The receiver only ends with the emulator; nothing to report then.
+            let _ = tx.send((kind.to_owned(), data));
+        }
+    }
+}
+
+async fn deliver(
+    mut rx: mpsc::UnboundedReceiver<(String, Value)>,
+    url: String,
+    secret_key: String,
+    retry_delay: Duration,
+) {
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    while let Some((kind, data)) = rx.recv().await {
+        let created_at = now_ms();
+        let body =
+            Bytes::from(json!({ "type": kind, "data": data, "createdAt": created_at }).to_string());
+        for attempt in 0..2 {
+            if attempt > 0 {
+                tokio::time::sleep(retry_delay).await;
+            }
+            let timestamp = now_ms().to_string();
+            let req = http::Request::post(&url)
+                .header("content-type", "application/json")
+                .header("x-talkjs-timestamp", &timestamp)
+                .header(
+                    "x-talkjs-signature",
+                    signature(&secret_key, &timestamp, &body),
+                )
+                .body(Full::new(body.clone()));
+            let Ok(req) = req else { break };
+            if let Ok(resp) = client.request(req).await
+                && resp.status() == 200
+            {
+                break;
+            }
+        }
+    }
+}
