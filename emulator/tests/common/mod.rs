@@ -1,0 +1,98 @@
+//! Test helpers: a started emulator plus a small JSON client.
+#![allow(dead_code)]
+
+use reqwest::Method;
+use serde_json::Value;
+use talkjs_emulator::{Emulator, EmulatorConfig};
+
+/// An emulator and a client that authenticates with its secret key.
+pub struct Api {
+    pub emu: Emulator,
+    pub http: reqwest::Client,
+}
+
+impl Api {
+    /// Starts an emulator with the default config, batch limit off.
+    pub async fn start() -> Api {
+        Self::with(EmulatorConfig::default().batch_interval(std::time::Duration::ZERO)).await
+    }
+
+    /// Starts an emulator with `config`.
+    pub async fn with(config: EmulatorConfig) -> Api {
+        let emu = Emulator::start(config).await.expect("emulator starts");
+        Api {
+            emu,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Sends `method path` (relative to the API URL) with an optional JSON body.
+    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let url = format!("{}{}", self.emu.api_url(), path);
+        let mut req = self
+            .http
+            .request(method, url)
+            .bearer_auth(self.emu.secret_key());
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("request completes");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.expect("body");
+        let v = serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON answer: {text:?}"));
+        (status, v)
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.call(Method::GET, path, None).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> (u16, Value) {
+        self.call(Method::PUT, path, Some(body)).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> (u16, Value) {
+        self.call(Method::PATCH, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        self.call(Method::DELETE, path, None).await
+    }
+
+    /// Creates users `ids` with names equal to their ids.
+    pub async fn users(&self, ids: &[&str]) {
+        for id in ids {
+            let (s, _) = self
+                .put(&format!("/users/{id}"), serde_json::json!({ "name": id }))
+                .await;
+            assert_eq!(s, 200);
+        }
+    }
+
+    /// Creates conversation `id` with `participants`.
+    pub async fn conversation(&self, id: &str, participants: &[&str]) {
+        let (s, b) = self
+            .put(
+                &format!("/conversations/{id}"),
+                serde_json::json!({ "participants": participants }),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+    }
+
+    /// Sends one text message from `sender`; returns its id.
+    pub async fn say(&self, conv: &str, sender: &str, text: &str) -> String {
+        let (s, b) = self
+            .post(
+                &format!("/conversations/{conv}/messages"),
+                serde_json::json!([{ "type": "UserMessage", "sender": sender, "text": text }]),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+        b[0]["id"].as_str().expect("id").to_owned()
+    }
+}

@@ -1,0 +1,305 @@
+//! Conversations and participants: merge, add-only participants, join
+//! settings, leave, read markers, user conversation lists and filters.
+
+mod common;
+
+use common::Api;
+use serde_json::json;
+
+#[tokio::test]
+async fn put_merges_and_only_adds_participants() {
+    let api = Api::start().await;
+    api.users(&["a", "b", "c"]).await;
+    let (s, c) = api
+        .put(
+            "/conversations/c1",
+            json!({"participants": ["a", "b"], "subject": "Boots", "custom": {"k": "v"}}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        c["participants"]["a"],
+        json!({"access": "ReadWrite", "notify": true, "isUnread": false, "joinedAt": c["participants"]["a"]["joinedAt"]})
+    );
+    assert_eq!(c["lastMessage"], json!(null));
+    api.put(
+        "/conversations/c1",
+        json!({"participants": ["c"], "subject": null, "photoUrl": "http://p"}),
+    )
+    .await;
+    let (s, c) = api.get("/conversations/c1").await;
+    assert_eq!(s, 200);
+    let mut ps: Vec<_> = c["participants"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    ps.sort();
+    assert_eq!(ps, ["a", "b", "c"]);
+    assert_eq!(c["subject"], json!(null));
+    assert_eq!(c["photoUrl"], "http://p");
+    assert_eq!(c["custom"], json!({"k": "v"}));
+    assert_eq!(c["topicId"], json!(null));
+    assert_eq!(
+        api.put("/conversations/c1", json!({"participants": [1]}))
+            .await
+            .0,
+        400
+    );
+    assert_eq!(
+        api.put("/conversations/c1", json!({"participants": null}))
+            .await
+            .0,
+        400
+    );
+}
+
+#[tokio::test]
+async fn join_leave_and_settings() {
+    let api = Api::start().await;
+    api.users(&["a", "b"]).await;
+    api.conversation("c1", &["a"]).await;
+    let (s, b) = api
+        .put(
+            "/conversations/c1/participants/b",
+            json!({"access": "Read", "notify": "MentionsOnly"}),
+        )
+        .await;
+    assert_eq!((s, b), (200, json!({})));
+    let c = api.get("/conversations/c1").await.1;
+    assert_eq!(c["participants"]["b"]["access"], "Read");
+    assert_eq!(c["participants"]["b"]["notify"], "MentionsOnly");
+    api.put("/conversations/c1/participants/b", json!({"notify": false}))
+        .await;
+    let c = api.get("/conversations/c1").await.1;
+    assert_eq!(c["participants"]["b"]["access"], "Read", "unchanged");
+    assert_eq!(c["participants"]["b"]["notify"], false);
+    assert_eq!(
+        api.put(
+            "/conversations/c1/participants/b",
+            json!({"access": "Write"})
+        )
+        .await
+        .0,
+        400
+    );
+    assert_eq!(
+        api.put("/conversations/nope/participants/b", json!({}))
+            .await
+            .0,
+        404
+    );
+    // No body at all is allowed: defaults.
+    let url = format!("{}/conversations/c1/participants/z", api.emu.api_url());
+    let r = api
+        .http
+        .put(url)
+        .bearer_auth(api.emu.secret_key())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let c = api.get("/conversations/c1").await.1;
+    assert_eq!(c["participants"]["z"]["access"], "ReadWrite");
+    assert_eq!(c["participants"]["z"]["notify"], true);
+    assert_eq!(
+        api.delete("/conversations/c1/participants/b").await,
+        (200, json!({}))
+    );
+    assert!(
+        api.get("/conversations/c1").await.1["participants"]
+            .get("b")
+            .is_none()
+    );
+    assert_eq!(api.get("/users/b/conversations").await.1["data"], json!([]));
+}
+
+#[tokio::test]
+async fn read_markers_and_unreads() {
+    let api = Api::start().await;
+    api.users(&["a", "b"]).await;
+    api.conversation("c1", &["a", "b"]).await;
+    api.conversation("c2", &["a", "b"]).await;
+    let m = api.say("c1", "a", "hi").await;
+    let c = api.get("/conversations/c1").await.1;
+    assert_eq!(c["participants"]["a"]["isUnread"], false, "own message");
+    assert_eq!(c["participants"]["b"]["isUnread"], true);
+    assert_eq!(c["lastMessage"]["id"], m.as_str());
+    let unread = api.get("/users/b/conversations?unreadsOnly=true").await.1;
+    assert_eq!(unread["data"].as_array().unwrap().len(), 1);
+    assert_eq!(unread["data"][0]["id"], "c1");
+    assert_eq!(
+        api.get("/users/b/conversations").await.1["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        api.patch("/users/b/conversations/c1", json!({"readUntil": "sent"}))
+            .await,
+        (200, json!({}))
+    );
+    let c = api.get("/conversations/c1").await.1;
+    assert_eq!(c["participants"]["b"]["isUnread"], false);
+    assert_eq!(
+        api.get(&format!("/conversations/c1/messages/{m}")).await.1["readBy"],
+        json!(["b"])
+    );
+    assert_eq!(
+        api.get("/users/b/conversations?unreadsOnly=true").await.1["data"],
+        json!([])
+    );
+    // Back to before the message: unread again.
+    assert_eq!(
+        api.patch("/users/b/conversations/c1", json!({"readUntil": 0}))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        api.get("/conversations/c1").await.1["participants"]["b"]["isUnread"],
+        true
+    );
+    assert_eq!(
+        api.patch("/users/b/conversations/c1", json!({"readUntil": "later"}))
+            .await
+            .0,
+        400
+    );
+    assert_eq!(
+        api.patch("/users/zz/conversations/c1", json!({"readUntil": "sent"}))
+            .await
+            .0,
+        404
+    );
+}
+
+#[tokio::test]
+async fn user_conversations_and_filters() {
+    let api = Api::start().await;
+    assert_eq!(api.get("/users/ghost/conversations").await.0, 404);
+    api.users(&["a", "b"]).await;
+    api.conversation("old", &["a"]).await;
+    api.conversation("new", &["a"]).await;
+    api.conversation("quiet", &["a", "b"]).await;
+    api.post(
+        "/import/conversations/old/messages",
+        json!([{"type": "UserMessage", "sender": "a", "text": "x", "timestamp": 1000}]),
+    )
+    .await;
+    api.say("new", "a", "y").await;
+    let ids = |v: serde_json::Value| -> Vec<String> {
+        v["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        ids(api.get("/users/a/conversations").await.1),
+        ["old", "new", "quiet"]
+    );
+    assert_eq!(
+        ids(api
+            .get("/users/a/conversations?lastMessageBefore=2000")
+            .await
+            .1),
+        ["old"]
+    );
+    assert_eq!(
+        ids(api
+            .get("/users/a/conversations?lastMessageAfter=2000")
+            .await
+            .1),
+        ["new"]
+    );
+    assert_eq!(
+        ids(api
+            .get("/conversations?lastMessageAfter=999&lastMessageBefore=1001")
+            .await
+            .1),
+        ["old"]
+    );
+    assert_eq!(
+        ids(api.get("/conversations?startingAfter=old&limit=1").await.1),
+        ["new"]
+    );
+    assert_eq!(
+        ids(api.get("/users/a/conversations?startingAfter=new").await.1),
+        ["quiet"]
+    );
+    assert_eq!(api.get("/conversations?lastMessageAfter=soon").await.0, 400);
+    assert_eq!(
+        api.get("/users/a/conversations?unreadsOnly=maybe").await.0,
+        400
+    );
+}
+
+#[tokio::test]
+async fn delete_removes_conversation_and_messages() {
+    let api = Api::start().await;
+    api.users(&["a"]).await;
+    api.conversation("c1", &["a"]).await;
+    api.say("c1", "a", "hello").await;
+    assert_eq!(api.delete("/conversations/c1").await, (200, json!({})));
+    assert_eq!(api.get("/conversations/c1").await.0, 404);
+    assert_eq!(api.get("/conversations/c1/messages").await.0, 404);
+    assert!(api.emu.messages("c1").is_empty());
+    assert_eq!(api.get("/users/a/conversations").await.1["data"], json!([]));
+    assert_eq!(api.delete("/conversations/c1").await.0, 404);
+    // Re-creating starts empty.
+    api.conversation("c1", &["a"]).await;
+    assert_eq!(
+        api.get("/conversations/c1/messages").await.1["data"],
+        json!([])
+    );
+}
+
+#[tokio::test]
+async fn deprecated_participants_paths() {
+    let api = Api::start().await;
+    api.users(&["42", "9,8", "98"]).await;
+    assert_eq!(api.get("/conversations/participants=42,98").await.0, 404);
+    let (s, c) = api
+        .put(
+            "/conversations/participants=98,42;topic=612",
+            json!({"subject": "s"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{c}");
+    assert_eq!(c["topicId"], "612");
+    let id = c["id"].as_str().unwrap().to_owned();
+    let mut ps: Vec<_> = c["participants"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    ps.sort();
+    assert_eq!(ps, ["42", "98"]);
+    // Same set in another order and the same topic: the same conversation.
+    let (s, c2) = api.get("/conversations/participants=42,98;topic=612").await;
+    assert_eq!((s, c2["id"].as_str()), (200, Some(id.as_str())));
+    // Without the topic it is another conversation.
+    assert_eq!(api.get("/conversations/participants=42,98").await.0, 404);
+    // An encoded comma stays inside an id.
+    let (s, m) = api
+        .post(
+            "/conversations/participants=9%2C8,42/messages",
+            json!([{"type": "UserMessage", "sender": "9,8", "text": "hi"}]),
+        )
+        .await;
+    assert_eq!(s, 200, "{m}");
+    let (s, page) = api
+        .get("/conversations/participants=42,9%2C8/messages")
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(page["data"][0]["senderId"], "9,8");
+    assert_eq!(
+        api.get("/conversations/participants=42;color=red").await.0,
+        400
+    );
+}

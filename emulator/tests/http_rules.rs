@@ -1,0 +1,210 @@
+//! Transport rules: authentication, app id, content type, encoded paths,
+//! error bodies, size limits, unknown routes.
+
+mod common;
+
+use common::Api;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::json;
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+fn jwt(claims: serde_json::Value, key: &str) -> String {
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(key.as_bytes()),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn authentication() {
+    let api = Api::start().await;
+    let app = api.emu.app_id().to_owned();
+    let sk = api.emu.secret_key().to_owned();
+    let url = format!("{}/users", api.emu.api_url());
+    let status = |auth: Option<String>| {
+        let mut r = api.http.get(&url);
+        if let Some(a) = auth {
+            r = r.header("authorization", a);
+        }
+        async move {
+            let resp = r.send().await.unwrap();
+            let s = resp.status().as_u16();
+            let body: serde_json::Value = resp.json().await.expect("JSON body");
+            if s == 401 {
+                assert!(body["message"].is_string());
+            }
+            s
+        }
+    };
+    assert_eq!(status(Some(format!("Bearer {sk}"))).await, 200);
+    let good = jwt(
+        json!({"tokenType": "app", "iss": app, "exp": now() + 30}),
+        &sk,
+    );
+    assert_eq!(status(Some(format!("Bearer {good}"))).await, 200);
+    assert_eq!(status(None).await, 401);
+    assert_eq!(status(Some(sk.clone())).await, 401, "no Bearer prefix");
+    assert_eq!(status(Some("Bearer sk_test_wrong".into())).await, 401);
+    assert_eq!(
+        status(Some(format!(
+            "Bearer {}",
+            jwt(
+                json!({"tokenType": "app", "iss": app, "exp": now() + 30}),
+                "other"
+            )
+        )))
+        .await,
+        401
+    );
+    assert_eq!(
+        status(Some(format!(
+            "Bearer {}",
+            jwt(
+                json!({"tokenType": "app", "iss": app, "exp": now() - 5}),
+                &sk
+            )
+        )))
+        .await,
+        401
+    );
+    assert_eq!(
+        status(Some(format!(
+            "Bearer {}",
+            jwt(
+                json!({"tokenType": "user", "iss": app, "sub": "u", "exp": now() + 30}),
+                &sk
+            )
+        )))
+        .await,
+        401
+    );
+    assert_eq!(
+        status(Some(format!(
+            "Bearer {}",
+            jwt(
+                json!({"tokenType": "app", "iss": "other_app", "exp": now() + 30}),
+                &sk
+            )
+        )))
+        .await,
+        401
+    );
+    assert_eq!(
+        status(Some(format!(
+            "Bearer {}",
+            jwt(json!({"tokenType": "app", "iss": app}), &sk)
+        )))
+        .await,
+        401,
+        "exp required"
+    );
+    assert_eq!(status(Some("Bearer not.a.jwt".into())).await, 401);
+}
+
+#[tokio::test]
+async fn app_id_routes_and_errors() {
+    let api = Api::start().await;
+    let other = format!("{}/v1/other_app/users", api.emu.base_url());
+    let r = api
+        .http
+        .get(other)
+        .bearer_auth(api.emu.secret_key())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let (s, b) = api.get("/nothing/here").await;
+    assert_eq!(s, 404);
+    assert!(b["error"].is_string() && b["message"].is_string());
+    assert_eq!(api.delete("/users").await.0, 405);
+    let r = api
+        .http
+        .get(format!("{}/elsewhere", api.emu.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+#[tokio::test]
+async fn content_type_and_json_errors() {
+    let api = Api::start().await;
+    let url = format!("{}/users/u1", api.emu.api_url());
+    let send = |ct: Option<&'static str>, body: &'static str| {
+        let mut r = api
+            .http
+            .put(&url)
+            .bearer_auth(api.emu.secret_key())
+            .body(body);
+        if let Some(ct) = ct {
+            r = r.header("content-type", ct);
+        }
+        async move {
+            let resp = r.send().await.unwrap();
+            (
+                resp.status().as_u16(),
+                resp.json::<serde_json::Value>().await.unwrap(),
+            )
+        }
+    };
+    assert_eq!(send(None, r#"{"name":"A"}"#).await.0, 400);
+    assert_eq!(send(Some("text/plain"), r#"{"name":"A"}"#).await.0, 400);
+    let (s, b) = send(Some("application/json"), r#"{"name":"#).await;
+    assert_eq!((s, b["error"].as_str()), (400, Some("Invalid JSON")));
+    assert_eq!(
+        send(Some("application/json; charset=utf-8"), r#"{"name":"A"}"#)
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        send(Some("application/json"), "").await.0,
+        400,
+        "body required"
+    );
+    assert_eq!(api.emu.user_count(), 1);
+    // Oversized JSON body: 413 and nothing applied.
+    let big = format!(
+        r#"{{"name":"{}"}}"#,
+        "x".repeat(talkjs_emulator::JSON_BODY_LIMIT)
+    );
+    let r = api
+        .http
+        .put(format!("{}/users/big", api.emu.api_url()))
+        .bearer_auth(api.emu.secret_key())
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await;
+    if let Ok(r) = r {
+        assert_eq!(r.status(), 413);
+    }
+    assert_eq!(api.emu.user_count(), 1);
+    assert_eq!(api.get("/users/u1").await.0, 200, "still serving");
+}
+
+#[tokio::test]
+async fn encoded_path_segments_decode_once() {
+    let api = Api::start().await;
+    let (s, u) = api.put("/users/a%2Fb", json!({"name": "slash"})).await;
+    assert_eq!((s, u["id"].as_str()), (200, Some("a/b")));
+    let (s, u) = api.put("/users/%252e", json!({"name": "pct"})).await;
+    assert_eq!((s, u["id"].as_str()), (200, Some("%2e")));
+    assert_eq!(api.get("/users/a%2Fb").await.1["name"], "slash");
+    assert_eq!(
+        api.get("/users/a/b").await.0,
+        404,
+        "a raw slash is two segments"
+    );
+    assert_eq!(api.get("/users/%2e").await.0, 404);
+    assert_eq!(api.get("/users/%252e").await.1["name"], "pct");
+    assert_eq!(api.get("/users/%FF").await.0, 400);
+}

@@ -1,0 +1,322 @@
+//! Messages: array bodies, sender rules, payload exclusivity, idempotency,
+//! newest-first pages, edit, delete, reactions, files and imports.
+
+mod common;
+
+use common::Api;
+use serde_json::json;
+
+async fn setup() -> Api {
+    let api = Api::start().await;
+    api.users(&["a", "b", "c"]).await;
+    api.conversation("c1", &["a", "b"]).await;
+    api
+}
+
+#[tokio::test]
+async fn send_answers_ids_and_stores_shape() {
+    let api = setup().await;
+    let (s, ids) = api
+        .post(
+            "/conversations/c1/messages",
+            json!([
+                {"type": "UserMessage", "sender": "a", "text": "hi", "custom": {"k": "v"}},
+                {"type": "SystemMessage", "text": "order received"},
+                {"type": "UserMessage", "sender": "b", "content": [{"type": "text", "children": ["x"]}]}
+            ]),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let ids = ids.as_array().unwrap();
+    assert_eq!(ids.len(), 3);
+    assert!(ids.iter().all(
+        |i| i["id"].as_str().unwrap().starts_with("msg_") && i.as_object().unwrap().len() == 1
+    ));
+    let (s, m) = api
+        .get(&format!(
+            "/conversations/c1/messages/{}",
+            ids[0]["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(m["type"], "UserMessage");
+    assert_eq!(m["senderId"], "a");
+    assert_eq!(m["conversationId"], "c1");
+    assert_eq!(m["text"], "hi");
+    assert_eq!(m["origin"], "rest");
+    assert_eq!(m["attachment"], json!(null));
+    assert_eq!(m["location"], json!(null));
+    assert_eq!(m["editedAt"], json!(null));
+    assert_eq!(m["referencedMessageId"], json!(null));
+    assert_eq!(m["reactions"], json!({}));
+    assert_eq!(m["custom"], json!({"k": "v"}));
+    assert_eq!(
+        m["readBy"],
+        json!(["b"]),
+        "b sent a later message, so has read it"
+    );
+    let stored = api.emu.messages("c1");
+    assert_eq!(stored.len(), 3);
+    assert_eq!(stored[1]["senderId"], json!(null));
+    assert_eq!(stored[1]["type"], "SystemMessage");
+    assert_eq!(stored[2]["content"][0]["type"], "text");
+}
+
+#[tokio::test]
+async fn send_rejects_bad_bodies_and_stores_nothing() {
+    let api = setup().await;
+    let ok = json!({"type": "UserMessage", "sender": "a", "text": "x"});
+    let cases = [
+        json!([]),
+        json!({"type": "UserMessage", "sender": "a", "text": "x"}),
+        json!(vec![ok.clone(); 11]),
+        json!([ok.clone(), {"type": "UserMessage", "text": "no sender"}]),
+        json!([{"type": "UserMessage", "sender": "c", "text": "not a participant"}]),
+        json!([{"type": "SystemMessage", "sender": "a", "text": "system with sender"}]),
+        json!([{"type": "UserMessage", "sender": "a"}]),
+        json!([{"type": "UserMessage", "sender": "a", "text": "x", "content": [{"type": "text"}]}]),
+        json!([{"type": "UserMessage", "sender": "a", "attachmentToken": "att_nope"}]),
+        json!([{"type": "Other", "text": "x"}]),
+        json!([{"type": "UserMessage", "sender": "a", "text": 5}]),
+        json!([{"type": "UserMessage", "sender": "a", "text": "x", "custom": {"n": 1}}]),
+        json!([{"type": "UserMessage", "sender": "a", "text": "x", "referencedMessageId": "msg_missing"}]),
+    ];
+    for body in cases {
+        let (s, e) = api.post("/conversations/c1/messages", body.clone()).await;
+        assert_eq!(s, 400, "{body} -> {e}");
+        assert!(e["message"].is_string() && e["error"].is_string());
+    }
+    assert!(api.emu.messages("c1").is_empty());
+    assert_eq!(
+        api.post("/conversations/none/messages", json!([ok.clone()]))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        api.post("/conversations/c1/messages", json!(vec![ok; 10]))
+            .await
+            .0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn idempotency_key_deduplicates() {
+    let api = setup().await;
+    let body =
+        json!([{"type": "UserMessage", "sender": "a", "text": "once", "idempotencyKey": "k1"}]);
+    let (_, first) = api.post("/conversations/c1/messages", body.clone()).await;
+    let (s, again) = api.post("/conversations/c1/messages", body).await;
+    assert_eq!(s, 200);
+    assert_eq!(first, again);
+    assert_eq!(api.emu.messages("c1").len(), 1);
+    // Another conversation has its own keys.
+    api.conversation("c2", &["a"]).await;
+    let (_, other) = api
+        .post(
+            "/conversations/c2/messages",
+            json!([{"type": "UserMessage", "sender": "a", "text": "once", "idempotencyKey": "k1"}]),
+        )
+        .await;
+    assert_ne!(other, first);
+}
+
+#[tokio::test]
+async fn list_newest_first_with_cursor() {
+    let api = setup().await;
+    let mut sent = Vec::new();
+    for i in 0..15 {
+        sent.push(
+            api.say("c1", if i % 2 == 0 { "a" } else { "b" }, &format!("m{i}"))
+                .await,
+        );
+    }
+    sent.reverse();
+    let (_, p1) = api.get("/conversations/c1/messages").await;
+    let p1: Vec<String> = p1["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(p1, sent[..10]);
+    let (_, p2) = api
+        .get(&format!(
+            "/conversations/c1/messages?startingAfter={}&limit=100",
+            p1[9]
+        ))
+        .await;
+    let p2: Vec<String> = p2["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(p2, sent[10..]);
+    assert_eq!(
+        api.get("/conversations/c1/messages?startingAfter=msg_x")
+            .await
+            .0,
+        400
+    );
+    assert_eq!(api.get("/conversations/c1/messages?limit=0").await.0, 400);
+}
+
+#[tokio::test]
+async fn edit_delete_and_reactions() {
+    let api = setup().await;
+    let id = api.say("c1", "a", "draft").await;
+    let path = format!("/conversations/c1/messages/{id}");
+    assert_eq!(
+        api.put(&path, json!({"text": "final", "custom": {"x": "1"}}))
+            .await,
+        (200, json!({}))
+    );
+    let m = api.get(&path).await.1;
+    assert_eq!(m["text"], "final");
+    assert_eq!(m["custom"], json!({"x": "1"}));
+    assert!(m["editedAt"].as_i64().unwrap() >= m["createdAt"].as_i64().unwrap());
+    assert_eq!(api.put(&path, json!({"text": 3})).await.0, 400);
+    assert_eq!(
+        api.put(&format!("{path}/reactions/%F0%9F%91%8D/b"), json!({}))
+            .await,
+        (200, json!({}))
+    );
+    api.put(&format!("{path}/reactions/%F0%9F%91%8D/a"), json!({}))
+        .await;
+    api.put(&format!("{path}/reactions/%F0%9F%91%8D/a"), json!({}))
+        .await;
+    assert_eq!(
+        api.get(&path).await.1["reactions"],
+        json!({"👍": ["b", "a"]})
+    );
+    assert_eq!(
+        api.delete(&format!("{path}/reactions/%F0%9F%91%8D/b"))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(api.get(&path).await.1["reactions"], json!({"👍": ["a"]}));
+    assert_eq!(
+        api.put(
+            "/conversations/c1/messages/msg_none/reactions/x/a",
+            json!({})
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(api.delete(&path).await, (200, json!({})));
+    assert_eq!(api.get(&path).await.0, 404);
+    assert_eq!(api.delete(&path).await.0, 404);
+    assert!(api.emu.messages("c1").is_empty());
+}
+
+#[tokio::test]
+async fn files_and_attachments() {
+    let api = setup().await;
+    let upload = |part: reqwest::multipart::Part| {
+        let form = reqwest::multipart::Form::new().part("file", part);
+        api.http
+            .post(format!("{}/files", api.emu.api_url()))
+            .bearer_auth(api.emu.secret_key())
+            .multipart(form)
+            .send()
+    };
+    let r = upload(reqwest::multipart::Part::bytes(b"hello file".to_vec()).file_name("a.txt"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let token = r.json::<serde_json::Value>().await.unwrap()["attachmentToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // No filename: TalkJS's "Invalid JSON" 400.
+    let r = upload(reqwest::multipart::Part::bytes(b"x".to_vec()))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["error"],
+        "Invalid JSON"
+    );
+    // Not multipart at all.
+    let (s, _) = api.post("/files", json!({"file": "x"})).await;
+    assert_eq!(s, 400);
+    let (s, ids) = api
+        .post(
+            "/conversations/c1/messages",
+            json!([{"type": "UserMessage", "sender": "a", "attachmentToken": token}]),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let m = api
+        .get(&format!(
+            "/conversations/c1/messages/{}",
+            ids[0]["id"].as_str().unwrap()
+        ))
+        .await
+        .1;
+    assert_eq!(m["attachment"]["size"], 10);
+    assert_eq!(m["text"], json!(null));
+    let url = m["attachment"]["url"].as_str().unwrap();
+    assert!(url.starts_with(api.emu.base_url()));
+    assert_eq!(
+        api.http
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap()
+            .as_ref(),
+        b"hello file"
+    );
+    assert_eq!(api.emu.file(&token).unwrap().0, "a.txt");
+}
+
+#[tokio::test]
+async fn import_keeps_timestamps_without_dedup() {
+    let api = setup().await;
+    let body = json!([
+        {"type": "UserMessage", "sender": "a", "text": "old", "timestamp": 1_500_000_000_000i64, "readBy": ["b"], "custom": {"src": "legacy"}},
+        {"type": "UserMessage", "sender": "b", "text": "older", "timestamp": 1_400_000_000_000i64}
+    ]);
+    let (s, ids) = api
+        .post("/import/conversations/c1/messages", body.clone())
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(ids.as_array().unwrap().len(), 2);
+    assert_eq!(
+        api.post("/import/conversations/c1/messages", body).await.0,
+        200
+    );
+    let stored = api.emu.messages("c1");
+    assert_eq!(stored.len(), 4, "no de-duplication");
+    assert_eq!(stored[0]["createdAt"], 1_400_000_000_000i64);
+    assert_eq!(stored[0]["origin"], "import");
+    let page = api.get("/conversations/c1/messages").await.1;
+    assert_eq!(page["data"][0]["text"], "old", "newest by createdAt first");
+    assert_eq!(page["data"][0]["readBy"], json!(["b"]));
+    for bad in [
+        json!([{"type": "SystemMessage", "text": "x", "timestamp": 1}]),
+        json!([{"type": "UserMessage", "sender": "c", "text": "x", "timestamp": 1}]),
+        json!([{"type": "UserMessage", "sender": "a", "text": "x"}]),
+        json!([{"type": "UserMessage", "sender": "a", "text": "x", "timestamp": "yesterday"}]),
+        json!(vec![
+            json!({"type": "UserMessage", "sender": "a", "text": "x", "timestamp": 1});
+            11
+        ]),
+    ] {
+        assert_eq!(
+            api.post("/import/conversations/c1/messages", bad.clone())
+                .await
+                .0,
+            400,
+            "{bad}"
+        );
+    }
+    assert_eq!(api.emu.messages("c1").len(), 4);
+}
