@@ -1,0 +1,125 @@
+//! Every id reaches exactly its resource, or is refused before sending.
+//! Ids go through the raw client to a loopback server that records the path.
+
+use percent_encoding::percent_decode_str;
+use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
+
+async fn recorder() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"id": "x"})))
+        .mount(&server)
+        .await;
+    server
+}
+
+fn client(server: &MockServer) -> talkjs::Client {
+    talkjs::ClientConfig::new("app", "sk_test_path")
+        .base_url(server.uri())
+        .build()
+        .unwrap()
+}
+
+fn matrix() -> Vec<String> {
+    let mut ids: Vec<String> = [
+        "a/b", r"a\b", "?x", "#x", "%2e%2e", "%2E%2E", "..%2f", "a b+c", "😀", "ü", ";", ",", "=",
+        "a;b,c=d", "%", "%00", "...", ". ", " ..", "a/../b", "./a", "\u{0}", "\n", "\t\r",
+        "\u{7f}", "\u{202e}", "\u{feff}",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    ids.push("k".repeat(1024));
+    ids.push("/".repeat(1024));
+    ids.push("é".repeat(512));
+    ids
+}
+
+#[tokio::test]
+async fn ids_reach_exactly_their_resource() {
+    let server = recorder().await;
+    let client = client(&server);
+    for id in matrix() {
+        client
+            .raw()
+            .get_user()
+            .user_id(id.as_str())
+            .send()
+            .await
+            .unwrap();
+        let requests = server.received_requests().await.unwrap();
+        let path = requests.last().unwrap().url.path().to_string();
+        let segments: Vec<&str> = path.split('/').collect();
+        assert_eq!(
+            segments.len(),
+            5,
+            "id {id:?} changed the path shape: {path}"
+        );
+        assert_eq!(
+            &segments[..4],
+            ["", "v1", "app", "users"],
+            "id {id:?}: {path}"
+        );
+        let decoded = percent_decode_str(segments[4]).decode_utf8().unwrap();
+        assert_eq!(decoded, id, "id {id:?} arrived as {path}");
+    }
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        matrix().len()
+    );
+}
+
+#[tokio::test]
+async fn ids_in_every_position_and_the_emoji_segment() {
+    let server = recorder().await;
+    let client = client(&server);
+    let (c, m, e, u) = ("c/1", "m?2", "👍🏽", r"u\3");
+    client
+        .raw()
+        .add_reaction()
+        .conversation_id(c)
+        .message_id(m)
+        .emoji(e)
+        .user_id(u)
+        .send()
+        .await
+        .unwrap();
+    let requests = server.received_requests().await.unwrap();
+    let path = requests[0].url.path();
+    let segments: Vec<String> = path
+        .split('/')
+        .map(|s| percent_decode_str(s).decode_utf8().unwrap().into_owned())
+        .collect();
+    assert_eq!(
+        segments,
+        [
+            "",
+            "v1",
+            "app",
+            "conversations",
+            c,
+            "messages",
+            m,
+            "reactions",
+            e,
+            u
+        ]
+    );
+    assert!(requests[0].url.query().is_none(), "{}", requests[0].url);
+}
+
+#[tokio::test]
+async fn unaddressable_ids_are_refused_before_sending() {
+    let server = recorder().await;
+    let client = client(&server);
+    for id in ["", ".", ".."] {
+        let result = client.raw().get_user().user_id(id).send().await;
+        match result {
+            Err(talkjs::raw::Error::InvalidRequest(message)) => {
+                assert!(message.contains("user_id"), "{message}")
+            }
+            other => panic!("id {id:?} was not refused: {other:?}"),
+        }
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
