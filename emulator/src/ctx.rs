@@ -1,7 +1,10 @@
 //! State shared by all connections of one emulator.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
+
+use tokio::sync::Notify;
 
 use crate::config::EmulatorConfig;
 use crate::faults::Faults;
@@ -19,6 +22,10 @@ pub(crate) struct Ctx {
     pub log: RequestLog,
     pub webhooks: Webhooks,
     pub last_batch: Mutex<Option<Instant>>,
+    /// `/v1` requests fully handled (answered, failed or dropped).
+    pub handled: AtomicU64,
+    /// Woken whenever `handled` grows.
+    pub handled_notify: Notify,
 }
 
 impl Ctx {
@@ -26,5 +33,16 @@ impl Ctx {
     /// handlers validate everything before mutating, so poison is ignored.
     pub fn store(&self) -> MutexGuard<'_, Store> {
         self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Counts a `/v1` request as handled when dropped, however its handling
+/// ends (answer, fault, or the connection task being aborted).
+pub(crate) struct HandledGuard(pub std::sync::Arc<Ctx>);
+
+impl Drop for HandledGuard {
+    fn drop(&mut self) {
+        self.0.handled.fetch_add(1, Ordering::SeqCst);
+        self.0.handled_notify.notify_waiters();
     }
 }

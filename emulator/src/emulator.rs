@@ -3,11 +3,12 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::EmulatorConfig;
@@ -46,6 +47,8 @@ impl Emulator {
             log: RequestLog::new(config.request_log_capacity),
             webhooks,
             last_batch: Mutex::new(None),
+            handled: AtomicU64::new(0),
+            handled_notify: Notify::new(),
             config,
         });
         let (shutdown, rx) = watch::channel(false);
@@ -116,6 +119,27 @@ impl Emulator {
     /// Counters of injected faults, by kind.
     pub fn fault_counts(&self) -> FaultCounts {
         self.ctx.faults.counts()
+    }
+
+    /// How many `/v1/...` requests have been fully handled: answered,
+    /// refused by a fault, or dropped (also after a client gave up waiting).
+    pub fn handled_count(&self) -> u64 {
+        self.ctx.handled.load(Ordering::SeqCst)
+    }
+
+    /// Waits until at least `n` `/v1/...` requests have been handled, e.g.
+    /// for a delayed request whose client timed out. Wrap it in a timeout.
+    pub async fn wait_until_handled(&self, n: u64) {
+        loop {
+            let woken = self.ctx.handled_notify.notified();
+            tokio::pin!(woken);
+            // Register before checking, so a wake-up in between is not lost.
+            woken.as_mut().enable();
+            if self.handled_count() >= n {
+                return;
+            }
+            woken.await;
+        }
     }
 
     /// Requests received so far (oldest first, bounded by the configured

@@ -19,7 +19,7 @@ use tokio::sync::{Notify, watch};
 
 use crate::auth;
 use crate::codec::{parse_query, percent_decode};
-use crate::ctx::Ctx;
+use crate::ctx::{Ctx, HandledGuard};
 use crate::faults::{Fault, FaultSpec};
 use crate::log::RequestRecord;
 use crate::reply::Reply;
@@ -133,6 +133,7 @@ async fn handle(ctx: Arc<Ctx>, kill: Arc<Notify>, req: Request<Incoming>) -> Res
     if !is_api {
         return response(Reply::not_found("no such route"));
     }
+    let mut handled = Some(HandledGuard(ctx.clone()));
     match &fault {
         Some(Fault::Status {
             status,
@@ -148,7 +149,21 @@ async fn handle(ctx: Arc<Ctx>, kill: Arc<Notify>, req: Request<Incoming>) -> Res
             }
             return response(r);
         }
-        Some(Fault::Delay(d)) => tokio::time::sleep(*d).await,
+        Some(Fault::Delay(d)) => {
+            // Detached from the connection: hyper cancels the service when
+            // the client hangs up, but a delayed request must still apply.
+            let (d, guard, ctx) = (*d, handled.take(), ctx.clone());
+            let task = tokio::spawn(async move {
+                let _guard = guard;
+                tokio::time::sleep(d).await;
+                let (method, query) = (&parts.method, parts.uri.query());
+                handle_api(&ctx, method, &path, query, &parts.headers, &body)
+            });
+            return match task.await {
+                Ok(reply) => response(reply),
+                Err(_) => response(Reply::error(500, "InternalError", "handler failed")),
+            };
+        }
         Some(Fault::DropBeforeApply) => return drop_connection(&kill).await,
         _ => {}
     }
