@@ -18,6 +18,8 @@ use crate::{ClientConfig, Error, raw};
 pub struct Client {
     pub(crate) raw: raw::Client,
     pub(crate) config: ClientConfig,
+    /// When this client last sent a batch: TalkJS takes one per second.
+    pub(crate) batch_gate: std::sync::Arc<tokio::sync::Mutex<Option<std::time::Instant>>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -42,7 +44,11 @@ impl Client {
     }
 
     pub(crate) fn from_parts(raw: raw::Client, config: ClientConfig) -> Self {
-        Client { raw, config }
+        Client {
+            raw,
+            config,
+            batch_gate: Default::default(),
+        }
     }
 
     /// The generated client, already authenticated and retrying, for

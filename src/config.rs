@@ -46,7 +46,7 @@ pub struct ClientConfig {
     user_agent: String,
     retry: RetryPolicy,
     allow_insecure_http: bool,
-    max_response_bytes: usize,
+    pub(crate) max_response_bytes: usize,
 }
 
 impl std::fmt::Debug for ClientConfig {

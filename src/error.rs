@@ -101,6 +101,10 @@ pub enum Error {
         /// The first bytes of the body (at most 512, lossy UTF-8).
         excerpt: String,
     },
+    /// The server broke the API's contract in a way that would make the SDK
+    /// misbehave (e.g. a pagination cursor handed out twice).
+    #[error("TalkJS broke the API contract: {0}")]
+    Protocol(String),
     /// The client configuration is unusable (bad base URL, plain http to a
     /// non-loopback host, missing environment variable, ...).
     #[error("invalid configuration: {0}")]

@@ -17,15 +17,30 @@
 //! ```
 #![warn(missing_docs)]
 
+mod batch;
+mod call;
 mod client;
 mod config;
+mod conversations;
 mod error;
+mod files;
+mod legacy;
+pub mod messages;
+pub mod pagination;
 pub mod path;
 pub mod raw;
 mod retry;
 pub mod tokens;
 mod transport;
+mod users;
+pub mod validate;
 pub mod webhooks;
+
+pub use batch::{BATCH_INTERVAL, BatchOp, BatchOutcome, MAX_BATCH_OPERATIONS};
+pub use conversations::{Access, Conversations, Notify, ReadUntil};
+pub use legacy::ConversationByParticipants;
+pub use messages::{MAX_MESSAGES_PER_REQUEST, Messages};
+pub use users::{ConversationFilter, MAX_USERS_PER_REQUEST, UnixMillis, Users};
 
 pub use client::Client;
 pub use config::{AuthMode, ClientConfig, DEFAULT_BASE_URL};

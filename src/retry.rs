@@ -100,7 +100,7 @@ impl RetryPolicy {
 
 /// A random number from the standard library's per-process hasher seeds: the
 /// jitter needs no cryptographic quality and this avoids a `rand` dependency.
-fn random_u64() -> u64 {
+pub(crate) fn random_u64() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
     hasher.write_u64(

@@ -361,7 +361,7 @@ fn rebuild(response: Response, body: reqwest::Body) -> Response {
 }
 
 /// Reads at most `cap` bytes of a body; the rest is dropped.
-async fn read_capped(response: Response, cap: usize) -> reqwest::Result<Bytes> {
+pub(crate) async fn read_capped(response: Response, cap: usize) -> reqwest::Result<Bytes> {
     let mut stream = response.bytes_stream();
     let mut out = Vec::new();
     while let Some(chunk) = stream.next().await {

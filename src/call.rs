@@ -1,0 +1,172 @@
+//! Runs a generated operation and maps its outcome to [`crate::Error`].
+
+use std::time::{Duration, SystemTime};
+
+use progenitor_client::ResponseValue;
+
+use crate::{Client, Error, RetryPolicy, raw, transport::Call};
+
+type RawResult<T> = Result<ResponseValue<T>, raw::Error<raw::types::Error>>;
+
+impl Client {
+    /// Runs `fut` (a generated `send()`) with the transport's per-call state
+    /// and maps the result.
+    pub(crate) async fn run<T>(
+        &self,
+        retry: Option<RetryPolicy>,
+        fut: impl Future<Output = RawResult<T>>,
+    ) -> Result<T, Error> {
+        let (result, failure) = Call {
+            retry,
+            ..Call::default()
+        }
+        .scope(fut)
+        .await;
+        match result {
+            Ok(value) => Ok(value.into_inner()),
+            Err(error) => Err(map_error(error, failure, self.config.max_response_bytes).await),
+        }
+    }
+}
+
+/// The transport's own record (a timeout, an unknown outcome, an oversized
+/// body) wins over the generic reqwest error it travelled as.
+pub(crate) async fn map_error(
+    error: raw::Error<raw::types::Error>,
+    failure: Option<Error>,
+    cap: usize,
+) -> Error {
+    if let Some(failure) = failure {
+        return failure;
+    }
+    match error {
+        raw::Error::InvalidRequest(message) => invalid_request(&message),
+        raw::Error::CommunicationError(e) | raw::Error::ResponseBodyError(e) => Error::Transport {
+            maybe_sent: !e.is_connect() && !e.is_builder(),
+            message: e.to_string(),
+        },
+        raw::Error::InvalidUpgrade(e) => Error::Transport {
+            maybe_sent: true,
+            message: e.to_string(),
+        },
+        raw::Error::ErrorResponse(value) => {
+            let status = value.status().as_u16();
+            let retry_after = retry_after(value.headers());
+            let bytes = match value.into_inner() {
+                raw::types::Error::String(text) => text.into_bytes(),
+                body => serde_json::to_vec(&body).unwrap_or_default(),
+            };
+            Error::from_status(status, &bytes, retry_after)
+        }
+        raw::Error::InvalidResponsePayload(bytes, e) => Error::Decode {
+            status: 200,
+            message: e.to_string(),
+            excerpt: crate::error::excerpt(&bytes, 512),
+        },
+        raw::Error::UnexpectedResponse(response) => {
+            let status = response.status().as_u16();
+            let retry_after = retry_after(response.headers());
+            let bytes = crate::transport::read_capped(response, cap)
+                .await
+                .unwrap_or_default();
+            if (200..300).contains(&status) {
+                Error::Decode {
+                    status,
+                    message: "a success status the API does not document".into(),
+                    excerpt: crate::error::excerpt(&bytes, 512),
+                }
+            } else {
+                Error::from_status(status, &bytes, retry_after)
+            }
+        }
+        raw::Error::Custom(message) => Error::Config(message),
+    }
+}
+
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()
+        .and_then(|v| crate::retry::parse_retry_after(v, SystemTime::now()))
+}
+
+/// progenitor reports a refused builder value as "conversion to `T` for
+/// field failed: reason"; keep the field and the reason.
+fn invalid_request(message: &str) -> Error {
+    if let Some((field, rule)) = message
+        .split(" for ")
+        .nth(1)
+        .and_then(|rest| rest.split_once(" failed"))
+    {
+        let rule = rule.trim_start_matches(':').trim();
+        return Error::validation(field, if rule.is_empty() { message } else { rule });
+    }
+    Error::validation("request", message)
+}
+
+impl Client {
+    /// Sends a hand-written request (paths the spec lacks) through the same
+    /// transport as the generated operations and decodes a JSON answer.
+    pub(crate) async fn send_custom<T: serde::de::DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        make: impl FnMut() -> reqwest::Request,
+    ) -> Result<T, Error> {
+        use progenitor_client::ClientInfo as _;
+        let cap = self.config.max_response_bytes;
+        let (result, failure) = Call::default()
+            .scope(async {
+                let response = self
+                    .raw
+                    .inner()
+                    .send(self.raw.client(), operation, true, make)
+                    .await?;
+                let status = response.status();
+                let retry_after = retry_after(response.headers());
+                let bytes = response.bytes().await?;
+                Ok::<_, reqwest::Error>((status, retry_after, bytes))
+            })
+            .await;
+        let (status, retry_after, bytes) = match result {
+            Ok(parts) => parts,
+            Err(e) => {
+                return Err(map_error(raw::Error::CommunicationError(e), failure, cap).await);
+            }
+        };
+        if !status.is_success() {
+            // The transport turned a non-JSON error body into a JSON string.
+            let text = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+                Ok(serde_json::Value::String(text)) => text.into_bytes(),
+                _ => bytes.to_vec(),
+            };
+            return Err(Error::from_status(status.as_u16(), &text, retry_after));
+        }
+        serde_json::from_slice(&bytes).map_err(|e| Error::Decode {
+            status: status.as_u16(),
+            message: e.to_string(),
+            excerpt: crate::error::excerpt(&bytes, 512),
+        })
+    }
+
+    /// A JSON request to `{api_url}{path}` (path already encoded).
+    pub(crate) fn json_request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> reqwest::Request {
+        use progenitor_client::ClientInfo as _;
+        let mut builder = self
+            .raw
+            .client()
+            .request(method, format!("{}{path}", self.raw.baseurl()))
+            .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(body) = body {
+            builder = builder.json(body);
+        }
+        // Only an unparsable URL fails here, and the base URL was checked
+        // when the client was built and every segment is encoded.
+        builder.build().expect("checked base URL and encoded path")
+    }
+}

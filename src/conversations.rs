@@ -1,0 +1,237 @@
+//! Conversations and their participants.
+
+use futures::Stream;
+
+use crate::{
+    Client, Error,
+    pagination::{check_limit, stream_pages},
+    path::check_segment,
+    raw::types::{
+        Conversation, ConversationInput, MarkConversationReadBody,
+        MarkConversationReadBodyReadUntil, MarkConversationReadBodyReadUntilString,
+        ParticipationInput, ParticipationInputAccess, ParticipationInputNotify,
+        ParticipationInputNotifyString,
+    },
+    users::ConversationFilter,
+};
+
+/// The conversations of the app; from [`Client::conversations`].
+#[derive(Debug, Clone, Copy)]
+pub struct Conversations<'a> {
+    client: &'a Client,
+}
+
+impl Client {
+    /// Conversations and participants.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
+    /// use talkjs::{Access, Notify};
+    /// use talkjs::raw::types::{ConversationInput, NullableString};
+    /// let order = ConversationInput::builder()
+    ///     .subject(Some(NullableString(Some("Order #42".into()))))
+    ///     .participants(vec!["alice".to_string(), "bob".to_string()]);
+    /// client.conversations().upsert("order-42", order.try_into().unwrap()).await?;
+    /// client.conversations().join("order-42", "carol", Access::Read, Notify::MentionsOnly).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn conversations(&self) -> Conversations<'_> {
+        Conversations { client: self }
+    }
+}
+
+/// A participant's access right.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// May read and write (TalkJS's default).
+    ReadWrite,
+    /// May only read.
+    Read,
+}
+
+/// A participant's notification setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notify {
+    /// Notified of every message (TalkJS's default).
+    All,
+    /// Never notified.
+    Off,
+    /// Notified only when mentioned.
+    MentionsOnly,
+}
+
+/// Up to where a user has read a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadUntil {
+    /// Everything sent so far.
+    Sent,
+    /// Messages up to this Unix time in milliseconds.
+    At(crate::UnixMillis),
+}
+
+fn participation(access: Access, notify: Notify) -> ParticipationInput {
+    ParticipationInput {
+        access: Some(match access {
+            Access::ReadWrite => ParticipationInputAccess::ReadWrite,
+            Access::Read => ParticipationInputAccess::Read,
+        }),
+        notify: Some(match notify {
+            Notify::All => ParticipationInputNotify::Boolean(true),
+            Notify::Off => ParticipationInputNotify::Boolean(false),
+            Notify::MentionsOnly => {
+                ParticipationInputNotify::String(ParticipationInputNotifyString::MentionsOnly)
+            }
+        }),
+    }
+}
+
+impl<'a> Conversations<'a> {
+    /// Creates or updates a conversation. Fields merge; `participants` are
+    /// only ever added (remove them with [`Conversations::leave`]).
+    pub async fn upsert(
+        &self,
+        conversation_id: &str,
+        input: ConversationInput,
+    ) -> Result<(), Error> {
+        check_segment("conversationId", conversation_id)?;
+        let request = self
+            .client
+            .raw
+            .create_or_update_conversation()
+            .conversation_id(conversation_id)
+            .body(input);
+        self.client.run(None, request.send()).await.map(drop)
+    }
+
+    /// One conversation.
+    pub async fn get(&self, conversation_id: &str) -> Result<Conversation, Error> {
+        check_segment("conversationId", conversation_id)?;
+        let request = self
+            .client
+            .raw
+            .get_conversation()
+            .conversation_id(conversation_id);
+        self.client.run(None, request.send()).await
+    }
+
+    /// Deletes a conversation and its messages, irrevocably.
+    pub async fn delete(&self, conversation_id: &str) -> Result<(), Error> {
+        check_segment("conversationId", conversation_id)?;
+        let request = self
+            .client
+            .raw
+            .delete_conversation()
+            .conversation_id(conversation_id);
+        self.client.run(None, request.send()).await
+    }
+
+    /// One page of the app's conversations matching `filter`
+    /// (`unreads_only` applies to a user's list only and is refused here).
+    pub async fn page(
+        &self,
+        filter: &ConversationFilter,
+        limit: u32,
+        starting_after: Option<&str>,
+    ) -> Result<Vec<Conversation>, Error> {
+        if filter.unreads_only {
+            return Err(Error::validation(
+                "unreadsOnly",
+                "only a user's conversation list can filter unread conversations",
+            ));
+        }
+        let mut request = self
+            .client
+            .raw
+            .list_conversations()
+            .limit(check_limit(limit)?);
+        if let Some(cursor) = starting_after {
+            request = request.starting_after(cursor);
+        }
+        if let Some(at) = filter.last_message_before {
+            request = request.last_message_before(at.0);
+        }
+        if let Some(at) = filter.last_message_after {
+            request = request.last_message_after(at.0);
+        }
+        Ok(self
+            .client
+            .run(None, request.send())
+            .await?
+            .data
+            .unwrap_or_default())
+    }
+
+    /// Every conversation matching `filter`, `limit` per request.
+    pub fn stream(
+        &self,
+        filter: ConversationFilter,
+        limit: u32,
+    ) -> impl Stream<Item = Result<Conversation, Error>> + 'a {
+        let this = *self;
+        stream_pages(limit, None, move |limit, cursor| {
+            let filter = filter.clone();
+            async move { this.page(&filter, limit, cursor.as_deref()).await }
+        })
+    }
+
+    /// Adds `user_id` to a conversation, or changes their access and
+    /// notification settings.
+    pub async fn join(
+        &self,
+        conversation_id: &str,
+        user_id: &str,
+        access: Access,
+        notify: Notify,
+    ) -> Result<(), Error> {
+        check_segment("conversationId", conversation_id)?;
+        check_segment("userId", user_id)?;
+        let request = self
+            .client
+            .raw
+            .join_conversation()
+            .conversation_id(conversation_id)
+            .user_id(user_id)
+            .body(participation(access, notify));
+        self.client.run(None, request.send()).await
+    }
+
+    /// Removes `user_id` from a conversation.
+    pub async fn leave(&self, conversation_id: &str, user_id: &str) -> Result<(), Error> {
+        check_segment("conversationId", conversation_id)?;
+        check_segment("userId", user_id)?;
+        let request = self
+            .client
+            .raw
+            .leave_conversation()
+            .conversation_id(conversation_id)
+            .user_id(user_id);
+        self.client.run(None, request.send()).await
+    }
+
+    /// Marks a conversation read for `user_id` up to `until`.
+    pub async fn mark_read(
+        &self,
+        conversation_id: &str,
+        user_id: &str,
+        until: ReadUntil,
+    ) -> Result<(), Error> {
+        check_segment("conversationId", conversation_id)?;
+        check_segment("userId", user_id)?;
+        let read_until = match until {
+            ReadUntil::Sent => MarkConversationReadBodyReadUntil::String(
+                MarkConversationReadBodyReadUntilString::Sent,
+            ),
+            ReadUntil::At(at) => MarkConversationReadBodyReadUntil::Int64(at.0),
+        };
+        let request = self
+            .client
+            .raw
+            .mark_conversation_read()
+            .user_id(user_id)
+            .conversation_id(conversation_id)
+            .body(MarkConversationReadBody {
+                read_until: Some(read_until),
+            });
+        self.client.run(None, request.send()).await
+    }
+}

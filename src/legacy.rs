@@ -1,0 +1,149 @@
+//! The deprecated `participants=` paths, still served for apps that started
+//! conversations with `getOrStartConversation` (seeds 000, 001).
+
+use reqwest::Method;
+
+use crate::{
+    Client, Error,
+    pagination::check_limit,
+    path::encode_path,
+    raw::types::{
+        Conversation, ConversationInput, Message, MessageList, SendMessageInput, SentMessage,
+    },
+};
+
+/// A conversation addressed by its participants (and topic), not its id.
+/// From [`Client::conversation_by_participants`].
+#[derive(Debug, Clone)]
+pub struct ConversationByParticipants<'a> {
+    client: &'a Client,
+    path: String,
+}
+
+/// `,` separates ids and `;` starts the topic: an id or topic holding one
+/// would be read differently by a server that decodes before splitting, so
+/// it is refused rather than guessed at.
+fn check_part(field: &str, value: &str) -> Result<(), Error> {
+    if value.is_empty() {
+        return Err(Error::validation(field, "must not be empty"));
+    }
+    if value.contains([',', ';']) {
+        return Err(Error::validation(
+            field,
+            "must not contain ',' or ';': the participants= path cannot carry them unambiguously",
+        ));
+    }
+    Ok(())
+}
+
+impl Client {
+    /// The deprecated conversation path `participants={ids}[;topic={topic}]`.
+    /// Use only for conversations created by `getOrStartConversation`.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
+    /// let legacy = client.conversation_by_participants(&["42", "98"], Some("612"))?;
+    /// let conversation = legacy.get().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn conversation_by_participants(
+        &self,
+        user_ids: &[&str],
+        topic: Option<&str>,
+    ) -> Result<ConversationByParticipants<'_>, Error> {
+        if user_ids.is_empty() {
+            return Err(Error::validation(
+                "participants",
+                "must name at least one user",
+            ));
+        }
+        let mut path = String::from("/conversations/participants=");
+        for (i, id) in user_ids.iter().enumerate() {
+            check_part(&format!("participants[{i}]"), id)?;
+            if i > 0 {
+                path.push(',');
+            }
+            path.push_str(&encode_path(id));
+        }
+        if let Some(topic) = topic {
+            check_part("topic", topic)?;
+            path.push_str(";topic=");
+            path.push_str(&encode_path(topic));
+        }
+        Ok(ConversationByParticipants { client: self, path })
+    }
+}
+
+impl ConversationByParticipants<'_> {
+    /// The path, relative to `/v1/{appId}`, percent-encoded.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// GET the conversation.
+    pub async fn get(&self) -> Result<Conversation, Error> {
+        self.client
+            .send_custom("get_conversation_by_participants", || {
+                self.client.json_request(Method::GET, &self.path, None)
+            })
+            .await
+    }
+
+    /// PUT the conversation (creates it if needed; fields merge).
+    pub async fn upsert(&self, input: &ConversationInput) -> Result<(), Error> {
+        let body = to_value(input)?;
+        self.client
+            .send_custom::<serde_json::Value>("put_conversation_by_participants", || {
+                self.client
+                    .json_request(Method::PUT, &self.path, Some(&body))
+            })
+            .await
+            .map(drop)
+    }
+
+    /// One page of its messages, newest first.
+    pub async fn messages_page(
+        &self,
+        limit: u32,
+        starting_after: Option<&str>,
+    ) -> Result<Vec<Message>, Error> {
+        let mut path = format!("{}/messages?limit={}", self.path, check_limit(limit)?);
+        if let Some(cursor) = starting_after {
+            path.push_str("&startingAfter=");
+            path.push_str(&encode_path(cursor));
+        }
+        let page: MessageList = self
+            .client
+            .send_custom("list_messages_by_participants", || {
+                self.client.json_request(Method::GET, &path, None)
+            })
+            .await?;
+        Ok(page.data.unwrap_or_default())
+    }
+
+    /// Sends up to 10 messages (validated, with idempotency keys added, as
+    /// [`crate::messages::Messages::send`] does); returns their ids.
+    pub async fn send(&self, mut messages: Vec<SendMessageInput>) -> Result<Vec<String>, Error> {
+        crate::validate::messages(&messages)?;
+        if messages.len() > crate::MAX_MESSAGES_PER_REQUEST {
+            return Err(Error::validation(
+                "messages",
+                "at most 10 per request on this path",
+            ));
+        }
+        crate::messages::add_idempotency_keys(&mut messages);
+        let body = to_value(&messages)?;
+        let path = format!("{}/messages", self.path);
+        let sent: Vec<SentMessage> = self
+            .client
+            .send_custom("send_messages", || {
+                self.client.json_request(Method::POST, &path, Some(&body))
+            })
+            .await?;
+        Ok(sent.into_iter().map(|m| m.id).collect())
+    }
+}
+
+pub(crate) fn to_value(value: &impl serde::Serialize) -> Result<serde_json::Value, Error> {
+    serde_json::to_value(value).map_err(|e| Error::validation("body", e.to_string()))
+}

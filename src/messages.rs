@@ -1,0 +1,241 @@
+//! Messages of a conversation: send (validated, chunked, de-duplicated), list,
+//! get, edit, delete, reactions, import.
+
+use futures::Stream;
+
+use crate::{
+    Client, Error,
+    pagination::{check_limit, stream_pages},
+    path::check_segment,
+    raw::types::{EditMessageBody, ImportMessageInput, Message, SendMessageInput},
+};
+
+/// TalkJS takes at most 10 messages per send or import request.
+pub const MAX_MESSAGES_PER_REQUEST: usize = 10;
+
+/// The messages of one conversation; from [`Client::messages`].
+#[derive(Debug, Clone)]
+pub struct Messages<'a> {
+    client: &'a Client,
+    conversation: String,
+}
+
+impl Client {
+    /// The messages of `conversation_id`.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
+    /// use talkjs::raw::types::{SendMessageInput, SendMessageInputType};
+    /// let hello = SendMessageInput::builder()
+    ///     .type_(SendMessageInputType::UserMessage)
+    ///     .sender(Some("alice".to_string()))
+    ///     .text(Some("Hello!".to_string()));
+    /// let ids = client.messages("order-42").send(vec![hello.try_into().unwrap()]).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn messages(&self, conversation_id: impl Into<String>) -> Messages<'_> {
+        Messages {
+            client: self,
+            conversation: conversation_id.into(),
+        }
+    }
+}
+
+/// A fresh idempotency key: 128 random bits as hex.
+fn idempotency_key() -> String {
+    format!(
+        "{:016x}{:016x}",
+        crate::retry::random_u64(),
+        crate::retry::random_u64()
+    )
+}
+
+impl<'a> Messages<'a> {
+    fn conversation(&self) -> Result<&str, Error> {
+        check_segment("conversationId", &self.conversation)?;
+        Ok(&self.conversation)
+    }
+
+    /// Sends messages and returns their ids, in order.
+    ///
+    /// Validated first (see [`crate::validate::messages`]); nothing is sent
+    /// if any message is invalid. Each message without an idempotency key
+    /// gets one, the same on every retry, so a retried send never stores a
+    /// message twice. More than 10 messages go out as consecutive requests
+    /// of at most 10; if one fails, [`Error::Partial`] says which chunk and
+    /// which ids were already stored.
+    pub async fn send(&self, mut messages: Vec<SendMessageInput>) -> Result<Vec<String>, Error> {
+        let conversation = self.conversation()?;
+        crate::validate::messages(&messages)?;
+        add_idempotency_keys(&mut messages);
+        let mut ids = Vec::with_capacity(messages.len());
+        for (index, chunk) in messages.chunks(MAX_MESSAGES_PER_REQUEST).enumerate() {
+            let sent = self
+                .client
+                .run(
+                    None,
+                    self.client
+                        .raw
+                        .send_messages()
+                        .conversation_id(conversation)
+                        .body(chunk.to_vec())
+                        .send(),
+                )
+                .await;
+            match sent {
+                Ok(sent) => ids.extend(sent.into_iter().map(|m| m.id)),
+                Err(source) => return Err(partial(index, ids.len(), ids, source)),
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Imports historical messages (kept with their `timestamp`, origin
+    /// `import`, no notifications). TalkJS does not de-duplicate imports, so
+    /// an ambiguous failure is reported as [`Error::OutcomeUnknown`] and not
+    /// retried. More than 10 go out in chunks, like [`Messages::send`].
+    pub async fn import(&self, messages: Vec<ImportMessageInput>) -> Result<usize, Error> {
+        let conversation = self.conversation()?;
+        crate::validate::imports(&messages)?;
+        let mut applied = 0;
+        for (index, chunk) in messages.chunks(MAX_MESSAGES_PER_REQUEST).enumerate() {
+            let result = self
+                .client
+                .run(
+                    None,
+                    self.client
+                        .raw
+                        .import_messages()
+                        .conversation_id(conversation)
+                        .body(chunk.to_vec())
+                        .send(),
+                )
+                .await;
+            match result {
+                Ok(_) => applied += chunk.len(),
+                Err(source) => return Err(partial(index, applied, Vec::new(), source)),
+            }
+        }
+        Ok(applied)
+    }
+
+    /// One page of messages, newest first.
+    pub async fn page(
+        &self,
+        limit: u32,
+        starting_after: Option<&str>,
+    ) -> Result<Vec<Message>, Error> {
+        let conversation = self.conversation()?;
+        let mut request = self
+            .client
+            .raw
+            .list_messages()
+            .conversation_id(conversation)
+            .limit(check_limit(limit)?);
+        if let Some(cursor) = starting_after {
+            request = request.starting_after(cursor);
+        }
+        let page = self.client.run(None, request.send()).await?;
+        Ok(page.data.unwrap_or_default())
+    }
+
+    /// Every message, newest first, fetched `limit` at a time.
+    pub fn stream(&self, limit: u32) -> impl Stream<Item = Result<Message, Error>> + 'a {
+        let this = self.clone();
+        stream_pages(limit, None, move |limit, cursor| {
+            let this = this.clone();
+            async move { this.page(limit, cursor.as_deref()).await }
+        })
+    }
+
+    /// One message.
+    pub async fn get(&self, message_id: &str) -> Result<Message, Error> {
+        check_segment("messageId", message_id)?;
+        let request = self
+            .client
+            .raw
+            .get_message()
+            .conversation_id(self.conversation()?)
+            .message_id(message_id);
+        self.client.run(None, request.send()).await
+    }
+
+    /// Edits a message's text and/or custom data (TalkJS sets `editedAt`).
+    pub async fn edit(&self, message_id: &str, edit: EditMessageBody) -> Result<(), Error> {
+        check_segment("messageId", message_id)?;
+        let request = self
+            .client
+            .raw
+            .edit_message()
+            .conversation_id(self.conversation()?)
+            .message_id(message_id)
+            .body(edit);
+        self.client.run(None, request.send()).await
+    }
+
+    /// Deletes a message.
+    pub async fn delete(&self, message_id: &str) -> Result<(), Error> {
+        check_segment("messageId", message_id)?;
+        let request = self
+            .client
+            .raw
+            .delete_message()
+            .conversation_id(self.conversation()?)
+            .message_id(message_id);
+        self.client.run(None, request.send()).await
+    }
+
+    /// Adds `user_id`'s `emoji` reaction to a message.
+    pub async fn react(&self, message_id: &str, emoji: &str, user_id: &str) -> Result<(), Error> {
+        check_segment("messageId", message_id)?;
+        check_segment("emoji", emoji)?;
+        check_segment("userId", user_id)?;
+        let request = self
+            .client
+            .raw
+            .add_reaction()
+            .conversation_id(self.conversation()?)
+            .message_id(message_id)
+            .emoji(emoji)
+            .user_id(user_id);
+        self.client.run(None, request.send()).await
+    }
+
+    /// Removes `user_id`'s `emoji` reaction from a message.
+    pub async fn unreact(&self, message_id: &str, emoji: &str, user_id: &str) -> Result<(), Error> {
+        check_segment("messageId", message_id)?;
+        check_segment("emoji", emoji)?;
+        check_segment("userId", user_id)?;
+        let request = self
+            .client
+            .raw
+            .remove_reaction()
+            .conversation_id(self.conversation()?)
+            .message_id(message_id)
+            .emoji(emoji)
+            .user_id(user_id);
+        self.client.run(None, request.send()).await
+    }
+}
+
+/// Gives every message without an idempotency key a fresh one; the body is
+/// then fixed, so every retry carries the same keys.
+pub(crate) fn add_idempotency_keys(messages: &mut [SendMessageInput]) {
+    for m in messages {
+        m.idempotency_key.get_or_insert_with(idempotency_key);
+    }
+}
+
+/// Chunk `index` failed after `applied` items (with `ids`, when known) were
+/// stored by the chunks before it.
+pub(crate) fn partial(index: usize, applied: usize, ids: Vec<String>, source: Error) -> Error {
+    if index == 0 {
+        return source; // nothing was applied: the plain error says it all
+    }
+    Error::Partial {
+        failed_chunk: index,
+        applied,
+        applied_ids: ids,
+        source: Box::new(source),
+    }
+}

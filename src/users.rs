@@ -1,0 +1,227 @@
+//! Users: upsert (one or many), get, list, their conversations, presence.
+
+use std::collections::HashMap;
+
+use futures::Stream;
+
+use crate::{
+    Client, Error,
+    messages::partial,
+    pagination::{check_limit, stream_pages},
+    path::check_segment,
+    raw::types::{Conversation, Presence, PresenceInput, User, UserInput},
+};
+
+/// TalkJS upserts at most 100 users per batch request.
+pub const MAX_USERS_PER_REQUEST: usize = 100;
+
+/// The users of the app; from [`Client::users`].
+#[derive(Debug, Clone, Copy)]
+pub struct Users<'a> {
+    client: &'a Client,
+}
+
+impl Client {
+    /// Users.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
+    /// use talkjs::raw::types::{NullableString, UserInput};
+    /// let alice = UserInput::builder().name(Some(NullableString(Some("Alice".into()))));
+    /// client.users().upsert("alice", alice.try_into().unwrap()).await?;
+    /// // Clear a field with an explicit null; unset fields are left alone.
+    /// let no_photo = UserInput::builder().photo_url(Some(NullableString(None)));
+    /// client.users().upsert("alice", no_photo.try_into().unwrap()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn users(&self) -> Users<'_> {
+        Users { client: self }
+    }
+}
+
+/// A conversation-list time filter in Unix milliseconds; from an `i64` or a
+/// `chrono::DateTime<Utc>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct UnixMillis(pub i64);
+
+impl From<i64> for UnixMillis {
+    fn from(ms: i64) -> Self {
+        UnixMillis(ms)
+    }
+}
+
+impl From<chrono::DateTime<chrono::Utc>> for UnixMillis {
+    fn from(at: chrono::DateTime<chrono::Utc>) -> Self {
+        UnixMillis(at.timestamp_millis())
+    }
+}
+
+/// Filters of a conversation list.
+#[derive(Debug, Clone, Default)]
+pub struct ConversationFilter {
+    /// Only conversations whose last message is older than this.
+    pub last_message_before: Option<UnixMillis>,
+    /// Only conversations whose last message is newer than this.
+    pub last_message_after: Option<UnixMillis>,
+    /// Only conversations with unread messages (a user's list only).
+    pub unreads_only: bool,
+}
+
+impl ConversationFilter {
+    /// Last message before `at`.
+    pub fn before(mut self, at: impl Into<UnixMillis>) -> Self {
+        self.last_message_before = Some(at.into());
+        self
+    }
+    /// Last message after `at`.
+    pub fn after(mut self, at: impl Into<UnixMillis>) -> Self {
+        self.last_message_after = Some(at.into());
+        self
+    }
+    /// Unread conversations only.
+    pub fn unreads_only(mut self) -> Self {
+        self.unreads_only = true;
+        self
+    }
+}
+
+impl<'a> Users<'a> {
+    /// Creates or updates a user; only the fields set change, an explicit
+    /// null clears one.
+    pub async fn upsert(&self, user_id: &str, user: UserInput) -> Result<(), Error> {
+        check_segment("userId", user_id)?;
+        let request = self
+            .client
+            .raw
+            .create_or_update_user()
+            .user_id(user_id)
+            .body(user);
+        self.client.run(None, request.send()).await.map(drop)
+    }
+
+    /// Upserts many users, 100 per request, in order; if a request fails,
+    /// [`Error::Partial`] tells how many were applied before it. TalkJS
+    /// applies nothing of a request with an invalid user.
+    pub async fn upsert_many(&self, users: Vec<(String, UserInput)>) -> Result<(), Error> {
+        for (i, (id, _)) in users.iter().enumerate() {
+            check_segment(&format!("users[{i}].id"), id)?;
+        }
+        let mut applied = 0;
+        for (index, chunk) in users.chunks(MAX_USERS_PER_REQUEST).enumerate() {
+            let body: HashMap<String, UserInput> = chunk.iter().cloned().collect();
+            let request = self.client.raw.batch_update_users().body(body);
+            if let Err(source) = self.client.run(None, request.send()).await {
+                return Err(partial(index, applied, Vec::new(), source));
+            }
+            applied += chunk.len();
+        }
+        Ok(())
+    }
+
+    /// One user.
+    pub async fn get(&self, user_id: &str) -> Result<User, Error> {
+        check_segment("userId", user_id)?;
+        self.client
+            .run(None, self.client.raw.get_user().user_id(user_id).send())
+            .await
+    }
+
+    /// One page of users.
+    pub async fn page(&self, limit: u32, starting_after: Option<&str>) -> Result<Vec<User>, Error> {
+        let mut request = self.client.raw.list_users().limit(check_limit(limit)?);
+        if let Some(cursor) = starting_after {
+            request = request.starting_after(cursor);
+        }
+        Ok(self
+            .client
+            .run(None, request.send())
+            .await?
+            .data
+            .unwrap_or_default())
+    }
+
+    /// Every user, `limit` per request.
+    pub fn stream(&self, limit: u32) -> impl Stream<Item = Result<User, Error>> + 'a {
+        let this = *self;
+        stream_pages(limit, None, move |limit, cursor| async move {
+            this.page(limit, cursor.as_deref()).await
+        })
+    }
+
+    /// One page of a user's conversations. An unknown user is
+    /// [`Error::NotFound`].
+    pub async fn conversations_page(
+        &self,
+        user_id: &str,
+        filter: &ConversationFilter,
+        limit: u32,
+        starting_after: Option<&str>,
+    ) -> Result<Vec<Conversation>, Error> {
+        check_segment("userId", user_id)?;
+        let mut request = self
+            .client
+            .raw
+            .list_user_conversations()
+            .user_id(user_id)
+            .limit(check_limit(limit)?);
+        if let Some(cursor) = starting_after {
+            request = request.starting_after(cursor);
+        }
+        if let Some(at) = filter.last_message_before {
+            request = request.last_message_before(at.0);
+        }
+        if let Some(at) = filter.last_message_after {
+            request = request.last_message_after(at.0);
+        }
+        if filter.unreads_only {
+            request = request.unreads_only(true);
+        }
+        Ok(self
+            .client
+            .run(None, request.send())
+            .await?
+            .data
+            .unwrap_or_default())
+    }
+
+    /// Every conversation of a user matching `filter`.
+    pub fn conversations(
+        &self,
+        user_id: &str,
+        filter: ConversationFilter,
+        limit: u32,
+    ) -> impl Stream<Item = Result<Conversation, Error>> + 'a {
+        let this = *self;
+        let user_id = user_id.to_string();
+        stream_pages(limit, None, move |limit, cursor| {
+            let (user_id, filter) = (user_id.clone(), filter.clone());
+            async move {
+                this.conversations_page(&user_id, &filter, limit, cursor.as_deref())
+                    .await
+            }
+        })
+    }
+
+    /// A user's presence.
+    pub async fn presence(&self, user_id: &str) -> Result<Presence, Error> {
+        check_segment("userId", user_id)?;
+        self.client
+            .run(
+                None,
+                self.client.raw.get_user_presence().user_id(user_id).send(),
+            )
+            .await
+    }
+
+    /// Sets a user's presence.
+    pub async fn set_presence(&self, user_id: &str, presence: PresenceInput) -> Result<(), Error> {
+        check_segment("userId", user_id)?;
+        let request = self
+            .client
+            .raw
+            .set_user_presence()
+            .user_id(user_id)
+            .body(presence);
+        self.client.run(None, request.send()).await
+    }
+}
