@@ -184,7 +184,7 @@ impl Client {
                 .map(|(i, op)| op.tuple(i))
                 .collect();
             let request = self.raw.batch_requests().body(body);
-            let results = match self.run(None, request.send()).await {
+            let results = match self.run(request.send()).await {
                 Ok(results) => results,
                 Err(source) => {
                     return Err(crate::messages::partial(

@@ -4,20 +4,16 @@ use std::time::{Duration, SystemTime};
 
 use progenitor_client::ResponseValue;
 
-use crate::{Client, Error, RetryPolicy, raw, transport::Call};
+use crate::{Client, Error, raw, transport::Call};
 
 type RawResult<T> = Result<ResponseValue<T>, raw::Error<raw::types::Error>>;
 
 impl Client {
     /// Runs `fut` (a generated `send()`) with the transport's per-call state
     /// and maps the result.
-    pub(crate) async fn run<T>(
-        &self,
-        retry: Option<RetryPolicy>,
-        fut: impl Future<Output = RawResult<T>>,
-    ) -> Result<T, Error> {
+    pub(crate) async fn run<T>(&self, fut: impl Future<Output = RawResult<T>>) -> Result<T, Error> {
         let (result, failure) = Call {
-            retry,
+            retry: self.retry.clone(),
             ..Call::default()
         }
         .scope(fut)
@@ -115,19 +111,22 @@ impl Client {
     ) -> Result<T, Error> {
         use progenitor_client::ClientInfo as _;
         let cap = self.config.max_response_bytes;
-        let (result, failure) = Call::default()
-            .scope(async {
-                let response = self
-                    .raw
-                    .inner()
-                    .send(self.raw.client(), operation, true, make)
-                    .await?;
-                let status = response.status();
-                let retry_after = retry_after(response.headers());
-                let bytes = response.bytes().await?;
-                Ok::<_, reqwest::Error>((status, retry_after, bytes))
-            })
-            .await;
+        let (result, failure) = Call {
+            retry: self.retry.clone(),
+            ..Call::default()
+        }
+        .scope(async {
+            let response = self
+                .raw
+                .inner()
+                .send(self.raw.client(), operation, true, make)
+                .await?;
+            let status = response.status();
+            let retry_after = retry_after(response.headers());
+            let bytes = response.bytes().await?;
+            Ok::<_, reqwest::Error>((status, retry_after, bytes))
+        })
+        .await;
         let (status, retry_after, bytes) = match result {
             Ok(parts) => parts,
             Err(e) => {

@@ -18,6 +18,8 @@ use crate::{ClientConfig, Error, raw};
 pub struct Client {
     pub(crate) raw: raw::Client,
     pub(crate) config: ClientConfig,
+    /// A retry policy for the calls made through this handle only.
+    pub(crate) retry: Option<crate::RetryPolicy>,
     /// When this client last sent a batch: TalkJS takes one per second.
     pub(crate) batch_gate: std::sync::Arc<tokio::sync::Mutex<Option<std::time::Instant>>>,
 }
@@ -47,6 +49,7 @@ impl Client {
         Client {
             raw,
             config,
+            retry: None,
             batch_gate: Default::default(),
         }
     }
@@ -61,6 +64,22 @@ impl Client {
     /// ```
     pub fn raw(&self) -> &raw::Client {
         &self.raw
+    }
+
+    /// A handle whose calls use `policy` instead of the configured retry
+    /// policy; it shares the connection pool and the batch pacing.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
+    /// // Fail fast for this one call.
+    /// let user = client.with_retry(talkjs::RetryPolicy::none()).users().get("alice").await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_retry(&self, policy: crate::RetryPolicy) -> Client {
+        Client {
+            retry: Some(policy),
+            ..self.clone()
+        }
     }
 
     /// The app id this client talks to.

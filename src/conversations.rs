@@ -100,7 +100,7 @@ impl<'a> Conversations<'a> {
             .create_or_update_conversation()
             .conversation_id(conversation_id)
             .body(input);
-        self.client.run(None, request.send()).await.map(drop)
+        self.client.run(request.send()).await.map(drop)
     }
 
     /// One conversation.
@@ -111,7 +111,7 @@ impl<'a> Conversations<'a> {
             .raw
             .get_conversation()
             .conversation_id(conversation_id);
-        self.client.run(None, request.send()).await
+        self.client.run(request.send()).await
     }
 
     /// Deletes a conversation and its messages, irrevocably.
@@ -122,7 +122,7 @@ impl<'a> Conversations<'a> {
             .raw
             .delete_conversation()
             .conversation_id(conversation_id);
-        self.client.run(None, request.send()).await
+        self.client.run(request.send()).await
     }
 
     /// One page of the app's conversations matching `filter`
@@ -155,7 +155,7 @@ impl<'a> Conversations<'a> {
         }
         Ok(self
             .client
-            .run(None, request.send())
+            .run(request.send())
             .await?
             .data
             .unwrap_or_default())
@@ -192,7 +192,7 @@ impl<'a> Conversations<'a> {
             .conversation_id(conversation_id)
             .user_id(user_id)
             .body(participation(access, notify));
-        self.client.run(None, request.send()).await
+        self.client.run(request.send()).await
     }
 
     /// Removes `user_id` from a conversation.
@@ -205,7 +205,7 @@ impl<'a> Conversations<'a> {
             .leave_conversation()
             .conversation_id(conversation_id)
             .user_id(user_id);
-        self.client.run(None, request.send()).await
+        self.client.run(request.send()).await
     }
 
     /// Marks a conversation read for `user_id` up to `until`.
@@ -232,6 +232,6 @@ impl<'a> Conversations<'a> {
             .body(MarkConversationReadBody {
                 read_until: Some(read_until),
             });
-        self.client.run(None, request.send()).await
+        self.client.run(request.send()).await
     }
 }

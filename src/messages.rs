@@ -73,7 +73,6 @@ impl<'a> Messages<'a> {
             let sent = self
                 .client
                 .run(
-                    None,
                     self.client
                         .raw
                         .send_messages()
@@ -102,7 +101,6 @@ impl<'a> Messages<'a> {
             let result = self
                 .client
                 .run(
-                    None,
                     self.client
                         .raw
                         .import_messages()
@@ -135,7 +133,7 @@ impl<'a> Messages<'a> {
         if let Some(cursor) = starting_after {
             request = request.starting_after(cursor);
         }
-        let page = self.client.run(None, request.send()).await?;
+        let page = self.client.run(request.send()).await?;
         Ok(page.data.unwrap_or_default())
     }
 
@@ -157,7 +155,7 @@ impl<'a> Messages<'a> {
             .get_message()
             .conversation_id(self.conversation()?)
             .message_id(message_id);
-        self.client.run(None, request.send()).await
+        self.client.run(request.send()).await
     }
 
     /// Edits a message's text and/or custom data (TalkJS sets `editedAt`).
@@ -170,7 +168,7 @@ impl<'a> Messages<'a> {
             .conversation_id(self.conversation()?)
             .message_id(message_id)
             .body(edit);
-        self.client.run(None, request.send()).await
+        self.client.run(request.send()).await
     }
 
     /// Deletes a message.
@@ -182,7 +180,7 @@ impl<'a> Messages<'a> {
             .delete_message()
             .conversation_id(self.conversation()?)
             .message_id(message_id);
-        self.client.run(None, request.send()).await
+        self.client.run(request.send()).await
     }
 
     /// Adds `user_id`'s `emoji` reaction to a message.
@@ -198,7 +196,7 @@ impl<'a> Messages<'a> {
             .message_id(message_id)
             .emoji(emoji)
             .user_id(user_id);
-        self.client.run(None, request.send()).await
+        self.client.run(request.send()).await
     }
 
     /// Removes `user_id`'s `emoji` reaction from a message.
@@ -214,7 +212,7 @@ impl<'a> Messages<'a> {
             .message_id(message_id)
             .emoji(emoji)
             .user_id(user_id);
-        self.client.run(None, request.send()).await
+        self.client.run(request.send()).await
     }
 }
 

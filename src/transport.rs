@@ -98,22 +98,39 @@ fn repeatable(method: &Method, operation: &str, body: Option<&[u8]>) -> bool {
     if *method != Method::POST {
         return true; // GET, PUT, PATCH and DELETE are idempotent.
     }
+    let json = || body.and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok());
     match operation {
         "upload_file" => true, // a repeated upload only leaves an unused file
-        "send_messages" => body.is_some_and(all_have_idempotency_keys),
-        _ => false, // import and batch: TalkJS applies them again
+        "send_messages" => json().is_some_and(|messages| all_have_idempotency_keys(&messages)),
+        "batch_requests" => json().is_some_and(|ops| batch_repeatable(&ops)),
+        _ => false, // import: TalkJS applies it again
     }
 }
 
-fn all_have_idempotency_keys(body: &[u8]) -> bool {
-    match serde_json::from_slice::<serde_json::Value>(body) {
-        Ok(serde_json::Value::Array(items)) => items.iter().all(|m| {
+fn all_have_idempotency_keys(messages: &serde_json::Value) -> bool {
+    messages.as_array().is_some_and(|items| {
+        items.iter().all(|m| {
             m.get("idempotencyKey")
                 .and_then(|k| k.as_str())
                 .is_some_and(|k| !k.is_empty())
-        }),
-        _ => false,
-    }
+        })
+    })
+}
+
+/// A batch may be repeated when every operation may: anything but POST, or
+/// a message send whose messages all carry idempotency keys.
+fn batch_repeatable(ops: &serde_json::Value) -> bool {
+    let Some(ops) = ops.as_array() else {
+        return false;
+    };
+    ops.iter().all(|op| {
+        let method = op.get(1).and_then(|m| m.as_str()).unwrap_or("POST");
+        let path = op.get(2).and_then(|p| p.as_str()).unwrap_or("");
+        !method.eq_ignore_ascii_case("POST")
+            || (path.starts_with("/conversations/")
+                && path.ends_with("/messages")
+                && op.get(3).is_some_and(all_have_idempotency_keys))
+    })
 }
 
 fn retryable_status(status: StatusCode) -> bool {

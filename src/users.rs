@@ -96,7 +96,7 @@ impl<'a> Users<'a> {
             .create_or_update_user()
             .user_id(user_id)
             .body(user);
-        self.client.run(None, request.send()).await.map(drop)
+        self.client.run(request.send()).await.map(drop)
     }
 
     /// Upserts many users, 100 per request, in order; if a request fails,
@@ -110,7 +110,7 @@ impl<'a> Users<'a> {
         for (index, chunk) in users.chunks(MAX_USERS_PER_REQUEST).enumerate() {
             let body: HashMap<String, UserInput> = chunk.iter().cloned().collect();
             let request = self.client.raw.batch_update_users().body(body);
-            if let Err(source) = self.client.run(None, request.send()).await {
+            if let Err(source) = self.client.run(request.send()).await {
                 return Err(partial(index, applied, Vec::new(), source));
             }
             applied += chunk.len();
@@ -122,7 +122,7 @@ impl<'a> Users<'a> {
     pub async fn get(&self, user_id: &str) -> Result<User, Error> {
         check_segment("userId", user_id)?;
         self.client
-            .run(None, self.client.raw.get_user().user_id(user_id).send())
+            .run(self.client.raw.get_user().user_id(user_id).send())
             .await
     }
 
@@ -134,7 +134,7 @@ impl<'a> Users<'a> {
         }
         Ok(self
             .client
-            .run(None, request.send())
+            .run(request.send())
             .await?
             .data
             .unwrap_or_default())
@@ -178,7 +178,7 @@ impl<'a> Users<'a> {
         }
         Ok(self
             .client
-            .run(None, request.send())
+            .run(request.send())
             .await?
             .data
             .unwrap_or_default())
@@ -206,10 +206,7 @@ impl<'a> Users<'a> {
     pub async fn presence(&self, user_id: &str) -> Result<Presence, Error> {
         check_segment("userId", user_id)?;
         self.client
-            .run(
-                None,
-                self.client.raw.get_user_presence().user_id(user_id).send(),
-            )
+            .run(self.client.raw.get_user_presence().user_id(user_id).send())
             .await
     }
 
@@ -222,6 +219,6 @@ impl<'a> Users<'a> {
             .set_user_presence()
             .user_id(user_id)
             .body(presence);
-        self.client.run(None, request.send()).await
+        self.client.run(request.send()).await
     }
 }

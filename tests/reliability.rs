@@ -1,0 +1,316 @@
+//! Retries, timeouts and ambiguous failures, against the emulator's faults.
+
+use std::time::Duration;
+
+use talkjs::{
+    Client, ClientConfig, Error, RetryPolicy, TimeoutKind,
+    raw::types::{
+        ConversationInput, ImportMessageInput, ImportMessageInputType, NullableString,
+        SendMessageInput, SendMessageInputType, UserInput,
+    },
+};
+use talkjs_emulator::{Emulator, EmulatorConfig, Fault};
+
+async fn setup(retry: RetryPolicy) -> (Emulator, Client) {
+    let emulator = Emulator::start(EmulatorConfig::new().batch_interval(Duration::ZERO))
+        .await
+        .unwrap();
+    let client = ClientConfig::new(emulator.app_id(), emulator.secret_key())
+        .base_url(emulator.base_url())
+        .attempt_timeout(Duration::from_millis(300))
+        .retry(
+            retry
+                .initial_backoff(Duration::from_millis(1))
+                .max_backoff(Duration::from_millis(5)),
+        )
+        .build()
+        .unwrap();
+    for id in ["u1", "u2"] {
+        let user: UserInput = UserInput::builder()
+            .name(Some(NullableString(Some(id.into()))))
+            .try_into()
+            .unwrap();
+        client.users().upsert(id, user).await.unwrap();
+    }
+    let input: ConversationInput = ConversationInput::builder()
+        .participants(vec!["u1".to_string(), "u2".to_string()])
+        .try_into()
+        .unwrap();
+    client.conversations().upsert("c1", input).await.unwrap();
+    emulator.clear_log();
+    (emulator, client)
+}
+
+fn text(sender: &str, text: &str) -> SendMessageInput {
+    SendMessageInput::builder()
+        .type_(SendMessageInputType::UserMessage)
+        .sender(Some(sender.to_string()))
+        .text(Some(text.to_string()))
+        .try_into()
+        .unwrap()
+}
+
+fn import(text: &str) -> ImportMessageInput {
+    ImportMessageInput {
+        type_: ImportMessageInputType::UserMessage,
+        sender: "u1".into(),
+        text: Some(text.into()),
+        attachment_token: None,
+        timestamp: 1_600_000_000_000,
+        read_by: vec![],
+        custom: None,
+    }
+}
+
+#[tokio::test]
+async fn a_send_whose_answer_was_lost_is_retried_with_the_same_key_and_stored_once() {
+    let (emulator, client) = setup(RetryPolicy::default()).await;
+    emulator.inject_fault(Fault::DropAfterApply);
+    let ids = client
+        .messages("c1")
+        .send(vec![text("u1", "hello")])
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 1);
+    let stored = emulator.messages("c1");
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert_eq!(stored[0]["id"], ids[0].as_str());
+    let sends: Vec<_> = emulator
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .collect();
+    assert_eq!(sends.len(), 2, "one lost answer, one retry");
+    let key = |i: usize| sends[i].json().unwrap()[0]["idempotencyKey"].clone();
+    assert!(key(0).is_string());
+    assert_eq!(
+        key(0),
+        key(1),
+        "a retry must carry the same idempotency key"
+    );
+}
+
+#[tokio::test]
+async fn an_import_whose_answer_was_lost_is_not_retried_and_says_so() {
+    let (emulator, client) = setup(RetryPolicy::default()).await;
+    emulator.inject_fault(Fault::DropAfterApply);
+    let error = client
+        .messages("c1")
+        .import(vec![import("old")])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::OutcomeUnknown {
+                operation: "import_messages",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("not retried"), "{error}");
+    assert_eq!(emulator.messages("c1").len(), 1, "applied once, not twice");
+    assert_eq!(emulator.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn an_import_refused_with_a_status_is_retried() {
+    let (emulator, client) = setup(RetryPolicy::default()).await;
+    emulator.inject_faults(Fault::status(503), 2);
+    assert_eq!(
+        client
+            .messages("c1")
+            .import(vec![import("old")])
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(emulator.messages("c1").len(), 1);
+    assert_eq!(emulator.requests().len(), 3);
+}
+
+#[tokio::test]
+async fn a_dropped_import_is_ambiguous_even_if_the_server_never_applied_it() {
+    // The client cannot tell "dropped before applying" from "dropped after":
+    // both close the connection after the request was written.
+    let (emulator, client) = setup(RetryPolicy::default()).await;
+    emulator.inject_fault(Fault::DropBeforeApply);
+    let error = client
+        .messages("c1")
+        .import(vec![import("old")])
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::OutcomeUnknown { .. }), "{error:?}");
+    assert!(emulator.messages("c1").is_empty());
+    assert_eq!(emulator.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn a_batch_with_a_post_is_not_retried_after_an_ambiguous_failure() {
+    let (emulator, client) = setup(RetryPolicy::default()).await;
+    emulator.inject_fault(Fault::DropAfterApply);
+    let ops = vec![talkjs::BatchOp::custom(
+        reqwest_method("POST"),
+        "/import/conversations/c1/messages",
+        Some(serde_json::to_value(vec![import("batched")]).unwrap()),
+    )];
+    let error = client.batch(ops).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::OutcomeUnknown {
+                operation: "batch_requests",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(emulator.requests().len(), 1);
+
+    // Only reads and puts: safe to repeat, so retried.
+    emulator.inject_fault(Fault::DropAfterApply);
+    let outcomes = client
+        .batch(vec![talkjs::BatchOp::get_user("u1").unwrap()])
+        .await
+        .unwrap();
+    assert_eq!(outcomes[0].status, 200);
+}
+
+fn reqwest_method(name: &str) -> http::Method {
+    name.parse().unwrap()
+}
+
+#[tokio::test]
+async fn the_attempt_timeout_is_reported_as_such() {
+    let (emulator, client) = setup(RetryPolicy::none()).await;
+    emulator.inject_fault(Fault::Delay(Duration::from_secs(2)));
+    let error = client.users().get("u1").await.unwrap_err();
+    assert!(
+        matches!(error, Error::Timeout { which: TimeoutKind::Attempt, after } if after == Duration::from_millis(300)),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_overall_timeout_is_reported_as_such() {
+    let emulator = Emulator::start(EmulatorConfig::new()).await.unwrap();
+    let client = ClientConfig::new(emulator.app_id(), emulator.secret_key())
+        .base_url(emulator.base_url())
+        .attempt_timeout(Duration::from_secs(30))
+        .overall_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    emulator.inject_faults(Fault::Delay(Duration::from_secs(2)), 5);
+    let error = client.users().get("u1").await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::Timeout {
+                which: TimeoutKind::Overall,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn retry_after_beyond_the_limit_ends_retries_with_the_hint() {
+    let (emulator, client) =
+        setup(RetryPolicy::default().max_retry_after(Duration::from_secs(5))).await;
+    emulator.inject_fault(Fault::status_with_retry_after(429, "120"));
+    let error = client.users().get("u1").await.unwrap_err();
+    match error {
+        Error::RateLimited { retry_after, .. } => {
+            assert_eq!(retry_after, Some(Duration::from_secs(120)))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        emulator.requests().len(),
+        1,
+        "a 120 s hint is not waited for"
+    );
+}
+
+#[tokio::test]
+async fn retry_after_as_a_past_http_date_retries_at_once() {
+    let (emulator, client) = setup(RetryPolicy::default()).await;
+    emulator.inject_fault(Fault::status_with_retry_after(
+        503,
+        "Wed, 21 Oct 2015 07:28:00 GMT",
+    ));
+    client.users().get("u1").await.unwrap();
+    assert_eq!(emulator.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn retries_stop_at_the_attempt_cap_and_keep_the_last_status() {
+    let (emulator, client) = setup(RetryPolicy::default().max_attempts(3)).await;
+    emulator.inject_faults(Fault::status(502), 10);
+    let error = client.users().get("u1").await.unwrap_err();
+    assert_eq!(error.status(), Some(502), "{error:?}");
+    assert_eq!(emulator.requests().len(), 3);
+}
+
+#[tokio::test]
+async fn the_raw_client_goes_through_the_same_retries() {
+    let (emulator, client) = setup(RetryPolicy::default().max_attempts(5)).await;
+    emulator.inject_faults(Fault::status(500), 2);
+    // The raw client goes through the same transport: retried.
+    let user = client.raw().get_user().user_id("u1").send().await.unwrap();
+    assert_eq!(user.name.as_deref(), Some("u1"));
+    assert_eq!(emulator.requests().len(), 3);
+}
+
+#[tokio::test]
+async fn plain_http_is_refused_unless_loopback_or_opted_in() {
+    let refused = ClientConfig::new("app", "sk_test_x")
+        .base_url("http://api.talkjs.com")
+        .build();
+    assert!(
+        matches!(refused, Err(Error::Config(ref m)) if m.contains("clear text")),
+        "{refused:?}"
+    );
+    for ok in [
+        "http://127.0.0.1:8080",
+        "http://localhost:1",
+        "http://[::1]:9",
+        "https://api.talkjs.com",
+    ] {
+        ClientConfig::new("app", "sk_test_x")
+            .base_url(ok)
+            .build()
+            .unwrap();
+    }
+    ClientConfig::new("app", "sk_test_x")
+        .base_url("http://10.1.2.3")
+        .allow_insecure_http(true)
+        .build()
+        .unwrap();
+    assert!(
+        ClientConfig::new("app", "sk")
+            .base_url("ftp://x")
+            .build()
+            .is_err()
+    );
+    assert!(ClientConfig::new("..", "sk").build().is_err());
+}
+
+#[tokio::test]
+async fn a_per_call_retry_policy_overrides_the_client_policy() {
+    let (emulator, client) = setup(RetryPolicy::default().max_attempts(5)).await;
+    emulator.inject_faults(Fault::status(500), 2);
+    let error = client
+        .with_retry(RetryPolicy::none())
+        .users()
+        .get("u1")
+        .await
+        .unwrap_err();
+    assert_eq!(error.status(), Some(500));
+    assert_eq!(emulator.requests().len(), 1);
+    // The client itself keeps its policy: the second fault is retried.
+    client.users().get("u1").await.unwrap();
+    assert_eq!(emulator.requests().len(), 3);
+}
