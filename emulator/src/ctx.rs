@@ -26,9 +26,35 @@ pub(crate) struct Ctx {
     pub handled: AtomicU64,
     /// Woken whenever `handled` grows.
     pub handled_notify: Notify,
+    /// Stored items examined by list operations: a work counter showing
+    /// that a page costs O(page), whatever its position.
+    pub list_visits: AtomicU64,
 }
 
 impl Ctx {
+    /// A context with the default configuration and no server, for unit
+    /// tests of handlers.
+    #[cfg(test)]
+    pub fn for_tests() -> Self {
+        Ctx {
+            config: EmulatorConfig::default(),
+            base_url: "http://127.0.0.1:0".into(),
+            store: Mutex::new(Store::new(1)),
+            faults: Faults::default(),
+            log: RequestLog::new(0),
+            webhooks: Webhooks::default(),
+            last_batch: Mutex::new(None),
+            handled: AtomicU64::new(0),
+            handled_notify: Notify::new(),
+            list_visits: AtomicU64::new(0),
+        }
+    }
+
+    /// Counts one stored item examined by a list operation.
+    pub fn visit(&self) {
+        self.list_visits.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// The store; a panicked holder cannot leave it half-written because
     /// handlers validate everything before mutating, so poison is ignored.
     pub fn store(&self) -> MutexGuard<'_, Store> {

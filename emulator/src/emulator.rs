@@ -49,6 +49,7 @@ impl Emulator {
             last_batch: Mutex::new(None),
             handled: AtomicU64::new(0),
             handled_notify: Notify::new(),
+            list_visits: AtomicU64::new(0),
             config,
         });
         let (shutdown, rx) = watch::channel(false);

@@ -57,7 +57,12 @@ pub fn list(ctx: &Ctx, target: &ConvTarget, req: &ApiRequest) -> Result<Reply> {
     let iter = log
         .newest_first_after(p.starting_after.as_deref())
         .map_err(|()| unknown_cursor(p.starting_after.as_deref().unwrap_or_default()))?;
-    Ok(page(iter.take(p.limit).map(|m| m.to_json(conv)).collect()))
+    Ok(page(
+        iter.inspect(|_| ctx.visit())
+            .take(p.limit)
+            .map(|m| m.to_json(conv))
+            .collect(),
+    ))
 }
 
 /// `POST /conversations/{id}/messages`: 1..=10 messages, all checked

@@ -115,6 +115,7 @@ pub fn list(ctx: &Ctx, req: &ApiRequest) -> Result<Reply> {
         store
             .users
             .iter_after(after)
+            .inspect(|_| ctx.visit())
             .take(p.limit)
             .map(|(_, u)| u.to_json())
             .collect(),
@@ -147,6 +148,7 @@ pub fn conversations(ctx: &Ctx, id: &str, req: &ApiRequest) -> Result<Reply> {
     };
     let items = range
         .filter_map(|(_, cid)| store.conversations.get(cid))
+        .inspect(|_| ctx.visit())
         .filter(|c| {
             let log = store.messages.get(&c.id);
             p.last_message_matches(log.and_then(|l| l.newest()).map(|m| m.created_at))
