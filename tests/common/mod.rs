@@ -1,0 +1,90 @@
+//! Helpers shared by the layer's integration tests (`sdk_emulator`, `wire`).
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use talkjs::raw::types::{
+    ConversationInput, ImportMessageInput, ImportMessageInputType, NullableString,
+    SendMessageInput, SendMessageInputType, UserInput,
+};
+use talkjs_emulator::{Emulator, EmulatorConfig};
+
+/// A fresh emulator on loopback (no batch rate limit) and a client for it.
+pub async fn emulator() -> (Emulator, talkjs::Client) {
+    let emu = Emulator::start(EmulatorConfig::new().batch_interval(Duration::ZERO))
+        .await
+        .expect("emulator starts");
+    let client = talkjs::ClientConfig::new(emu.app_id(), emu.secret_key())
+        .base_url(emu.base_url())
+        .build()
+        .expect("client builds");
+    (emu, client)
+}
+
+/// A user input with only a name.
+pub fn named(name: &str) -> UserInput {
+    UserInput {
+        name: Some(NullableString(Some(name.to_string()))),
+        ..Default::default()
+    }
+}
+
+/// A conversation input with these participants.
+pub fn with_participants(ids: &[&str]) -> ConversationInput {
+    ConversationInput {
+        participants: ids.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    }
+}
+
+/// A user text message.
+pub fn text(sender: &str, text: &str) -> SendMessageInput {
+    SendMessageInput::builder()
+        .type_(SendMessageInputType::UserMessage)
+        .sender(Some(sender.to_string()))
+        .text(Some(text.to_string()))
+        .try_into()
+        .unwrap()
+}
+
+/// A system text message.
+pub fn system(text: &str) -> SendMessageInput {
+    SendMessageInput::builder()
+        .type_(SendMessageInputType::SystemMessage)
+        .text(Some(text.to_string()))
+        .try_into()
+        .unwrap()
+}
+
+/// A message to import.
+pub fn import(sender: &str, text: &str, timestamp: i64) -> ImportMessageInput {
+    ImportMessageInput {
+        attachment_token: None,
+        custom: None,
+        read_by: Vec::new(),
+        sender: sender.to_string(),
+        text: Some(text.to_string()),
+        timestamp,
+        type_: ImportMessageInputType::UserMessage,
+    }
+}
+
+/// Asserts that `result` is a validation error of `field`.
+#[track_caller]
+pub fn assert_validation<T: std::fmt::Debug>(result: Result<T, talkjs::Error>, field: &str) {
+    match result {
+        Err(talkjs::Error::Validation { field: f, rule }) => {
+            assert_eq!(f, field, "wrong field (rule: {rule})")
+        }
+        other => panic!("expected a validation error of {field}, got {other:?}"),
+    }
+}
+
+/// Asserts that `result` is `Error::NotFound`.
+#[track_caller]
+pub fn assert_not_found<T: std::fmt::Debug>(result: Result<T, talkjs::Error>) {
+    match result {
+        Err(talkjs::Error::NotFound { body }) => assert_eq!(body.status, 404),
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+}

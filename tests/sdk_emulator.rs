@@ -1,0 +1,1039 @@
+//! Every operation of the hand-written layer against a fresh emulator on
+//! loopback: what the layer returns, what the emulator stored, and how many
+//! requests it took.
+
+mod common;
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use serde_json::{Value, json};
+use talkjs::raw::types::{
+    ConversationInput, EditMessageBody, NullableString, PresenceInput, PresenceInputAvailability,
+    SendMessageInput, SendMessageInputType, UserInput,
+};
+use talkjs::{Access, BatchOp, ConversationFilter, Error, Notify, ReadUntil};
+use talkjs_emulator::{Emulator, RequestRecord};
+
+use common::{
+    assert_not_found, assert_validation, emulator, import, named, system, text, with_participants,
+};
+
+/// Requests with this method whose path (after `/v1/{app}`) is `suffix`.
+fn requests_to(emu: &Emulator, method: &str, suffix: &str) -> Vec<RequestRecord> {
+    let full = format!("/v1/{}{suffix}", emu.app_id());
+    emu.requests()
+        .into_iter()
+        .filter(|r| r.method == method && r.path == full)
+        .collect()
+}
+
+fn ids_of<T>(items: &[T], id: impl Fn(&T) -> Option<&String>) -> Vec<String> {
+    items.iter().map(|i| id(i).cloned().unwrap()).collect()
+}
+
+async fn users(client: &talkjs::Client, ids: &[&str]) {
+    let users = ids.iter().map(|id| (id.to_string(), named(id))).collect();
+    client.users().upsert_many(users).await.unwrap();
+}
+
+// ---------------------------------------------------------------- users
+
+#[tokio::test]
+async fn user_upsert_get_and_explicit_null_clears_a_field() {
+    let (emu, client) = emulator().await;
+    let alice = UserInput {
+        name: Some(NullableString(Some("Alice".into()))),
+        photo_url: Some(NullableString(Some("https://example.com/a.png".into()))),
+        role: Some(NullableString(Some("buyer".into()))),
+        email: Some(talkjs::raw::types::NullableStringList(Some(vec![
+            "alice@example.com".into(),
+        ]))),
+        ..Default::default()
+    };
+    client.users().upsert("alice", alice).await.unwrap();
+    let got = client.users().get("alice").await.unwrap();
+    assert_eq!(got.id.as_deref(), Some("alice"));
+    assert_eq!(got.name.as_deref(), Some("Alice"));
+    assert_eq!(got.photo_url.as_deref(), Some("https://example.com/a.png"));
+    assert_eq!(got.role.as_deref(), Some("buyer"));
+    assert_eq!(got.email, Some(vec!["alice@example.com".to_string()]));
+
+    // Clear the photo with an explicit null; unset fields stay.
+    let clear = UserInput {
+        photo_url: Some(NullableString(None)),
+        ..Default::default()
+    };
+    client.users().upsert("alice", clear).await.unwrap();
+    let body = requests_to(&emu, "PUT", "/users/alice")
+        .last()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(body, json!({"photoUrl": null}));
+    let got = client.users().get("alice").await.unwrap();
+    assert_eq!(got.photo_url, None);
+    assert_eq!(got.name.as_deref(), Some("Alice"));
+    assert_eq!(got.role.as_deref(), Some("buyer"));
+    let stored = emu.user("alice").unwrap();
+    assert_eq!(stored["photoUrl"], Value::Null);
+    assert_eq!(stored["name"], "Alice");
+    assert_eq!(stored["role"], "buyer");
+
+    assert_not_found(client.users().get("nobody").await);
+}
+
+#[tokio::test]
+async fn upsert_many_sends_250_users_in_3_requests() {
+    let (emu, client) = emulator().await;
+    let batch: Vec<(String, UserInput)> = (0..250)
+        .map(|i| (format!("u{i:03}"), named(&format!("User {i}"))))
+        .collect();
+    client.users().upsert_many(batch).await.unwrap();
+    let puts = requests_to(&emu, "PUT", "/users");
+    let sizes: Vec<usize> = puts
+        .iter()
+        .map(|r| r.json().unwrap().as_object().unwrap().len())
+        .collect();
+    assert_eq!(sizes, [100, 100, 50]);
+    assert_eq!(emu.requests().len(), 3);
+    assert_eq!(emu.user_count(), 250);
+    assert_eq!(emu.user("u249").unwrap()["name"], "User 249");
+    assert_eq!(emu.user("u000").unwrap()["name"], "User 0");
+}
+
+#[tokio::test]
+async fn users_page_and_stream_list_every_user_once() {
+    let (emu, client) = emulator().await;
+    let ids: Vec<String> = (0..25).map(|i| format!("user{i:02}")).collect();
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    users(&client, &refs).await;
+
+    let first = client.users().page(10, None).await.unwrap();
+    assert_eq!(first.len(), 10);
+    let cursor = first.last().unwrap().id.clone().unwrap();
+    let second = client.users().page(10, Some(&cursor)).await.unwrap();
+    assert_eq!(second.len(), 10);
+    let first_ids = ids_of(&first, |u| u.id.as_ref());
+    let second_ids = ids_of(&second, |u| u.id.as_ref());
+    assert!(first_ids.iter().all(|id| !second_ids.contains(id)));
+    let list = requests_to(&emu, "GET", "/users");
+    assert_eq!(
+        list.last().unwrap().query.as_deref(),
+        Some(format!("limit=10&startingAfter={cursor}").as_str())
+    );
+
+    emu.clear_log();
+    let all: Vec<_> = client.users().stream(10).try_collect().await.unwrap();
+    let streamed = ids_of(&all, |u| u.id.as_ref());
+    assert_eq!(streamed.len(), 25, "{streamed:?}");
+    let unique: HashSet<&String> = streamed.iter().collect();
+    assert_eq!(unique.len(), 25, "duplicates: {streamed:?}");
+    assert_eq!(unique, ids.iter().collect::<HashSet<_>>());
+    // 10 + 10 + 5: the short page ends the stream.
+    assert_eq!(requests_to(&emu, "GET", "/users").len(), 3);
+}
+
+/// alice is in c1 (last message at 1_000_000, unread), c2 (last message at
+/// 2_000_000, read) and c3 (no message).
+async fn three_conversations(emu: &Emulator, client: &talkjs::Client) {
+    users(client, &["alice", "bob"]).await;
+    for c in ["c1", "c2", "c3"] {
+        client
+            .conversations()
+            .upsert(c, with_participants(&["alice", "bob"]))
+            .await
+            .unwrap();
+    }
+    client
+        .messages("c1")
+        .import(vec![import("bob", "old", 1_000_000)])
+        .await
+        .unwrap();
+    client
+        .messages("c2")
+        .import(vec![import("bob", "newer", 2_000_000)])
+        .await
+        .unwrap();
+    client
+        .conversations()
+        .mark_read("c2", "alice", ReadUntil::Sent)
+        .await
+        .unwrap();
+    assert_eq!(emu.messages("c1")[0]["createdAt"], 1_000_000);
+}
+
+fn conv_ids(convs: &[talkjs::raw::types::Conversation]) -> Vec<String> {
+    ids_of(convs, |c| c.id.as_ref())
+}
+
+#[tokio::test]
+async fn user_conversations_with_filters() {
+    let (emu, client) = emulator().await;
+    three_conversations(&emu, &client).await;
+    let u = client.users();
+
+    let all = u
+        .conversations_page("alice", &ConversationFilter::default(), 10, None)
+        .await
+        .unwrap();
+    assert_eq!(conv_ids(&all), ["c1", "c2", "c3"]);
+
+    let unread = ConversationFilter::default().unreads_only();
+    let page = u
+        .conversations_page("alice", &unread, 10, None)
+        .await
+        .unwrap();
+    assert_eq!(conv_ids(&page), ["c1"]);
+
+    let before = ConversationFilter::default().before(1_500_000i64);
+    let page = u
+        .conversations_page("alice", &before, 10, None)
+        .await
+        .unwrap();
+    assert_eq!(conv_ids(&page), ["c1"]);
+
+    let at: DateTime<Utc> = DateTime::from_timestamp_millis(1_500_000).unwrap();
+    let after = ConversationFilter::default().after(at);
+    let page = u
+        .conversations_page("alice", &after, 10, None)
+        .await
+        .unwrap();
+    assert_eq!(conv_ids(&page), ["c2"]);
+    let query = requests_to(&emu, "GET", "/users/alice/conversations")
+        .last()
+        .unwrap()
+        .query
+        .clone()
+        .unwrap();
+    assert!(query.contains("lastMessageAfter=1500000"), "{query}");
+
+    let window = ConversationFilter::default()
+        .after(500_000i64)
+        .before(DateTime::from_timestamp_millis(3_000_000).unwrap());
+    let page = u
+        .conversations_page("alice", &window, 10, None)
+        .await
+        .unwrap();
+    assert_eq!(conv_ids(&page), ["c1", "c2"]);
+
+    // The stream pages with the filters kept on every page.
+    let streamed: Vec<_> = u
+        .conversations("alice", window.clone(), 1)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(conv_ids(&streamed), ["c1", "c2"]);
+    let streamed: Vec<_> = u
+        .conversations("alice", ConversationFilter::default(), 2)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(conv_ids(&streamed), ["c1", "c2", "c3"]);
+    let streamed: Vec<_> = u
+        .conversations("bob", unread, 10)
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(streamed.is_empty(), "bob sent both messages: {streamed:?}");
+}
+
+#[tokio::test]
+async fn unknown_users_conversations_are_not_found() {
+    let (_emu, client) = emulator().await;
+    assert_not_found(
+        client
+            .users()
+            .conversations_page("ghost", &ConversationFilter::default(), 10, None)
+            .await,
+    );
+    let streamed: Result<Vec<_>, _> = client
+        .users()
+        .conversations("ghost", ConversationFilter::default(), 10)
+        .try_collect()
+        .await;
+    assert_not_found(streamed);
+}
+
+#[tokio::test]
+async fn presence_set_and_get() {
+    let (emu, client) = emulator().await;
+    users(&client, &["alice"]).await;
+    let before = client.users().presence("alice").await.unwrap();
+    assert_eq!(before.availability.as_deref(), Some("offline"));
+    assert_eq!(before.visible, Some(false));
+
+    let online = PresenceInput {
+        availability: Some(PresenceInputAvailability::Online),
+        visible: Some(true),
+    };
+    client.users().set_presence("alice", online).await.unwrap();
+    let put = requests_to(&emu, "PUT", "/users/alice/presence");
+    assert_eq!(
+        put[0].json().unwrap(),
+        json!({"availability": "online", "visible": true})
+    );
+    let after = client.users().presence("alice").await.unwrap();
+    assert_eq!(after.availability.as_deref(), Some("online"));
+    assert_eq!(after.visible, Some(true));
+    assert!(after.last_changed.unwrap() >= before.last_changed.unwrap());
+
+    assert_not_found(client.users().presence("ghost").await);
+}
+
+// -------------------------------------------------------- conversations
+
+#[tokio::test]
+async fn conversation_upsert_get_delete() {
+    let (emu, client) = emulator().await;
+    users(&client, &["alice", "bob"]).await;
+    let input = ConversationInput {
+        subject: Some(NullableString(Some("Order #42".into()))),
+        participants: vec!["alice".into(), "bob".into()],
+        ..Default::default()
+    };
+    client
+        .conversations()
+        .upsert("order-42", input)
+        .await
+        .unwrap();
+    let got = client.conversations().get("order-42").await.unwrap();
+    assert_eq!(got.id.as_deref(), Some("order-42"));
+    assert_eq!(got.subject.as_deref(), Some("Order #42"));
+    let mut participants: Vec<_> = got.participants.unwrap().into_keys().collect();
+    participants.sort();
+    assert_eq!(participants, ["alice", "bob"]);
+
+    // Clearing the subject with an explicit null.
+    let clear = ConversationInput {
+        subject: Some(NullableString(None)),
+        ..Default::default()
+    };
+    client
+        .conversations()
+        .upsert("order-42", clear)
+        .await
+        .unwrap();
+    assert_eq!(
+        emu.conversation("order-42").unwrap()["subject"],
+        Value::Null
+    );
+
+    client.conversations().delete("order-42").await.unwrap();
+    assert_not_found(client.conversations().get("order-42").await);
+    assert!(emu.conversation("order-42").is_none());
+    assert_not_found(client.conversations().delete("order-42").await);
+}
+
+#[tokio::test]
+async fn conversations_page_and_stream_with_filters() {
+    let (emu, client) = emulator().await;
+    users(&client, &["alice"]).await;
+    let ids: Vec<String> = (0..25).map(|i| format!("conv{i:02}")).collect();
+    for id in &ids {
+        client
+            .conversations()
+            .upsert(id, with_participants(&["alice"]))
+            .await
+            .unwrap();
+    }
+    // Last messages at 1_000, 2_000, 3_000 in conv00..conv02.
+    for (i, id) in ids.iter().take(3).enumerate() {
+        client
+            .messages(id.as_str())
+            .import(vec![import("alice", "x", 1_000 * (i as i64 + 1))])
+            .await
+            .unwrap();
+    }
+    let c = client.conversations();
+
+    let first = c
+        .page(&ConversationFilter::default(), 10, None)
+        .await
+        .unwrap();
+    assert_eq!(conv_ids(&first), ids[..10]);
+    let second = c
+        .page(&ConversationFilter::default(), 10, Some("conv09"))
+        .await
+        .unwrap();
+    assert_eq!(conv_ids(&second), ids[10..20]);
+
+    emu.clear_log();
+    let all: Vec<_> = c
+        .stream(ConversationFilter::default(), 10)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(conv_ids(&all), ids);
+    assert_eq!(requests_to(&emu, "GET", "/conversations").len(), 3);
+
+    let before = ConversationFilter::default().before(2_500i64);
+    let page = c.page(&before, 10, None).await.unwrap();
+    assert_eq!(conv_ids(&page), ["conv00", "conv01"]);
+    let after =
+        ConversationFilter::default().after(DateTime::from_timestamp_millis(1_500).unwrap());
+    let streamed: Vec<_> = c.stream(after, 1).try_collect().await.unwrap();
+    assert_eq!(conv_ids(&streamed), ["conv01", "conv02"]);
+
+    // unreadsOnly is refused on the app-wide list, before sending.
+    let sent = emu.requests().len();
+    assert_validation(
+        c.page(&ConversationFilter::default().unreads_only(), 10, None)
+            .await,
+        "unreadsOnly",
+    );
+    assert_validation(
+        c.page(&ConversationFilter::default(), 0, None).await,
+        "limit",
+    );
+    assert_eq!(emu.requests().len(), sent);
+}
+
+#[tokio::test]
+async fn join_with_access_and_notify_then_leave() {
+    let (emu, client) = emulator().await;
+    users(&client, &["alice", "carol"]).await;
+    let c = client.conversations();
+    c.upsert("room", with_participants(&["alice"]))
+        .await
+        .unwrap();
+
+    c.join("room", "carol", Access::Read, Notify::MentionsOnly)
+        .await
+        .unwrap();
+    let got = c.get("room").await.unwrap();
+    let carol = &got.participants.as_ref().unwrap()["carol"];
+    assert_eq!(carol.access.as_deref(), Some("Read"));
+    assert_eq!(carol.notify, Some(json!("MentionsOnly")));
+    let alice = &got.participants.as_ref().unwrap()["alice"];
+    assert_eq!(alice.access.as_deref(), Some("ReadWrite"));
+    assert_eq!(alice.notify, Some(json!(true)));
+
+    // Joining again changes the settings.
+    c.join("room", "carol", Access::ReadWrite, Notify::Off)
+        .await
+        .unwrap();
+    let stored = emu.conversation("room").unwrap();
+    assert_eq!(stored["participants"]["carol"]["access"], "ReadWrite");
+    assert_eq!(stored["participants"]["carol"]["notify"], false);
+
+    let listed = client
+        .users()
+        .conversations_page("carol", &ConversationFilter::default(), 10, None)
+        .await
+        .unwrap();
+    assert_eq!(conv_ids(&listed), ["room"]);
+
+    c.leave("room", "carol").await.unwrap();
+    let got = c.get("room").await.unwrap();
+    assert!(!got.participants.unwrap().contains_key("carol"));
+    let listed = client
+        .users()
+        .conversations_page("carol", &ConversationFilter::default(), 10, None)
+        .await
+        .unwrap();
+    assert!(listed.is_empty());
+
+    assert_not_found(
+        c.join("no-such-room", "carol", Access::Read, Notify::All)
+            .await,
+    );
+}
+
+#[tokio::test]
+async fn mark_read_sent_and_at() {
+    let (emu, client) = emulator().await;
+    users(&client, &["alice", "bob"]).await;
+    let c = client.conversations();
+    c.upsert("chat", with_participants(&["alice", "bob"]))
+        .await
+        .unwrap();
+    let ids = client
+        .messages("chat")
+        .send(vec![text("alice", "hello bob")])
+        .await
+        .unwrap();
+    let created = emu.messages("chat")[0]["createdAt"].as_i64().unwrap();
+    let unread = |emu: &Emulator| {
+        emu.conversation("chat").unwrap()["participants"]["bob"]["isUnread"].clone()
+    };
+    assert_eq!(unread(&emu), true);
+
+    c.mark_read("chat", "bob", ReadUntil::At((created - 1).into()))
+        .await
+        .unwrap();
+    assert_eq!(unread(&emu), true, "read until before the message");
+
+    c.mark_read("chat", "bob", ReadUntil::At(created.into()))
+        .await
+        .unwrap();
+    assert_eq!(unread(&emu), false);
+    let message = client.messages("chat").get(&ids[0]).await.unwrap();
+    assert_eq!(message.read_by, Some(vec!["bob".to_string()]));
+
+    // Moving the marker back marks it unread again; "sent" reads everything.
+    c.mark_read("chat", "bob", ReadUntil::At(0i64.into()))
+        .await
+        .unwrap();
+    assert_eq!(unread(&emu), true);
+    c.mark_read("chat", "bob", ReadUntil::Sent).await.unwrap();
+    assert_eq!(unread(&emu), false);
+    let got = c.get("chat").await.unwrap();
+    assert_eq!(got.participants.unwrap()["bob"].is_unread, Some(false));
+}
+
+// ------------------------------------------------------------- messages
+
+async fn chat(client: &talkjs::Client) {
+    users(client, &["alice", "bob"]).await;
+    client
+        .conversations()
+        .upsert("chat", with_participants(&["alice", "bob"]))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn send_a_user_and_a_system_message() {
+    let (emu, client) = emulator().await;
+    chat(&client).await;
+    let ids = client
+        .messages("chat")
+        .send(vec![text("alice", "hi"), system("Order shipped")])
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 2);
+    assert_ne!(ids[0], ids[1]);
+    let stored = emu.messages("chat");
+    let stored_ids: Vec<&str> = stored.iter().map(|m| m["id"].as_str().unwrap()).collect();
+    assert_eq!(stored_ids, ids);
+    assert_eq!(stored[0]["type"], "UserMessage");
+    assert_eq!(stored[0]["senderId"], "alice");
+    assert_eq!(stored[0]["text"], "hi");
+    assert_eq!(stored[0]["origin"], "rest");
+    assert_eq!(stored[1]["type"], "SystemMessage");
+    assert_eq!(stored[1]["senderId"], Value::Null);
+    assert_eq!(stored[1]["text"], "Order shipped");
+}
+
+#[tokio::test]
+async fn send_25_messages_in_3_requests_each_stored_once_in_order() {
+    let (emu, client) = emulator().await;
+    chat(&client).await;
+    emu.clear_log();
+    let messages = (0..25).map(|i| text("alice", &format!("m{i}"))).collect();
+    let ids = client.messages("chat").send(messages).await.unwrap();
+    assert_eq!(ids.len(), 25);
+    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 25);
+
+    let posts = requests_to(&emu, "POST", "/conversations/chat/messages");
+    let sizes: Vec<usize> = posts
+        .iter()
+        .map(|r| r.json().unwrap().as_array().unwrap().len())
+        .collect();
+    assert_eq!(sizes, [10, 10, 5]);
+    assert_eq!(emu.requests().len(), 3);
+    let keys: HashSet<String> = posts
+        .iter()
+        .flat_map(|r| r.json().unwrap().as_array().unwrap().clone())
+        .map(|m| m["idempotencyKey"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(keys.len(), 25, "every message has its own idempotency key");
+
+    let stored = emu.messages("chat");
+    assert_eq!(stored.len(), 25);
+    let stored_ids: Vec<&str> = stored.iter().map(|m| m["id"].as_str().unwrap()).collect();
+    assert_eq!(stored_ids, ids);
+    let texts: Vec<&str> = stored.iter().map(|m| m["text"].as_str().unwrap()).collect();
+    let expected: Vec<String> = (0..25).map(|i| format!("m{i}")).collect();
+    assert_eq!(texts, expected);
+}
+
+fn user_message() -> talkjs::raw::types::builder::SendMessageInput {
+    SendMessageInput::builder()
+        .type_(SendMessageInputType::UserMessage)
+        .sender(Some("alice".to_string()))
+}
+
+#[tokio::test]
+async fn invalid_messages_are_refused_before_anything_is_sent() {
+    let (emu, client) = emulator().await;
+    chat(&client).await;
+    let sent = emu.requests().len();
+    let m = client.messages("chat");
+    let build = |b: talkjs::raw::types::builder::SendMessageInput| -> SendMessageInput {
+        b.try_into().unwrap()
+    };
+
+    let no_sender = build(
+        SendMessageInput::builder()
+            .type_(SendMessageInputType::UserMessage)
+            .text(Some("hi".to_string())),
+    );
+    assert_validation(
+        m.send(vec![text("alice", "ok"), no_sender]).await,
+        "messages[1].sender",
+    );
+
+    let system_with_sender = build(
+        SendMessageInput::builder()
+            .type_(SendMessageInputType::SystemMessage)
+            .sender(Some("alice".to_string()))
+            .text(Some("hi".to_string())),
+    );
+    assert_validation(m.send(vec![system_with_sender]).await, "messages[0].sender");
+
+    let text_and_attachment = build(
+        user_message()
+            .text(Some("hi".to_string()))
+            .attachment_token(Some("att_1".to_string())),
+    );
+    assert_validation(
+        m.send(vec![
+            text("alice", "ok"),
+            text("bob", "ok"),
+            text_and_attachment,
+        ])
+        .await,
+        "messages[2].text",
+    );
+
+    assert_validation(m.send(vec![text("alice", "")]).await, "messages[0].text");
+
+    for location in [[f64::NAN, 10.0], [200.0, 10.0], [10.0, f64::INFINITY]] {
+        let bad = build(user_message().location(Some(location)));
+        assert_validation(m.send(vec![bad]).await, "messages[0].location");
+    }
+
+    let empty_key = build(
+        user_message()
+            .text(Some("hi".to_string()))
+            .idempotency_key(Some(String::new())),
+    );
+    assert_validation(m.send(vec![empty_key]).await, "messages[0].idempotencyKey");
+
+    assert_validation(m.send(Vec::new()).await, "messages");
+    assert_validation(m.page(0, None).await, "limit");
+    assert_validation(m.page(101, None).await, "limit");
+    let streamed: Result<Vec<_>, _> = m.stream(0).try_collect().await;
+    assert_validation(streamed, "limit");
+    assert_validation(client.users().page(101, None).await, "limit");
+    assert_validation(
+        client.messages("..").send(vec![text("a", "b")]).await,
+        "conversationId",
+    );
+
+    assert_eq!(
+        emu.requests().len(),
+        sent,
+        "{:#?}",
+        emu.requests()[sent..].to_vec()
+    );
+    assert!(emu.messages("chat").is_empty());
+
+    // A valid location (either order) does go out.
+    let ok = build(user_message().location(Some([52.37, 4.89])));
+    m.send(vec![ok]).await.unwrap();
+    assert_eq!(emu.messages("chat")[0]["location"], json!([52.37, 4.89]));
+}
+
+#[tokio::test]
+async fn messages_page_and_stream_newest_first() {
+    let (emu, client) = emulator().await;
+    chat(&client).await;
+    let messages = (0..12).map(|i| text("alice", &format!("m{i}"))).collect();
+    let mut ids = client.messages("chat").send(messages).await.unwrap();
+    ids.reverse();
+
+    let m = client.messages("chat");
+    let page = m.page(5, None).await.unwrap();
+    assert_eq!(ids_of(&page, |m| m.id.as_ref()), ids[..5]);
+    let page = m.page(5, Some(&ids[4])).await.unwrap();
+    assert_eq!(ids_of(&page, |m| m.id.as_ref()), ids[5..10]);
+
+    emu.clear_log();
+    let all: Vec<_> = m.stream(5).try_collect().await.unwrap();
+    assert_eq!(ids_of(&all, |m| m.id.as_ref()), ids);
+    assert_eq!(
+        requests_to(&emu, "GET", "/conversations/chat/messages").len(),
+        3
+    );
+    assert_eq!(all[0].text.as_deref(), Some("m11"));
+}
+
+#[tokio::test]
+async fn message_get_edit_delete_react_unreact() {
+    let (emu, client) = emulator().await;
+    chat(&client).await;
+    let m = client.messages("chat");
+    let id = m
+        .send(vec![text("alice", "first")])
+        .await
+        .unwrap()
+        .remove(0);
+
+    let got = m.get(&id).await.unwrap();
+    assert_eq!(got.id.as_deref(), Some(id.as_str()));
+    assert_eq!(got.text.as_deref(), Some("first"));
+    assert_eq!(got.sender_id.as_deref(), Some("alice"));
+    assert_eq!(got.conversation_id.as_deref(), Some("chat"));
+    assert_eq!(got.edited_at, None);
+
+    let edit = EditMessageBody {
+        text: Some("second".into()),
+        custom: None,
+    };
+    m.edit(&id, edit).await.unwrap();
+    let got = m.get(&id).await.unwrap();
+    assert_eq!(got.text.as_deref(), Some("second"));
+    assert!(got.edited_at.is_some());
+    assert!(got.edited_at.unwrap() >= got.created_at.unwrap());
+
+    m.react(&id, "👍", "bob").await.unwrap();
+    let got = m.get(&id).await.unwrap();
+    assert_eq!(got.reactions.unwrap()["👍"], json!(["bob"]));
+    assert_eq!(emu.messages("chat")[0]["reactions"], json!({"👍": ["bob"]}));
+    m.unreact(&id, "👍", "bob").await.unwrap();
+    let got = m.get(&id).await.unwrap();
+    assert!(got.reactions.unwrap_or_default().is_empty());
+
+    m.delete(&id).await.unwrap();
+    assert_not_found(m.get(&id).await);
+    assert!(emu.messages("chat").is_empty());
+    assert_not_found(m.delete(&id).await);
+}
+
+#[tokio::test]
+async fn import_12_messages_in_2_requests_with_their_timestamps() {
+    let (emu, client) = emulator().await;
+    chat(&client).await;
+    emu.clear_log();
+    let base = 1_600_000_000_000i64;
+    let messages = (0..12)
+        .map(|i| {
+            import(
+                if i % 2 == 0 { "alice" } else { "bob" },
+                &format!("old {i}"),
+                base + i * 1000,
+            )
+        })
+        .collect();
+    let applied = client.messages("chat").import(messages).await.unwrap();
+    assert_eq!(applied, 12);
+    let posts = requests_to(&emu, "POST", "/import/conversations/chat/messages");
+    let sizes: Vec<usize> = posts
+        .iter()
+        .map(|r| r.json().unwrap().as_array().unwrap().len())
+        .collect();
+    assert_eq!(sizes, [10, 2]);
+    assert_eq!(emu.requests().len(), 2);
+
+    let stored = emu.messages("chat");
+    assert_eq!(stored.len(), 12);
+    for (i, m) in stored.iter().enumerate() {
+        assert_eq!(m["createdAt"], base + i as i64 * 1000, "{m}");
+        assert_eq!(m["origin"], "import");
+        assert_eq!(m["text"], format!("old {i}"));
+    }
+
+    let sent = emu.requests().len();
+    let mut bad = import("alice", "x", -1);
+    assert_validation(
+        client.messages("chat").import(vec![bad.clone()]).await,
+        "messages[0].timestamp",
+    );
+    bad.timestamp = 1;
+    bad.text = None;
+    assert_validation(
+        client.messages("chat").import(vec![bad]).await,
+        "messages[0].text",
+    );
+    assert_validation(client.messages("chat").import(Vec::new()).await, "messages");
+    assert_eq!(emu.requests().len(), sent);
+}
+
+// ---------------------------------------------------------------- files
+
+#[tokio::test]
+async fn upload_file_and_path_then_send_the_attachment() {
+    let (emu, client) = emulator().await;
+    chat(&client).await;
+
+    let token = client
+        .upload_file("hello.txt", b"hello world".to_vec(), Some("text/plain"))
+        .await
+        .unwrap();
+    assert_eq!(
+        emu.file(&token),
+        Some(("hello.txt".to_string(), b"hello world".to_vec()))
+    );
+    let upload = requests_to(&emu, "POST", "/files").remove(0);
+    let content_type = upload.header("content-type").unwrap();
+    assert!(
+        content_type.starts_with("multipart/form-data; boundary="),
+        "{content_type}"
+    );
+    let body = String::from_utf8_lossy(&upload.body);
+    assert!(body.contains("Content-Type: text/plain"), "{body}");
+
+    let name = format!(
+        "talkjs-sdk-emulator-{}-{}.bin",
+        std::process::id(),
+        Utc::now().timestamp_nanos_opt().unwrap()
+    );
+    let path = std::env::temp_dir().join(&name);
+    let bytes: Vec<u8> = (0..=255u8).cycle().take(3000).collect();
+    std::fs::write(&path, &bytes).unwrap();
+    let uploaded = client
+        .upload_path(&path, Some("application/octet-stream"))
+        .await;
+    std::fs::remove_file(&path).unwrap();
+    let path_token = uploaded.unwrap();
+    assert_ne!(path_token, token);
+    assert_eq!(emu.file(&path_token), Some((name, bytes.clone())));
+
+    let with_file: SendMessageInput = user_message()
+        .attachment_token(Some(path_token.clone()))
+        .try_into()
+        .unwrap();
+    let id = client
+        .messages("chat")
+        .send(vec![with_file])
+        .await
+        .unwrap()
+        .remove(0);
+    let stored = &emu.messages("chat")[0];
+    assert_eq!(stored["id"], id.as_str());
+    assert_eq!(
+        stored["attachment"],
+        json!({"url": format!("{}/files/{path_token}", emu.base_url()), "size": 3000})
+    );
+    let got = client.messages("chat").get(&id).await.unwrap();
+    let attachment = got.attachment.unwrap();
+    assert_eq!(attachment.size, Some(3000));
+    assert!(attachment.url.unwrap().ends_with(&path_token));
+
+    // Refused before sending.
+    let sent = emu.requests().len();
+    assert_validation(
+        client.upload_file("", b"x".to_vec(), None).await,
+        "filename",
+    );
+    assert_validation(
+        client
+            .upload_file("a.txt", b"x".to_vec(), Some("text"))
+            .await,
+        "mime",
+    );
+    assert_validation(
+        client
+            .upload_path(
+                std::env::temp_dir().join(format!("{}-missing", std::process::id())),
+                None,
+            )
+            .await,
+        "path",
+    );
+    assert_eq!(emu.requests().len(), sent);
+}
+
+// --------------------------------------------------------------- legacy
+
+#[tokio::test]
+async fn conversation_by_participants_upsert_get_send_list() {
+    let (emu, client) = emulator().await;
+    users(&client, &["a", "b"]).await;
+    let legacy = client
+        .conversation_by_participants(&["a", "b"], Some("t"))
+        .unwrap();
+    assert_eq!(legacy.path(), "/conversations/participants=a,b;topic=t");
+
+    let input = ConversationInput {
+        subject: Some(NullableString(Some("legacy".into()))),
+        ..Default::default()
+    };
+    legacy.upsert(&input).await.unwrap();
+    let got = legacy.get().await.unwrap();
+    assert_eq!(got.subject.as_deref(), Some("legacy"));
+    assert_eq!(got.topic_id.as_deref(), Some("t"));
+    let mut participants: Vec<_> = got.participants.unwrap().into_keys().collect();
+    participants.sort();
+    assert_eq!(participants, ["a", "b"]);
+    let conv_id = got.id.unwrap();
+
+    let ids = legacy
+        .send(vec![text("a", "hi b"), text("b", "hi a")])
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 2);
+    let page = legacy.messages_page(10, None).await.unwrap();
+    assert_eq!(
+        ids_of(&page, |m| m.id.as_ref()),
+        [ids[1].clone(), ids[0].clone()]
+    );
+    let page = legacy.messages_page(1, Some(&ids[1])).await.unwrap();
+    assert_eq!(ids_of(&page, |m| m.id.as_ref()), [ids[0].clone()]);
+    let stored: Vec<Value> = emu.messages(&conv_id);
+    assert_eq!(stored.len(), 2);
+
+    let full = format!(
+        "/v1/{}/conversations/participants=a,b;topic=t",
+        emu.app_id()
+    );
+    assert!(
+        emu.requests()
+            .iter()
+            .any(|r| r.method == "PUT" && r.path == full),
+        "{:#?}",
+        emu.requests()
+    );
+
+    // Separators inside ids are refused, before anything is sent.
+    let sent = emu.requests().len();
+    assert_validation(
+        client
+            .conversation_by_participants(&["a,b"], None)
+            .map(|_| ()),
+        "participants[0]",
+    );
+    assert_validation(
+        client
+            .conversation_by_participants(&["a", "b;c"], None)
+            .map(|_| ()),
+        "participants[1]",
+    );
+    assert_validation(
+        client
+            .conversation_by_participants(&["a"], Some("x;y"))
+            .map(|_| ()),
+        "topic",
+    );
+    assert_validation(
+        client.conversation_by_participants(&[], None).map(|_| ()),
+        "participants",
+    );
+    let eleven = (0..11).map(|i| text("a", &i.to_string())).collect();
+    assert_validation(legacy.send(eleven).await, "messages");
+    assert_validation(legacy.messages_page(0, None).await, "limit");
+    assert_eq!(emu.requests().len(), sent);
+}
+
+// ---------------------------------------------------------------- batch
+
+#[tokio::test]
+async fn batch_of_three_operations_answers_in_order() {
+    let (emu, client) = emulator().await;
+    chat(&client).await;
+    emu.clear_log();
+    let ops = vec![
+        BatchOp::get_user("alice").unwrap(),
+        BatchOp::put_user("carol", &named("Carol")).unwrap(),
+        BatchOp::send_messages("chat", vec![text("bob", "from a batch")]).unwrap(),
+    ];
+    let outcomes = client.batch(ops).await.unwrap();
+    assert_eq!(outcomes.len(), 3);
+    assert!(outcomes.iter().all(|o| o.is_success()), "{outcomes:?}");
+    assert_eq!(
+        outcomes.iter().map(|o| o.status).collect::<Vec<_>>(),
+        [200, 200, 200]
+    );
+    assert_eq!(outcomes[0].body["id"], "alice");
+    assert_eq!(outcomes[0].body["name"], "alice");
+    assert_eq!(outcomes[1].body["id"], "carol");
+    let stored = emu.messages("chat");
+    assert_eq!(stored.len(), 1);
+    assert_eq!(outcomes[2].body, json!([{"id": stored[0]["id"]}]));
+    assert_eq!(stored[0]["text"], "from a batch");
+    assert_eq!(emu.user("carol").unwrap()["name"], "Carol");
+    assert_eq!(requests_to(&emu, "POST", "/batch").len(), 1);
+    assert_eq!(emu.requests().len(), 1);
+
+    // A failing operation is an outcome, not an error.
+    let outcomes = client
+        .batch(vec![
+            BatchOp::get_user("ghost").unwrap(),
+            BatchOp::get_conversation("chat").unwrap(),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(outcomes[0].status, 404);
+    assert!(!outcomes[0].is_success());
+    assert_eq!(outcomes[1].status, 200);
+    assert_eq!(outcomes[1].body["id"], "chat");
+}
+
+#[tokio::test]
+async fn batch_of_twelve_operations_takes_two_requests() {
+    let (emu, client) = emulator().await;
+    let ops = (0..12)
+        .map(|i| BatchOp::put_user(&format!("b{i:02}"), &named(&format!("B {i}"))).unwrap())
+        .collect();
+    let outcomes = client.batch(ops).await.unwrap();
+    assert_eq!(outcomes.len(), 12);
+    for (i, o) in outcomes.iter().enumerate() {
+        assert_eq!(o.status, 200, "{o:?}");
+        assert_eq!(o.body["id"], format!("b{i:02}"));
+    }
+    let posts = requests_to(&emu, "POST", "/batch");
+    let sizes: Vec<usize> = posts
+        .iter()
+        .map(|r| r.json().unwrap().as_array().unwrap().len())
+        .collect();
+    assert_eq!(sizes, [10, 2]);
+    assert_eq!(emu.user_count(), 12);
+    assert_eq!(emu.user("b11").unwrap()["name"], "B 11");
+}
+
+// ------------------------------------------------------------------ ids
+
+#[tokio::test]
+async fn ids_with_delimiters_reach_exactly_their_resource() {
+    let (emu, client) = emulator().await;
+    let ids = [
+        "a/b",
+        "?q=1",
+        "#frag",
+        "100%",
+        "%2F",
+        "😀",
+        "a b",
+        "a;b,c=d",
+        r"back\slash",
+        "...",
+    ];
+    for (i, id) in ids.iter().enumerate() {
+        let name = format!("name {i}");
+        client.users().upsert(id, named(&name)).await.unwrap();
+        let got = client.users().get(id).await.unwrap();
+        assert_eq!(got.id.as_deref(), Some(*id));
+        assert_eq!(got.name.as_deref(), Some(name.as_str()));
+        assert_eq!(emu.user(id).unwrap()["name"], name, "id {id:?}");
+    }
+    assert_eq!(emu.user_count(), ids.len());
+
+    // The same through a conversation and a message's sub-resources.
+    let (conv, user) = ("c/1?#%", "😀");
+    client
+        .conversations()
+        .upsert(conv, with_participants(&[user, "a/b"]))
+        .await
+        .unwrap();
+    let id = client
+        .messages(conv)
+        .send(vec![text(user, "odd ids")])
+        .await
+        .unwrap()
+        .remove(0);
+    client.messages(conv).react(&id, "👍🏽", "a/b").await.unwrap();
+    assert_eq!(emu.messages(conv)[0]["reactions"], json!({"👍🏽": ["a/b"]}));
+    assert_eq!(emu.conversation_count(), 1);
+
+    for bad in ["", ".", ".."] {
+        assert_validation(client.users().get(bad).await, "userId");
+        assert!(matches!(
+            client.conversations().get(bad).await,
+            Err(Error::Validation { .. })
+        ));
+    }
+}

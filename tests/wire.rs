@@ -1,0 +1,681 @@
+//! Wire-exact requests of the hand-written layer: method, path, query,
+//! content type, authorization and JSON body, recorded by a loopback
+//! wiremock server.
+
+mod common;
+
+use std::collections::HashSet;
+
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde_json::{Value, json};
+use talkjs::raw::types::{
+    ConversationInput, EditMessageBody, NullableString, PresenceInput, PresenceInputAvailability,
+    SendMessageInput, SendMessageInputType, UserInput,
+};
+use talkjs::{Access, AuthMode, BatchOp, ConversationFilter, Notify, ReadUntil};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate, matchers::any};
+
+use common::{import, named, system, text};
+
+const APP: &str = "app";
+const SECRET: &str = "sk_test_wire_0123456789";
+
+/// A server answering every request with 200 and `body`.
+async fn server(body: Value) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .mount(&server)
+        .await;
+    server
+}
+
+fn client(server: &MockServer) -> talkjs::Client {
+    talkjs::ClientConfig::new(APP, SECRET)
+        .base_url(server.uri())
+        .build()
+        .unwrap()
+}
+
+async fn requests(server: &MockServer) -> Vec<Request> {
+    server.received_requests().await.unwrap()
+}
+
+/// The one request the server received.
+async fn only(server: &MockServer) -> Request {
+    let mut all = requests(server).await;
+    assert_eq!(all.len(), 1, "{all:#?}");
+    all.remove(0)
+}
+
+fn header<'a>(r: &'a Request, name: &str) -> Option<&'a str> {
+    r.headers.get(name).map(|v| v.to_str().unwrap())
+}
+
+/// The query as sorted (name, value) pairs.
+fn query(r: &Request) -> Vec<(String, String)> {
+    let mut q: Vec<(String, String)> = r.url.query_pairs().into_owned().collect();
+    q.sort();
+    q
+}
+
+fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut q: Vec<(String, String)> = items
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    q.sort();
+    q
+}
+
+/// The bearer token is a fresh HS256 app token for `APP`, signed with the
+/// secret key.
+#[track_caller]
+fn assert_app_token(r: &Request) {
+    let auth = header(r, "authorization").expect("an Authorization header");
+    let jwt = auth.strip_prefix("Bearer ").expect("a bearer token");
+    assert_eq!(jwt.split('.').count(), 3, "{jwt}");
+    assert!(jwt.split('.').all(|p| !p.is_empty()), "{jwt}");
+    let mut v = Validation::new(Algorithm::HS256);
+    v.set_issuer(&[APP]);
+    v.set_required_spec_claims(&["exp", "iss"]);
+    let claims =
+        jsonwebtoken::decode::<Value>(jwt, &DecodingKey::from_secret(SECRET.as_bytes()), &v)
+            .expect("a valid app token")
+            .claims;
+    assert_eq!(claims["tokenType"], "app", "{claims}");
+}
+
+/// Method, raw path, query, app token, and a JSON body (or none).
+#[track_caller]
+fn assert_request(r: &Request, method: &str, path: &str, q: &[(&str, &str)], body: Option<Value>) {
+    assert_eq!(r.method.as_str(), method, "{r:?}");
+    assert_eq!(r.url.path(), path, "{}", r.url);
+    assert_eq!(query(r), pairs(q), "{}", r.url);
+    assert_app_token(r);
+    match body {
+        Some(expected) => {
+            assert_eq!(header(r, "content-type"), Some("application/json"), "{r:?}");
+            let got: Value = serde_json::from_slice(&r.body).expect("a JSON body");
+            assert_eq!(got, expected);
+        }
+        None => {
+            assert!(
+                r.body.is_empty(),
+                "unexpected body {:?}",
+                String::from_utf8_lossy(&r.body)
+            );
+            assert_eq!(header(r, "content-type"), None, "{r:?}");
+        }
+    }
+}
+
+/// Removes every message's `idempotencyKey` and returns the keys.
+fn take_keys(messages: &mut Value) -> Vec<String> {
+    messages
+        .as_array_mut()
+        .expect("an array of messages")
+        .iter_mut()
+        .map(|m| {
+            m.as_object_mut()
+                .unwrap()
+                .remove("idempotencyKey")
+                .and_then(|k| k.as_str().map(str::to_owned))
+                .expect("an idempotencyKey")
+        })
+        .collect()
+}
+
+#[track_caller]
+fn assert_distinct_keys(keys: &[String]) {
+    assert!(keys.iter().all(|k| !k.is_empty()), "{keys:?}");
+    assert_eq!(
+        keys.iter().collect::<HashSet<_>>().len(),
+        keys.len(),
+        "{keys:?}"
+    );
+}
+
+// ---------------------------------------------------------------- users
+
+#[tokio::test]
+async fn upsert_user() {
+    let server = server(json!({"id": "alice", "name": "Alice"})).await;
+    let user = UserInput {
+        name: Some(NullableString(Some("Alice".into()))),
+        photo_url: Some(NullableString(None)),
+        ..Default::default()
+    };
+    client(&server).users().upsert("alice", user).await.unwrap();
+    let r = only(&server).await;
+    assert_request(
+        &r,
+        "PUT",
+        "/v1/app/users/alice",
+        &[],
+        Some(json!({"name": "Alice", "photoUrl": null})),
+    );
+}
+
+#[tokio::test]
+async fn secret_key_auth_sends_the_key_as_bearer() {
+    let server = server(json!({"id": "alice"})).await;
+    let client = talkjs::ClientConfig::new(APP, SECRET)
+        .base_url(server.uri())
+        .auth(AuthMode::SecretKey)
+        .build()
+        .unwrap();
+    client.users().get("alice").await.unwrap();
+    let r = only(&server).await;
+    assert_eq!(r.method.as_str(), "GET");
+    assert_eq!(r.url.path(), "/v1/app/users/alice");
+    assert_eq!(
+        header(&r, "authorization"),
+        Some(format!("Bearer {SECRET}").as_str())
+    );
+}
+
+#[tokio::test]
+async fn batch_users() {
+    let server = server(json!({})).await;
+    let users = vec![
+        ("alice".to_string(), named("Alice")),
+        ("bob".to_string(), named("Bob")),
+    ];
+    client(&server).users().upsert_many(users).await.unwrap();
+    let r = only(&server).await;
+    assert_request(
+        &r,
+        "PUT",
+        "/v1/app/users",
+        &[],
+        Some(json!({"alice": {"name": "Alice"}, "bob": {"name": "Bob"}})),
+    );
+}
+
+#[tokio::test]
+async fn get_and_list_users() {
+    let server = server(json!({"id": "alice", "data": [{"id": "bob"}]})).await;
+    let client = client(&server);
+    client.users().get("alice").await.unwrap();
+    let page = client.users().page(25, Some("alice")).await.unwrap();
+    assert_eq!(page[0].id.as_deref(), Some("bob"));
+    client.users().page(100, None).await.unwrap();
+    let r = requests(&server).await;
+    assert_eq!(r.len(), 3);
+    assert_request(&r[0], "GET", "/v1/app/users/alice", &[], None);
+    assert_request(
+        &r[1],
+        "GET",
+        "/v1/app/users",
+        &[("limit", "25"), ("startingAfter", "alice")],
+        None,
+    );
+    assert_request(&r[2], "GET", "/v1/app/users", &[("limit", "100")], None);
+}
+
+#[tokio::test]
+async fn user_conversations_with_every_filter() {
+    let server = server(json!({"data": []})).await;
+    let filter = ConversationFilter::default()
+        .before(1_700_000_000_000i64)
+        .after(chrono::DateTime::from_timestamp_millis(1_600_000_000_123).unwrap())
+        .unreads_only();
+    client(&server)
+        .users()
+        .conversations_page("alice", &filter, 5, Some("c1"))
+        .await
+        .unwrap();
+    let r = only(&server).await;
+    assert_request(
+        &r,
+        "GET",
+        "/v1/app/users/alice/conversations",
+        &[
+            ("lastMessageBefore", "1700000000000"),
+            ("lastMessageAfter", "1600000000123"),
+            ("limit", "5"),
+            ("startingAfter", "c1"),
+            ("unreadsOnly", "true"),
+        ],
+        None,
+    );
+}
+
+#[tokio::test]
+async fn presence_get_and_set() {
+    let server = server(json!({"availability": "online", "visible": true})).await;
+    let client = client(&server);
+    client.users().presence("alice").await.unwrap();
+    let presence = PresenceInput {
+        availability: Some(PresenceInputAvailability::Online),
+        visible: Some(true),
+    };
+    client
+        .users()
+        .set_presence("alice", presence)
+        .await
+        .unwrap();
+    let r = requests(&server).await;
+    assert_request(&r[0], "GET", "/v1/app/users/alice/presence", &[], None);
+    assert_request(
+        &r[1],
+        "PUT",
+        "/v1/app/users/alice/presence",
+        &[],
+        Some(json!({"availability": "online", "visible": true})),
+    );
+}
+
+// -------------------------------------------------------- conversations
+
+#[tokio::test]
+async fn conversation_upsert_get_list_delete() {
+    let server = server(json!({"id": "c1", "data": []})).await;
+    let client = client(&server);
+    let input = ConversationInput {
+        subject: Some(NullableString(Some("Order #42".into()))),
+        photo_url: Some(NullableString(None)),
+        participants: vec!["alice".into(), "bob".into()],
+        ..Default::default()
+    };
+    client.conversations().upsert("c1", input).await.unwrap();
+    client.conversations().get("c1").await.unwrap();
+    let filter = ConversationFilter::default()
+        .before(2_000i64)
+        .after(1_000i64);
+    client
+        .conversations()
+        .page(&filter, 50, Some("c0"))
+        .await
+        .unwrap();
+    client.conversations().delete("c1").await.unwrap();
+    let r = requests(&server).await;
+    assert_eq!(r.len(), 4);
+    assert_request(
+        &r[0],
+        "PUT",
+        "/v1/app/conversations/c1",
+        &[],
+        Some(json!({"subject": "Order #42", "photoUrl": null, "participants": ["alice", "bob"]})),
+    );
+    assert_request(&r[1], "GET", "/v1/app/conversations/c1", &[], None);
+    assert_request(
+        &r[2],
+        "GET",
+        "/v1/app/conversations",
+        &[
+            ("lastMessageBefore", "2000"),
+            ("lastMessageAfter", "1000"),
+            ("limit", "50"),
+            ("startingAfter", "c0"),
+        ],
+        None,
+    );
+    assert_request(&r[3], "DELETE", "/v1/app/conversations/c1", &[], None);
+}
+
+#[tokio::test]
+async fn join_and_leave() {
+    let server = server(json!({})).await;
+    let client = client(&server);
+    let c = client.conversations();
+    c.join("c1", "bob", Access::Read, Notify::MentionsOnly)
+        .await
+        .unwrap();
+    c.join("c1", "bob", Access::ReadWrite, Notify::Off)
+        .await
+        .unwrap();
+    c.join("c1", "bob", Access::ReadWrite, Notify::All)
+        .await
+        .unwrap();
+    c.leave("c1", "bob").await.unwrap();
+    let r = requests(&server).await;
+    assert_eq!(r.len(), 4);
+    let path = "/v1/app/conversations/c1/participants/bob";
+    assert_request(
+        &r[0],
+        "PUT",
+        path,
+        &[],
+        Some(json!({"access": "Read", "notify": "MentionsOnly"})),
+    );
+    assert_request(
+        &r[1],
+        "PUT",
+        path,
+        &[],
+        Some(json!({"access": "ReadWrite", "notify": false})),
+    );
+    assert_request(
+        &r[2],
+        "PUT",
+        path,
+        &[],
+        Some(json!({"access": "ReadWrite", "notify": true})),
+    );
+    assert_request(&r[3], "DELETE", path, &[], None);
+}
+
+#[tokio::test]
+async fn mark_read_sent_and_at() {
+    let server = server(json!({})).await;
+    let client = client(&server);
+    let c = client.conversations();
+    c.mark_read("c1", "bob", ReadUntil::Sent).await.unwrap();
+    c.mark_read("c1", "bob", ReadUntil::At(1_700_000_000_000i64.into()))
+        .await
+        .unwrap();
+    let at = chrono::DateTime::from_timestamp_millis(1_650_000_000_001).unwrap();
+    c.mark_read("c1", "bob", ReadUntil::At(at.into()))
+        .await
+        .unwrap();
+    let r = requests(&server).await;
+    let path = "/v1/app/users/bob/conversations/c1";
+    assert_request(
+        &r[0],
+        "PATCH",
+        path,
+        &[],
+        Some(json!({"readUntil": "sent"})),
+    );
+    assert_request(
+        &r[1],
+        "PATCH",
+        path,
+        &[],
+        Some(json!({"readUntil": 1_700_000_000_000i64})),
+    );
+    assert_request(
+        &r[2],
+        "PATCH",
+        path,
+        &[],
+        Some(json!({"readUntil": 1_650_000_000_001i64})),
+    );
+}
+
+// ------------------------------------------------------------- messages
+
+#[tokio::test]
+async fn send_messages() {
+    let server = server(json!([{"id": "m1"}, {"id": "m2"}, {"id": "m3"}])).await;
+    let client = client(&server);
+    let keyed: SendMessageInput = SendMessageInput::builder()
+        .type_(SendMessageInputType::UserMessage)
+        .sender(Some("bob".to_string()))
+        .text(Some("mine".to_string()))
+        .idempotency_key(Some("my-key".to_string()))
+        .try_into()
+        .unwrap();
+    let ids = client
+        .messages("c1")
+        .send(vec![text("alice", "hi"), system("Order shipped"), keyed])
+        .await
+        .unwrap();
+    assert_eq!(ids, ["m1", "m2", "m3"]);
+    let r = only(&server).await;
+    let mut body: Value = serde_json::from_slice(&r.body).unwrap();
+    let keys = take_keys(&mut body);
+    assert_distinct_keys(&keys);
+    assert_eq!(keys[2], "my-key", "a given key is kept");
+    assert_eq!(
+        body,
+        json!([
+            {"type": "UserMessage", "sender": "alice", "text": "hi"},
+            {"type": "SystemMessage", "text": "Order shipped"},
+            {"type": "UserMessage", "sender": "bob", "text": "mine"},
+        ])
+    );
+    assert_request(
+        &r,
+        "POST",
+        "/v1/app/conversations/c1/messages",
+        &[],
+        Some(serde_json::from_slice(&r.body).unwrap()),
+    );
+}
+
+#[tokio::test]
+async fn send_many_messages_in_chunks_with_distinct_keys() {
+    let server = server(json!([{"id": "m"}])).await;
+    let messages = (0..11).map(|i| text("alice", &i.to_string())).collect();
+    client(&server).messages("c1").send(messages).await.unwrap();
+    let r = requests(&server).await;
+    assert_eq!(r.len(), 2);
+    let mut keys = Vec::new();
+    for (req, n) in r.iter().zip([10, 1]) {
+        let mut body: Value = serde_json::from_slice(&req.body).unwrap();
+        keys.extend(take_keys(&mut body));
+        assert_eq!(body.as_array().unwrap().len(), n);
+        assert_eq!(req.url.path(), "/v1/app/conversations/c1/messages");
+    }
+    assert_distinct_keys(&keys);
+}
+
+#[tokio::test]
+async fn list_get_edit_delete_messages() {
+    let server = server(json!({"id": "m1", "data": []})).await;
+    let client = client(&server);
+    let m = client.messages("c1");
+    m.page(20, Some("m5")).await.unwrap();
+    m.get("m1").await.unwrap();
+    m.edit(
+        "m1",
+        EditMessageBody {
+            text: Some("new".into()),
+            custom: Some(talkjs::raw::types::Custom(Some(
+                [("k".to_string(), "v".to_string())].into(),
+            ))),
+        },
+    )
+    .await
+    .unwrap();
+    m.delete("m1").await.unwrap();
+    let r = requests(&server).await;
+    assert_eq!(r.len(), 4);
+    assert_request(
+        &r[0],
+        "GET",
+        "/v1/app/conversations/c1/messages",
+        &[("limit", "20"), ("startingAfter", "m5")],
+        None,
+    );
+    let path = "/v1/app/conversations/c1/messages/m1";
+    assert_request(&r[1], "GET", path, &[], None);
+    assert_request(
+        &r[2],
+        "PUT",
+        path,
+        &[],
+        Some(json!({"text": "new", "custom": {"k": "v"}})),
+    );
+    assert_request(&r[3], "DELETE", path, &[], None);
+}
+
+#[tokio::test]
+async fn react_and_unreact_percent_encode_the_emoji() {
+    let server = server(json!({})).await;
+    let client = client(&server);
+    client
+        .messages("c1")
+        .react("m1", "👍", "bob")
+        .await
+        .unwrap();
+    client
+        .messages("c1")
+        .unreact("m1", "👍", "bob")
+        .await
+        .unwrap();
+    let r = requests(&server).await;
+    let path = "/v1/app/conversations/c1/messages/m1/reactions/%F0%9F%91%8D/bob";
+    assert_request(&r[0], "PUT", path, &[], None);
+    assert_request(&r[1], "DELETE", path, &[], None);
+}
+
+#[tokio::test]
+async fn import_messages() {
+    let server = server(json!([{"id": "m1"}])).await;
+    let applied = client(&server)
+        .messages("c1")
+        .import(vec![import("alice", "old", 1_600_000_000_000)])
+        .await
+        .unwrap();
+    assert_eq!(applied, 1);
+    let r = only(&server).await;
+    assert_request(
+        &r,
+        "POST",
+        "/v1/app/import/conversations/c1/messages",
+        &[],
+        Some(json!([{
+            "type": "UserMessage",
+            "sender": "alice",
+            "text": "old",
+            "timestamp": 1_600_000_000_000i64,
+            "readBy": [],
+        }])),
+    );
+}
+
+// ---------------------------------------------------------------- files
+
+#[tokio::test]
+async fn upload_is_multipart_with_a_file_part_and_a_filename() {
+    let server = server(json!({"attachmentToken": "att_1"})).await;
+    let token = client(&server)
+        .upload_file(
+            "notes.txt",
+            b"line one\nline two".to_vec(),
+            Some("text/plain"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(token, "att_1");
+    let r = only(&server).await;
+    assert_eq!(r.method.as_str(), "POST");
+    assert_eq!(r.url.path(), "/v1/app/files");
+    assert_eq!(r.url.query(), None);
+    assert_app_token(&r);
+    let content_type = header(&r, "content-type").unwrap();
+    let boundary = content_type
+        .strip_prefix("multipart/form-data; boundary=")
+        .unwrap_or_else(|| panic!("{content_type}"));
+    assert!(!boundary.is_empty());
+    let body = String::from_utf8_lossy(&r.body);
+    assert!(body.starts_with(&format!("--{boundary}\r\n")), "{body}");
+    assert!(body.contains(&format!("--{boundary}--")), "{body}");
+    assert!(
+        body.contains("Content-Disposition: form-data; name=\"file\"; filename=\"notes.txt\""),
+        "{body}"
+    );
+    assert!(body.contains("Content-Type: text/plain"), "{body}");
+    assert!(body.contains("\r\n\r\nline one\nline two\r\n"), "{body}");
+}
+
+// --------------------------------------------------------------- legacy
+
+#[tokio::test]
+async fn legacy_participants_paths() {
+    let server = server(json!({"id": "c", "data": []})).await;
+    let client = client(&server);
+    let legacy = client
+        .conversation_by_participants(&["a", "b"], Some("t"))
+        .unwrap();
+    legacy.get().await.unwrap();
+    let input = ConversationInput {
+        subject: Some(NullableString(Some("S".into()))),
+        ..Default::default()
+    };
+    legacy.upsert(&input).await.unwrap();
+    legacy.messages_page(10, Some("m1")).await.unwrap();
+    let r = requests(&server).await;
+    let path = "/v1/app/conversations/participants=a,b;topic=t";
+    assert_request(&r[0], "GET", path, &[], None);
+    assert_request(&r[1], "PUT", path, &[], Some(json!({"subject": "S"})));
+    assert_request(
+        &r[2],
+        "GET",
+        &format!("{path}/messages"),
+        &[("limit", "10"), ("startingAfter", "m1")],
+        None,
+    );
+
+    // Other characters are percent-encoded inside the list.
+    let odd = client
+        .conversation_by_participants(&["a b", "ü/1"], None)
+        .unwrap();
+    assert_eq!(odd.path(), "/conversations/participants=a%20b,%C3%BC%2F1");
+}
+
+#[tokio::test]
+async fn legacy_send() {
+    let server = server(json!([{"id": "m1"}])).await;
+    let client = client(&server);
+    let legacy = client
+        .conversation_by_participants(&["a", "b"], Some("t"))
+        .unwrap();
+    let ids = legacy.send(vec![text("a", "hi")]).await.unwrap();
+    assert_eq!(ids, ["m1"]);
+    let r = only(&server).await;
+    let mut body: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_distinct_keys(&take_keys(&mut body));
+    assert_eq!(
+        body,
+        json!([{"type": "UserMessage", "sender": "a", "text": "hi"}])
+    );
+    assert_request(
+        &r,
+        "POST",
+        "/v1/app/conversations/participants=a,b;topic=t/messages",
+        &[],
+        Some(serde_json::from_slice(&r.body).unwrap()),
+    );
+}
+
+// ---------------------------------------------------------------- batch
+
+#[tokio::test]
+async fn batch_tuples_and_outcomes_by_sequence() {
+    // Answered out of order: outcomes still come back in the order given.
+    let server = server(json!([
+        [2, 200, [{"id": "m1"}]],
+        [0, 200, {"id": "alice"}],
+        [1, 404, {"error": "NotFound"}],
+    ]))
+    .await;
+    let ops = vec![
+        BatchOp::get_user("alice").unwrap(),
+        BatchOp::put_user("a/b", &named("Bob")).unwrap(),
+        BatchOp::send_messages("c 1", vec![text("alice", "hi")]).unwrap(),
+    ];
+    let outcomes = client(&server).batch(ops).await.unwrap();
+    assert_eq!(
+        outcomes.iter().map(|o| o.status).collect::<Vec<_>>(),
+        [200, 404, 200]
+    );
+    assert_eq!(outcomes[0].body, json!({"id": "alice"}));
+    assert_eq!(outcomes[2].body, json!([{"id": "m1"}]));
+
+    let r = only(&server).await;
+    let mut body: Value = serde_json::from_slice(&r.body).unwrap();
+    let keys = take_keys(&mut body[2][3]);
+    assert_distinct_keys(&keys);
+    assert_eq!(
+        body,
+        json!([
+            [0, "GET", "/users/alice"],
+            [1, "PUT", "/users/a%2Fb", {"name": "Bob"}],
+            [2, "POST", "/conversations/c%201/messages", [
+                {"type": "UserMessage", "sender": "alice", "text": "hi"}
+            ]],
+        ])
+    );
+    assert_request(
+        &r,
+        "POST",
+        "/v1/app/batch",
+        &[],
+        Some(serde_json::from_slice(&r.body).unwrap()),
+    );
+}
