@@ -1037,3 +1037,153 @@ async fn ids_with_delimiters_reach_exactly_their_resource() {
         ));
     }
 }
+
+// ---------------------------------------------------- failures and retries
+
+fn fast_retries(emu: &Emulator) -> talkjs::Client {
+    talkjs::ClientConfig::new(emu.app_id(), emu.secret_key())
+        .base_url(emu.base_url())
+        .retry(talkjs::RetryPolicy::default().initial_backoff(std::time::Duration::from_millis(1)))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_send_retried_after_a_lost_answer_is_stored_once() {
+    let (emu, client) = emulator().await;
+    chat(&client).await;
+    let client = fast_retries(&emu);
+    emu.clear_log();
+    emu.inject_fault(talkjs_emulator::Fault::DropAfterApply);
+    let ids = client
+        .messages("chat")
+        .send(vec![text("alice", "once"), text("bob", "twice?")])
+        .await
+        .unwrap();
+    let posts = requests_to(&emu, "POST", "/conversations/chat/messages");
+    assert_eq!(posts.len(), 2, "one retry");
+    assert_eq!(posts[0].body, posts[1].body, "same idempotency keys");
+    let stored = emu.messages("chat");
+    let stored_ids: Vec<&str> = stored.iter().map(|m| m["id"].as_str().unwrap()).collect();
+    assert_eq!(stored_ids, ids);
+}
+
+#[tokio::test]
+async fn an_import_whose_answer_is_lost_is_not_retried() {
+    let (emu, client) = emulator().await;
+    chat(&client).await;
+    let client = fast_retries(&emu);
+    emu.clear_log();
+    emu.inject_fault(talkjs_emulator::Fault::DropAfterApply);
+    let result = client
+        .messages("chat")
+        .import(vec![import("alice", "x", 5)])
+        .await;
+    assert!(
+        matches!(result, Err(Error::OutcomeUnknown { .. })),
+        "{result:?}"
+    );
+    assert_eq!(emu.requests().len(), 1);
+    assert_eq!(emu.messages("chat").len(), 1);
+}
+
+#[tokio::test]
+async fn status_faults_are_retried_and_mapped() {
+    let (emu, client) = emulator().await;
+    users(&client, &["alice"]).await;
+    let client = fast_retries(&emu);
+    emu.clear_log();
+    emu.inject_faults(talkjs_emulator::Fault::status(503), 2);
+    assert_eq!(
+        client.users().get("alice").await.unwrap().id.as_deref(),
+        Some("alice")
+    );
+    assert_eq!(emu.requests().len(), 3);
+
+    emu.inject_fault(talkjs_emulator::Fault::status(400));
+    let err = client.users().get("alice").await.unwrap_err();
+    assert!(matches!(err, Error::Api { .. }), "{err:?}");
+    assert_eq!(err.status(), Some(400));
+
+    let wrong_key = talkjs::ClientConfig::new(emu.app_id(), "sk_test_wrong")
+        .base_url(emu.base_url())
+        .build()
+        .unwrap();
+    let err = wrong_key.users().get("alice").await.unwrap_err();
+    assert!(matches!(err, Error::Unauthorized { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_chunk_refused_by_the_server_is_a_partial_failure() {
+    let (emu, client) = emulator().await;
+    chat(&client).await;
+    // "mallory" is not a participant: the server refuses the third chunk.
+    let mut messages: Vec<SendMessageInput> =
+        (0..25).map(|i| text("alice", &format!("m{i}"))).collect();
+    messages[22] = text("mallory", "not a participant");
+    let err = client.messages("chat").send(messages).await.unwrap_err();
+    match &err {
+        Error::Partial {
+            failed_chunk,
+            applied,
+            applied_ids,
+            source,
+        } => {
+            assert_eq!((*failed_chunk, *applied), (2, 20));
+            let stored = emu.messages("chat");
+            let stored_ids: Vec<&str> = stored.iter().map(|m| m["id"].as_str().unwrap()).collect();
+            assert_eq!(applied_ids, &stored_ids);
+            assert_eq!(source.status(), Some(400));
+        }
+        other => panic!("expected Partial, got {other:?}"),
+    }
+    assert_eq!(err.status(), Some(400));
+
+    // Users: the third request holds a user without a name.
+    let mut batch: Vec<(String, UserInput)> =
+        (0..250).map(|i| (format!("p{i:03}"), named("P"))).collect();
+    batch[230].1 = UserInput::default();
+    let err = client.users().upsert_many(batch).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Partial {
+                failed_chunk: 2,
+                applied: 200,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(emu.user_count(), 2 + 200);
+}
+
+/// The first batch reaches the server late (as after a slow connect); the
+/// next one must still arrive a full interval after it.
+#[tokio::test]
+#[ignore = "bug: batch gate stamps the time before sending, so the next batch can reach the server < 1 s after the previous one (429)"]
+async fn batches_wait_for_the_servers_one_per_second_limit() {
+    let emu = Emulator::start(talkjs_emulator::EmulatorConfig::new())
+        .await
+        .unwrap();
+    let client = talkjs::ClientConfig::new(emu.app_id(), emu.secret_key())
+        .base_url(emu.base_url())
+        .retry(talkjs::RetryPolicy::none())
+        .build()
+        .unwrap();
+    emu.inject_fault(talkjs_emulator::Fault::Delay(
+        std::time::Duration::from_millis(300),
+    ));
+    let ops = (0..12)
+        .map(|i| BatchOp::get_user(&format!("nobody{i}")).unwrap())
+        .collect();
+    let outcomes = client.batch(ops).await.unwrap();
+    assert_eq!(outcomes.len(), 12);
+    assert!(outcomes.iter().all(|o| o.status == 404), "{outcomes:?}");
+    let again = client
+        .batch(vec![BatchOp::get_user("x").unwrap()])
+        .await
+        .unwrap();
+    assert_eq!(again[0].status, 404);
+    assert_eq!(requests_to(&emu, "POST", "/batch").len(), 3);
+}
