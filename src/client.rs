@@ -10,7 +10,7 @@ use crate::{ClientConfig, Error, raw};
 /// ```no_run
 /// # async fn demo() -> Result<(), talkjs::Error> {
 /// let client = talkjs::Client::from_env()?;
-/// let page = client.users().list().limit(50).send().await?;
+/// let page = client.users().page(50, None).await?;
 /// println!("{} users", page.len());
 /// # Ok(()) }
 /// ```
