@@ -177,14 +177,20 @@ impl Client {
     pub async fn batch(&self, ops: Vec<BatchOp>) -> Result<Vec<BatchOutcome>, Error> {
         let mut outcomes = Vec::with_capacity(ops.len());
         for (index, chunk) in ops.chunks(MAX_BATCH_OPERATIONS).enumerate() {
-            self.wait_for_batch_slot().await;
+            // Held across the request: concurrent batches queue up, and the
+            // next may go only a full interval after this one was answered
+            // (which is after the server counted it, however slow the way).
+            let mut gate = self.wait_for_batch_slot().await;
             let body: Vec<BatchOperation> = chunk
                 .iter()
                 .enumerate()
                 .map(|(i, op)| op.tuple(i))
                 .collect();
             let request = self.raw.batch_requests().body(body);
-            let results = match self.run(request.send()).await {
+            let sent = self.run(request.send()).await;
+            *gate = Some(Instant::now());
+            drop(gate);
+            let results = match sent {
                 Ok(results) => results,
                 Err(source) => {
                     return Err(crate::messages::partial(
@@ -227,14 +233,14 @@ impl Client {
         Ok(outcomes)
     }
 
-    async fn wait_for_batch_slot(&self) {
-        let mut last = self.batch_gate.lock().await;
+    async fn wait_for_batch_slot(&self) -> tokio::sync::MutexGuard<'_, Option<Instant>> {
+        let last = self.batch_gate.lock().await;
         if let Some(at) = *last {
             let ready = at + BATCH_INTERVAL;
             if ready > Instant::now() {
                 tokio::time::sleep_until(ready.into()).await;
             }
         }
-        *last = Some(Instant::now());
+        last
     }
 }

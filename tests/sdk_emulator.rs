@@ -1161,7 +1161,6 @@ async fn a_chunk_refused_by_the_server_is_a_partial_failure() {
 /// The first batch reaches the server late (as after a slow connect); the
 /// next one must still arrive a full interval after it.
 #[tokio::test]
-#[ignore = "bug: batch gate stamps the time before sending, so the next batch can reach the server < 1 s after the previous one (429)"]
 async fn batches_wait_for_the_servers_one_per_second_limit() {
     let emu = Emulator::start(talkjs_emulator::EmulatorConfig::new())
         .await
