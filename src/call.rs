@@ -4,7 +4,10 @@ use std::time::{Duration, SystemTime};
 
 use progenitor_client::ResponseValue;
 
-use crate::{Client, Error, raw, transport::Call};
+use crate::{
+    Client, Error, raw,
+    transport::{Call, Recorded},
+};
 
 type RawResult<T> = Result<ResponseValue<T>, raw::Error<raw::types::Error>>;
 
@@ -12,7 +15,7 @@ impl Client {
     /// Runs `fut` (a generated `send()`) with the transport's per-call state
     /// and maps the result.
     pub(crate) async fn run<T>(&self, fut: impl Future<Output = RawResult<T>>) -> Result<T, Error> {
-        let (result, failure) = Call {
+        let (result, recorded) = Call {
             retry: self.retry.clone(),
             ..Call::default()
         }
@@ -20,7 +23,7 @@ impl Client {
         .await;
         match result {
             Ok(value) => Ok(value.into_inner()),
-            Err(error) => Err(map_error(error, failure, self.config.max_response_bytes).await),
+            Err(error) => Err(map_error(error, recorded, self.config.max_response_bytes).await),
         }
     }
 }
@@ -29,10 +32,10 @@ impl Client {
 /// body) wins over the generic reqwest error it travelled as.
 pub(crate) async fn map_error(
     error: raw::Error<raw::types::Error>,
-    failure: Option<Error>,
+    recorded: Recorded,
     cap: usize,
 ) -> Error {
-    if let Some(failure) = failure {
+    if let Some(failure) = recorded.failure {
         return failure;
     }
     match error {
@@ -48,9 +51,11 @@ pub(crate) async fn map_error(
         raw::Error::ErrorResponse(value) => {
             let status = value.status().as_u16();
             let retry_after = retry_after(value.headers());
-            let bytes = match value.into_inner() {
-                raw::types::Error::String(text) => text.into_bytes(),
-                body => serde_json::to_vec(&body).unwrap_or_default(),
+            // The body as sent: the decoded one may have lost fields.
+            let bytes = match (recorded.error_body, value.into_inner()) {
+                (Some(raw), _) => raw.to_vec(),
+                (None, raw::types::Error::String(text)) => text.into_bytes(),
+                (None, body) => serde_json::to_vec(&body).unwrap_or_default(),
             };
             Error::from_status(status, &bytes, retry_after)
         }
@@ -62,9 +67,12 @@ pub(crate) async fn map_error(
         raw::Error::UnexpectedResponse(response) => {
             let status = response.status().as_u16();
             let retry_after = retry_after(response.headers());
-            let bytes = crate::transport::read_capped(response, cap)
-                .await
-                .unwrap_or_default();
+            let bytes = match recorded.error_body {
+                Some(raw) => raw,
+                None => crate::transport::read_capped(response, cap)
+                    .await
+                    .unwrap_or_default(),
+            };
             if (200..300).contains(&status) {
                 Error::Decode {
                     status,
@@ -111,7 +119,7 @@ impl Client {
     ) -> Result<T, Error> {
         use progenitor_client::ClientInfo as _;
         let cap = self.config.max_response_bytes;
-        let (result, failure) = Call {
+        let (result, recorded) = Call {
             retry: self.retry.clone(),
             ..Call::default()
         }
@@ -127,19 +135,17 @@ impl Client {
             Ok::<_, reqwest::Error>((status, retry_after, bytes))
         })
         .await;
+        let error_body = recorded.error_body.clone();
         let (status, retry_after, bytes) = match result {
             Ok(parts) => parts,
             Err(e) => {
-                return Err(map_error(raw::Error::CommunicationError(e), failure, cap).await);
+                return Err(map_error(raw::Error::CommunicationError(e), recorded, cap).await);
             }
         };
         if !status.is_success() {
-            // The transport turned a non-JSON error body into a JSON string.
-            let text = match serde_json::from_slice::<serde_json::Value>(&bytes) {
-                Ok(serde_json::Value::String(text)) => text.into_bytes(),
-                _ => bytes.to_vec(),
-            };
-            return Err(Error::from_status(status.as_u16(), &text, retry_after));
+            // The body as sent, not the transport's JSON-string form of it.
+            let raw = error_body.unwrap_or(bytes);
+            return Err(Error::from_status(status.as_u16(), &raw, retry_after));
         }
         serde_json::from_slice(&bytes).map_err(|e| Error::Decode {
             status: status.as_u16(),

@@ -164,7 +164,7 @@ impl ClientConfig {
     pub fn build(self) -> Result<Client, Error> {
         crate::path::check_segment("app id", &self.app_id)?;
         let api_url = self.api_url()?;
-        install_crypto_provider();
+        install_default_crypto_provider();
         let http = reqwest::Client::builder()
             .user_agent(&self.user_agent)
             .connect_timeout(self.connect_timeout)
@@ -232,9 +232,23 @@ fn is_loopback(url: &reqwest::Url) -> bool {
     }
 }
 
-/// With the default `rustls-ring` feature reqwest has no crypto provider of
-/// its own: install ring's, unless the program already chose one.
-fn install_crypto_provider() {
+/// Installs the TLS crypto provider this build of the SDK uses as the
+/// process default, unless the program already installed one.
+///
+/// [`ClientConfig::build`] calls it, so a program that only uses this SDK
+/// never needs to. Why it exists: the default `rustls-ring` feature turns on
+/// reqwest's `rustls-no-provider`, and Cargo unifies features, so every other
+/// `reqwest::Client` in the same program then needs a process-wide provider
+/// too. Call this before building such a client if it may be built before
+/// the first TalkJS client (or choose the `rustls-aws-lc-rs` feature, which
+/// brings its own provider at a slower build).
+///
+/// ```
+/// talkjs::install_default_crypto_provider();
+/// let other = reqwest::Client::new(); // never panics for want of a provider
+/// # let _ = other;
+/// ```
+pub fn install_default_crypto_provider() {
     #[cfg(feature = "rustls-ring")]
     {
         let _ = rustls::crypto::ring::default_provider().install_default();

@@ -43,7 +43,7 @@ pub use messages::{MAX_MESSAGES_PER_REQUEST, Messages};
 pub use users::{ConversationFilter, MAX_USERS_PER_REQUEST, UnixMillis, Users};
 
 pub use client::Client;
-pub use config::{AuthMode, ClientConfig, DEFAULT_BASE_URL};
+pub use config::{AuthMode, ClientConfig, DEFAULT_BASE_URL, install_default_crypto_provider};
 pub use error::{ApiBody, Error, TimeoutKind, WebhookError};
 pub use retry::RetryPolicy;
 pub use transport::Transport;

@@ -72,15 +72,27 @@ tokio::task_local! {
 pub(crate) struct Call {
     pub(crate) retry: Option<RetryPolicy>,
     pub(crate) failure: RefCell<Option<Error>>,
+    /// The last error response's body exactly as the server sent it (the
+    /// generated decoder may drop fields the spec doesn't know).
+    pub(crate) error_body: RefCell<Option<Bytes>>,
+}
+
+/// What the transport recorded during a call.
+pub(crate) struct Recorded {
+    pub(crate) failure: Option<Error>,
+    pub(crate) error_body: Option<Bytes>,
 }
 
 impl Call {
     /// Runs `fut` with this call state visible to the transport.
-    pub(crate) async fn scope<F: Future>(self, fut: F) -> (F::Output, Option<Error>) {
+    pub(crate) async fn scope<F: Future>(self, fut: F) -> (F::Output, Recorded) {
         CALL.scope(self, async move {
             let out = fut.await;
-            let failure = CALL.with(|c| c.failure.borrow_mut().take());
-            (out, failure)
+            let recorded = CALL.with(|c| Recorded {
+                failure: c.failure.borrow_mut().take(),
+                error_body: c.error_body.borrow_mut().take(),
+            });
+            (out, recorded)
         })
         .await
     }
@@ -326,6 +338,7 @@ impl Transport {
             Ok(bytes) => bytes,
             Err(_) => Bytes::new(),
         };
+        let _ = CALL.try_with(|c| *c.error_body.borrow_mut() = Some(bytes.clone()));
         let body = if matches!(
             serde_json::from_slice(&bytes),
             Ok(serde_json::Value::Object(_))

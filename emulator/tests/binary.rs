@@ -1,5 +1,7 @@
 //! The binary prints `listening on http://ADDR` first and serves there.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
@@ -27,7 +29,7 @@ async fn binary_reports_its_address_and_serves() {
         .expect("first line names the address")
         .to_owned();
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
-    let http = reqwest::Client::new();
+    let http = common::http();
     let ok = http
         .get(format!("{base}/v1/bin_app/users"))
         .bearer_auth("sk_bin")

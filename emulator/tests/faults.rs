@@ -66,7 +66,7 @@ async fn dropped_connections() {
     let url = format!("{}/conversations/c1/messages", api.emu.api_url());
     // A fresh client per request, so a dropped connection is not reused.
     let send = || {
-        reqwest::Client::new()
+        common::http()
             .post(&url)
             .bearer_auth(api.emu.secret_key())
             .json(&send_body())
@@ -95,7 +95,7 @@ async fn delay_then_apply_even_if_client_gave_up() {
     let before = api.emu.handled_count();
     api.emu
         .inject_fault(Fault::Delay(Duration::from_millis(300)));
-    let client = reqwest::Client::builder()
+    let client = common::http_builder()
         .timeout(Duration::from_millis(50))
         .build()
         .unwrap();

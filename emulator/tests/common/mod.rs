@@ -5,6 +5,22 @@ use reqwest::Method;
 use serde_json::Value;
 use talkjs_emulator::{Emulator, EmulatorConfig};
 
+/// A reqwest client builder usable whatever TLS features Cargo unified in.
+///
+/// In a workspace build the SDK's default `rustls-ring` feature turns on
+/// reqwest's `rustls-no-provider`, which needs a process-wide crypto
+/// provider before any client is built; the tests talk plain http, but
+/// reqwest still sets TLS up.
+pub fn http_builder() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+}
+
+/// A default reqwest client (see [`http_builder`]).
+pub fn http() -> reqwest::Client {
+    http_builder().build().expect("reqwest client builds")
+}
+
 /// An emulator and a client that authenticates with its secret key.
 pub struct Api {
     pub emu: Emulator,
@@ -20,10 +36,7 @@ impl Api {
     /// Starts an emulator with `config`.
     pub async fn with(config: EmulatorConfig) -> Api {
         let emu = Emulator::start(config).await.expect("emulator starts");
-        Api {
-            emu,
-            http: reqwest::Client::new(),
-        }
+        Api { emu, http: http() }
     }
 
     /// Sends `method path` (relative to the API URL) with an optional JSON body.

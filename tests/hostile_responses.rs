@@ -1,0 +1,178 @@
+//! Whatever a server answers, the client returns a typed value or a typed
+//! error that keeps the status, and never panics. Bodies are read with a cap.
+
+use std::time::Duration;
+
+use talkjs::{ClientConfig, Error, RetryPolicy};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpListener,
+};
+use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
+
+async fn answering(template: ResponseTemplate) -> (MockServer, talkjs::Client) {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(template)
+        .mount(&server)
+        .await;
+    let client = ClientConfig::new("app", "sk_test_hostile")
+        .base_url(server.uri())
+        .retry(RetryPolicy::none())
+        .max_response_bytes(64 * 1024)
+        .build()
+        .unwrap();
+    (server, client)
+}
+
+#[tokio::test]
+async fn unknown_fields_and_values_and_nulls_decode() {
+    let body = serde_json::json!({
+        "id": "u1", "name": null, "email": null, "custom": null,
+        "pushTokens": null, "somethingNew": {"deep": [1, 2]}, "createdAt": 1
+    });
+    let (_server, client) = answering(ResponseTemplate::new(200).set_body_json(body)).await;
+    let user = client.users().get("u1").await.unwrap();
+    assert_eq!(user.id.as_deref(), Some("u1"));
+    assert_eq!(user.name, None);
+}
+
+#[tokio::test]
+async fn an_empty_object_decodes_where_everything_is_optional() {
+    let (_server, client) =
+        answering(ResponseTemplate::new(200).set_body_json(serde_json::json!({}))).await;
+    let user = client.users().get("u1").await.unwrap();
+    assert_eq!(user.id, None);
+    let page = client.users().page(10, None).await.unwrap();
+    assert!(page.is_empty());
+}
+
+#[tokio::test]
+async fn an_empty_success_body_is_a_decode_error_with_its_status() {
+    let (_server, client) = answering(ResponseTemplate::new(200)).await;
+    let error = client.users().get("u1").await.unwrap_err();
+    assert!(
+        matches!(error, Error::Decode { status: 200, .. }),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_204_keeps_its_status() {
+    let (_server, client) = answering(ResponseTemplate::new(204)).await;
+    let error = client.users().get("u1").await.unwrap_err();
+    assert!(
+        matches!(error, Error::Decode { status: 204, .. }),
+        "{error:?}"
+    );
+    // Operations that return nothing are fine with it only if the spec says
+    // 200; a 204 is reported, not silently accepted.
+    let error = client.conversations().delete("c1").await.unwrap_err();
+    assert_eq!(error.status(), Some(204), "{error:?}");
+}
+
+#[tokio::test]
+async fn non_json_error_bodies_keep_status_and_text() {
+    for (status, body) in [
+        (400, "Invalid JSON"),
+        (401, "Unauthorized"),
+        (404, "<html>nope</html>"),
+        (500, ""),
+        (418, "\u{1F375}"),
+    ] {
+        let (_server, client) =
+            answering(ResponseTemplate::new(status).set_body_string(body)).await;
+        let error = client.users().get("u1").await.unwrap_err();
+        assert_eq!(error.status(), Some(status), "{error:?}");
+        assert_eq!(error.body().unwrap().text, body, "{error:?}");
+    }
+}
+
+#[tokio::test]
+async fn json_error_bodies_are_kept_whole() {
+    let body = serde_json::json!({"errorCode": "X", "reasons": ["a", "b"]});
+    let (_server, client) = answering(ResponseTemplate::new(400).set_body_json(&body)).await;
+    let error = client.users().get("u1").await.unwrap_err();
+    let kept = error.body().unwrap().json.clone().unwrap();
+    assert_eq!(kept["reasons"], body["reasons"], "{error:?}");
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_cut_at_the_cap() {
+    let big = serde_json::json!({"id": "u1", "name": "x".repeat(200 * 1024)});
+    let (_server, client) = answering(ResponseTemplate::new(200).set_body_json(big)).await;
+    let error = client.users().get("u1").await.unwrap_err();
+    assert!(
+        matches!(&error, Error::Decode { message, .. } if message.contains("cap")),
+        "{error:?}"
+    );
+}
+
+/// A server that writes `response` raw and closes the connection.
+async fn raw_server(response: &'static [u8]) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buf = vec![0u8; 8192];
+            let _ = socket.read(&mut buf).await;
+            let _ = socket.write_all(response).await;
+            let _ = socket.shutdown().await;
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn a_truncated_body_is_a_typed_error() {
+    let url = raw_server(
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"id\":\"u",
+    )
+    .await;
+    let client = ClientConfig::new("app", "sk")
+        .base_url(url)
+        .retry(RetryPolicy::none())
+        .attempt_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let error = client.users().get("u1").await.unwrap_err();
+    assert!(
+        matches!(error, Error::Transport { .. } | Error::Decode { .. }),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_oversized_chunked_body_is_cut_at_the_cap() {
+    // No Content-Length: the cap is enforced while streaming.
+    let url = raw_server(
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n\
+          10\r\n{\"id\":\"u1\",\"x\":\"\r\n\
+          10\r\naaaaaaaaaaaaaaaa\r\n10\r\naaaaaaaaaaaaaaaa\r\n10\r\naaaaaaaaaaaaaaaa\r\n\
+          2\r\n\"}\r\n0\r\n\r\n",
+    )
+    .await;
+    let client = ClientConfig::new("app", "sk")
+        .base_url(url)
+        .retry(RetryPolicy::none())
+        .max_response_bytes(40)
+        .build()
+        .unwrap();
+    let error = client.users().get("u1").await.unwrap_err();
+    assert!(
+        matches!(&error, Error::Decode { message, .. } if message.contains("cap")),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn garbage_instead_of_http_is_a_transport_error() {
+    let url = raw_server(b"SSH-2.0-OpenSSH\r\n").await;
+    let client = ClientConfig::new("app", "sk")
+        .base_url(url)
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let error = client.users().get("u1").await.unwrap_err();
+    assert!(matches!(error, Error::Transport { .. }), "{error:?}");
+}
