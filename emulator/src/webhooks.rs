@@ -63,10 +63,14 @@ async fn deliver(
     retry_delay: Duration,
 ) {
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let mut sequence = 0u64;
     while let Some((kind, data)) = rx.recv().await {
         let created_at = now_ms();
-        let body =
-            Bytes::from(json!({ "type": kind, "data": data, "createdAt": created_at }).to_string());
+        sequence += 1;
+        let id = format!("evt_emulator_{sequence}");
+        let body = Bytes::from(
+            json!({ "id": id, "type": kind, "data": data, "createdAt": created_at }).to_string(),
+        );
         for attempt in 0..2 {
             if attempt > 0 {
                 tokio::time::sleep(retry_delay).await;

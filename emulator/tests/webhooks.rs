@@ -86,7 +86,12 @@ async fn events_are_signed_ordered_and_retried() {
     );
     let created: Value = serde_json::from_slice(&body2).unwrap();
     assert_eq!(created["type"], "user.created");
-    assert_eq!(created["data"]["id"], "a");
+    assert_eq!(created["data"]["user"]["id"], "a");
+    assert!(
+        created["id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("evt_"))
+    );
 
     let (_, b) = tokio::time::timeout(deadline, receive(&hook, 200))
         .await

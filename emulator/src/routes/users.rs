@@ -40,7 +40,8 @@ fn upsert(ctx: &Ctx, store: &mut Store, id: &str, patch: UserPatch) -> Value {
         } else {
             "user.updated"
         },
-        v.clone(),
+        // TalkJS's documented shape: the user under `data.user`.
+        json!({ "user": v.clone() }),
     );
     v
 }
