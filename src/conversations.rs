@@ -4,7 +4,7 @@ use futures::Stream;
 
 use crate::{
     Client, Error,
-    pagination::{check_limit, stream_pages},
+    pagination::{list_params, stream_pages},
     path::check_segment,
     raw::types::{
         Conversation, ConversationInput, MarkConversationReadBody,
@@ -139,20 +139,12 @@ impl<'a> Conversations<'a> {
                 "only a user's conversation list can filter unread conversations",
             ));
         }
-        let mut request = self
-            .client
-            .raw
-            .list_conversations()
-            .limit(check_limit(limit)?);
-        if let Some(cursor) = starting_after {
-            request = request.starting_after(cursor);
-        }
-        if let Some(at) = filter.last_message_before {
-            request = request.last_message_before(at.0);
-        }
-        if let Some(at) = filter.last_message_after {
-            request = request.last_message_after(at.0);
-        }
+        let request = list_params!(
+            self.client.raw.list_conversations(),
+            limit,
+            starting_after,
+            filter
+        );
         Ok(self
             .client
             .run(request.send())

@@ -5,7 +5,7 @@ use futures::Stream;
 
 use crate::{
     Client, Error,
-    pagination::{check_limit, stream_pages},
+    pagination::{list_params, stream_pages},
     path::check_segment,
     raw::types::{EditMessageBody, ImportMessageInput, Message, SendMessageInput},
 };
@@ -124,15 +124,14 @@ impl<'a> Messages<'a> {
         starting_after: Option<&str>,
     ) -> Result<Vec<Message>, Error> {
         let conversation = self.conversation()?;
-        let mut request = self
-            .client
-            .raw
-            .list_messages()
-            .conversation_id(conversation)
-            .limit(check_limit(limit)?);
-        if let Some(cursor) = starting_after {
-            request = request.starting_after(cursor);
-        }
+        let request = list_params!(
+            self.client
+                .raw
+                .list_messages()
+                .conversation_id(conversation),
+            limit,
+            starting_after
+        );
         let page = self.client.run(request.send()).await?;
         Ok(page.data.unwrap_or_default())
     }
@@ -185,34 +184,27 @@ impl<'a> Messages<'a> {
 
     /// Adds `user_id`'s `emoji` reaction to a message.
     pub async fn react(&self, message_id: &str, emoji: &str, user_id: &str) -> Result<(), Error> {
-        check_segment("messageId", message_id)?;
-        check_segment("emoji", emoji)?;
-        check_segment("userId", user_id)?;
-        let request = self
-            .client
-            .raw
-            .add_reaction()
-            .conversation_id(self.conversation()?)
-            .message_id(message_id)
-            .emoji(emoji)
-            .user_id(user_id);
+        let conversation = self.reaction_target(message_id, emoji, user_id)?;
+        let request = self.client.raw.add_reaction();
+        let request = request.conversation_id(conversation).message_id(message_id);
+        let request = request.emoji(emoji).user_id(user_id);
         self.client.run(request.send()).await
     }
 
     /// Removes `user_id`'s `emoji` reaction from a message.
     pub async fn unreact(&self, message_id: &str, emoji: &str, user_id: &str) -> Result<(), Error> {
+        let conversation = self.reaction_target(message_id, emoji, user_id)?;
+        let request = self.client.raw.remove_reaction();
+        let request = request.conversation_id(conversation).message_id(message_id);
+        let request = request.emoji(emoji).user_id(user_id);
+        self.client.run(request.send()).await
+    }
+
+    fn reaction_target(&self, message_id: &str, emoji: &str, user_id: &str) -> Result<&str, Error> {
         check_segment("messageId", message_id)?;
         check_segment("emoji", emoji)?;
         check_segment("userId", user_id)?;
-        let request = self
-            .client
-            .raw
-            .remove_reaction()
-            .conversation_id(self.conversation()?)
-            .message_id(message_id)
-            .emoji(emoji)
-            .user_id(user_id);
-        self.client.run(request.send()).await
+        self.conversation()
     }
 }
 

@@ -7,7 +7,7 @@ use futures::Stream;
 use crate::{
     Client, Error,
     messages::partial,
-    pagination::{check_limit, stream_pages},
+    pagination::{list_params, stream_pages},
     path::check_segment,
     raw::types::{Conversation, Presence, PresenceInput, User, UserInput},
 };
@@ -128,10 +128,7 @@ impl<'a> Users<'a> {
 
     /// One page of users.
     pub async fn page(&self, limit: u32, starting_after: Option<&str>) -> Result<Vec<User>, Error> {
-        let mut request = self.client.raw.list_users().limit(check_limit(limit)?);
-        if let Some(cursor) = starting_after {
-            request = request.starting_after(cursor);
-        }
+        let request = list_params!(self.client.raw.list_users(), limit, starting_after);
         Ok(self
             .client
             .run(request.send())
@@ -158,21 +155,12 @@ impl<'a> Users<'a> {
         starting_after: Option<&str>,
     ) -> Result<Vec<Conversation>, Error> {
         check_segment("userId", user_id)?;
-        let mut request = self
-            .client
-            .raw
-            .list_user_conversations()
-            .user_id(user_id)
-            .limit(check_limit(limit)?);
-        if let Some(cursor) = starting_after {
-            request = request.starting_after(cursor);
-        }
-        if let Some(at) = filter.last_message_before {
-            request = request.last_message_before(at.0);
-        }
-        if let Some(at) = filter.last_message_after {
-            request = request.last_message_after(at.0);
-        }
+        let mut request = list_params!(
+            self.client.raw.list_user_conversations().user_id(user_id),
+            limit,
+            starting_after,
+            filter
+        );
         if filter.unreads_only {
             request = request.unreads_only(true);
         }
