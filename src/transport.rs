@@ -16,6 +16,7 @@ use futures::StreamExt;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::{Method, Request, Response, StatusCode, header};
 use secrecy::{ExposeSecret, SecretString};
+use tracing::Instrument;
 
 use crate::{Error, TimeoutKind, retry::RetryPolicy, tokens::AppTokenMinter};
 
@@ -236,12 +237,8 @@ impl Transport {
                 duration_ms = tracing::field::Empty,
             );
             let sent_at = Instant::now();
-            let result = {
-                let _enter = span.enter();
-                tracing::debug!(parent: &span, "sending");
-                drop(_enter);
-                client.execute(request).await
-            };
+            // reqwest's and hyper's own events nest under this span.
+            let result = client.execute(request).instrument(span.clone()).await;
             span.record("duration_ms", sent_at.elapsed().as_millis() as u64);
 
             let retry_after;

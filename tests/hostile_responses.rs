@@ -176,3 +176,37 @@ async fn garbage_instead_of_http_is_a_transport_error() {
     let error = client.users().get("u1").await.unwrap_err();
     assert!(matches!(error, Error::Transport { .. }), "{error:?}");
 }
+
+#[tokio::test]
+async fn a_server_that_repeats_a_cursor_ends_the_stream_with_an_error() {
+    use futures::StreamExt;
+    // Every page is the same full page: a naive loop would never end.
+    let page: Vec<_> = (0..2)
+        .map(|i| serde_json::json!({"id": format!("u{i}")}))
+        .collect();
+    let template = ResponseTemplate::new(200).set_body_json(serde_json::json!({"data": page}));
+    let (server, client) = answering(template).await;
+    let items: Vec<_> = client.users().stream(2).collect().await;
+    // The first page, then the error: the repeated page's items are not
+    // handed out a second time.
+    assert_eq!(items.len(), 3, "{items:?}");
+    assert!(items[..2].iter().all(Result::is_ok));
+    assert!(
+        matches!(&items[2], Err(Error::Protocol(m)) if m.contains("u1")),
+        "{:?}",
+        items[2]
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_short_page_ends_the_stream() {
+    use futures::TryStreamExt;
+    let (server, client) = answering(
+        ResponseTemplate::new(200).set_body_json(serde_json::json!({"data": [{"id": "only"}]})),
+    )
+    .await;
+    let items: Vec<_> = client.users().stream(10).try_collect().await.unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}

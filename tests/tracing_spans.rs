@@ -1,0 +1,63 @@
+//! One `talkjs.request` span per attempt, with the operation, the attempt
+//! number, the status and the duration.
+
+use std::{
+    io::Write,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use talkjs::{ClientConfig, RetryPolicy};
+use talkjs_emulator::{Emulator, EmulatorConfig, Fault};
+use tracing_subscriber::fmt::format::FmtSpan;
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn each_attempt_is_a_span_with_operation_attempt_status_and_duration() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_span_events(FmtSpan::CLOSE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let emulator = Emulator::start(EmulatorConfig::new()).await.unwrap();
+    let client = ClientConfig::new(emulator.app_id(), emulator.secret_key())
+        .base_url(emulator.base_url())
+        .retry(RetryPolicy::default().initial_backoff(Duration::from_millis(1)))
+        .build()
+        .unwrap();
+    emulator.inject_fault(Fault::status(503));
+    let error = client.users().get("nobody").await.unwrap_err();
+    assert_eq!(error.status(), Some(404));
+
+    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let closed: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("talkjs.request") && l.contains("close"))
+        .collect();
+    assert_eq!(closed.len(), 2, "one span per attempt:\n{logs}");
+    for (line, (attempt, status)) in closed.iter().zip([(1, 503), (2, 404)]) {
+        assert!(line.contains("operation=\"get_user\""), "{line}");
+        assert!(line.contains(&format!("attempt={attempt}")), "{line}");
+        assert!(line.contains(&format!("status={status}")), "{line}");
+        assert!(line.contains("duration_ms="), "{line}");
+        assert!(line.contains("method=GET"), "{line}");
+    }
+    assert!(logs.contains("retrying"), "the retry is logged:\n{logs}");
+}
