@@ -118,10 +118,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let token = client
         .upload_file("boots.txt", b"size 42, brown".to_vec(), Some("text/plain"))
         .await?;
-    println!(
-        "  uploaded boots.txt, attachment token {}...",
-        &token[..token.len().min(12)]
-    );
+    let shown: String = token.chars().take(12).collect();
+    println!("  uploaded boots.txt, attachment token {shown}...");
     let with_file = SendMessageInput::builder()
         .type_(SendMessageInputType::UserMessage)
         .sender(Some("qs-bob".to_string()))
@@ -130,11 +128,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .messages("qs-order-42")
         .send(vec![with_file.try_into()?])
         .await?;
-    let sent = client.messages("qs-order-42").get(&ids[0]).await?;
-    println!(
-        "  message {} carries attachment {:?}",
-        ids[0], sent.attachment
-    );
+    // `send` returns exactly one id per message sent.
+    let id = &ids[0];
+    let sent = client.messages("qs-order-42").get(id).await?;
+    println!("  message {id} carries attachment {:?}", sent.attachment);
 
     step("Listing: one page, then a stream over every page");
     let page = client.messages("qs-order-42").page(2, None).await?;

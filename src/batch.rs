@@ -49,7 +49,7 @@ pub struct BatchOutcome {
 }
 
 impl BatchOutcome {
-    /// Whether the operation succeeded (200).
+    /// Whether the operation succeeded (a 2xx status).
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }
@@ -173,7 +173,9 @@ impl Client {
     /// TalkJS may run them out of order).
     ///
     /// A batch holding a POST is not retried after an ambiguous failure
-    /// ([`Error::OutcomeUnknown`]): TalkJS would apply it twice.
+    /// ([`Error::OutcomeUnknown`]): TalkJS would apply it twice. If a later
+    /// request fails, [`Error::Partial`]'s `applied` counts the operations
+    /// that earlier requests ran (each with its own outcome, success or not).
     pub async fn batch(&self, ops: Vec<BatchOp>) -> Result<Vec<BatchOutcome>, Error> {
         let mut outcomes = Vec::with_capacity(ops.len());
         for (index, chunk) in ops.chunks(MAX_BATCH_OPERATIONS).enumerate() {
@@ -204,7 +206,7 @@ impl Client {
             let mut slots: Vec<Option<BatchOutcome>> = vec![None; chunk.len()];
             for result in results {
                 let (seq, status, body) = match result.0.as_slice() {
-                    [seq, status, body] => (seq, status, body.clone()),
+                    [seq, status, body, ..] => (seq, status, body.clone()),
                     other => {
                         return Err(Error::Protocol(format!(
                             "batch result is not a [seq, status, body] triple: {other:?}"
@@ -222,7 +224,14 @@ impl Client {
                     .as_u64()
                     .and_then(|s| u16::try_from(s).ok())
                     .ok_or_else(|| Error::Protocol(format!("batch result with status {status}")))?;
-                slots[seq as usize] = Some(BatchOutcome { status, body });
+                if slots[seq as usize]
+                    .replace(BatchOutcome { status, body })
+                    .is_some()
+                {
+                    return Err(Error::Protocol(format!(
+                        "batch answered operation {seq} twice"
+                    )));
+                }
             }
             for (i, slot) in slots.into_iter().enumerate() {
                 outcomes.push(slot.ok_or_else(|| {

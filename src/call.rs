@@ -14,16 +14,29 @@ type RawResult<T> = Result<ResponseValue<T>, raw::Error<raw::types::Error>>;
 impl Client {
     /// Runs `fut` (a generated `send()`) with the transport's per-call state
     /// and maps the result.
-    pub(crate) async fn run<T>(&self, fut: impl Future<Output = RawResult<T>>) -> Result<T, Error> {
-        let (result, recorded) = Call {
-            retry: self.retry.clone(),
-            ..Call::default()
-        }
-        .scope(fut)
-        .await;
-        match result {
-            Ok(value) => Ok(value.into_inner()),
-            Err(error) => Err(map_error(error, recorded, self.config.max_response_bytes).await),
+    ///
+    /// `fut` is boxed before anything else: held by value, it would be
+    /// copied into every layer's future (the call's, the task-local scope's,
+    /// the caller's), and moving those is what made a call slower than a
+    /// hand-written one (BENCHMARKS.md).
+    pub(crate) fn run<'a, T: 'a>(
+        &'a self,
+        fut: impl Future<Output = RawResult<T>> + 'a,
+    ) -> impl Future<Output = Result<T, Error>> + 'a {
+        let fut = Box::pin(fut);
+        async move {
+            let (result, recorded) = Call {
+                retry: self.retry.clone(),
+                ..Call::default()
+            }
+            .scope(fut)
+            .await;
+            match result {
+                Ok(value) => Ok(value.into_inner()),
+                Err(error) => {
+                    Err(Box::pin(map_error(error, recorded, self.config.max_response_bytes)).await)
+                }
+            }
         }
     }
 }

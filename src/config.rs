@@ -2,7 +2,7 @@
 
 use std::{net::IpAddr, sync::Arc, time::Duration};
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::{Client, Error, RetryPolicy, tokens::AppTokenMinter, transport};
 
@@ -47,6 +47,7 @@ pub struct ClientConfig {
     retry: RetryPolicy,
     allow_insecure_http: bool,
     pub(crate) max_response_bytes: usize,
+    rest_version: Option<String>,
 }
 
 impl std::fmt::Debug for ClientConfig {
@@ -63,6 +64,7 @@ impl std::fmt::Debug for ClientConfig {
             .field("retry", &self.retry)
             .field("allow_insecure_http", &self.allow_insecure_http)
             .field("max_response_bytes", &self.max_response_bytes)
+            .field("rest_version", &self.rest_version)
             .finish()
     }
 }
@@ -85,16 +87,20 @@ impl ClientConfig {
             retry: RetryPolicy::default(),
             allow_insecure_http: false,
             max_response_bytes: 16 * 1024 * 1024,
+            rest_version: None,
         }
     }
 
     /// Reads `TALKJS_APP_ID`, `TALKJS_SECRET_KEY` and, optionally,
     /// `TALKJS_API_URL` (the base URL).
     pub fn from_env() -> Result<Self, Error> {
+        // Trimmed: a key read from a mounted secret file often ends in a
+        // newline, which would make every call a puzzling 401.
         let var = |name: &str| {
             std::env::var(name)
                 .ok()
-                .filter(|v| !v.trim().is_empty())
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
                 .ok_or_else(|| Error::Config(format!("the environment variable {name} is not set")))
         };
         let mut config = ClientConfig::new(var("TALKJS_APP_ID")?, var("TALKJS_SECRET_KEY")?);
@@ -154,6 +160,13 @@ impl ClientConfig {
         self
     }
 
+    /// Pins the API version with TalkJS's `TalkJS-REST-Version` header
+    /// (e.g. `"2021-02-09"`); by default the app's configured version applies.
+    pub fn rest_version(mut self, version: impl Into<String>) -> Self {
+        self.rest_version = Some(version.into());
+        self
+    }
+
     /// The largest response body read (default 16 MiB).
     pub fn max_response_bytes(mut self, bytes: usize) -> Self {
         self.max_response_bytes = bytes;
@@ -181,15 +194,38 @@ impl ClientConfig {
                 minter.mint()?;
                 transport::Auth::AppToken(Arc::new(minter))
             }
-            AuthMode::SecretKey => transport::Auth::SecretKey(self.secret_key.clone()),
+            AuthMode::SecretKey => {
+                // Checked here so that a key that cannot travel in a header
+                // fails at configuration time, not on every request.
+                reqwest::header::HeaderValue::from_str(self.secret_key.expose_secret()).map_err(
+                    |_| {
+                        Error::Config(
+                            "the secret key contains characters that cannot be sent in a header"
+                                .into(),
+                        )
+                    },
+                )?;
+                transport::Auth::SecretKey(self.secret_key.clone())
+            }
         };
+        let rest_version = self
+            .rest_version
+            .as_deref()
+            .map(|v| {
+                reqwest::header::HeaderValue::from_str(v)
+                    .map_err(|_| Error::validation("rest_version", "must be a valid header value"))
+            })
+            .transpose()?;
         let transport = transport::Transport::new(
             auth,
-            self.retry.clone(),
-            self.connect_timeout,
-            self.attempt_timeout,
-            self.overall_timeout,
-            self.max_response_bytes,
+            transport::Settings {
+                retry: self.retry.clone(),
+                connect_timeout: self.connect_timeout,
+                attempt_timeout: self.attempt_timeout,
+                overall_timeout: self.overall_timeout,
+                max_response_bytes: self.max_response_bytes,
+                rest_version,
+            },
         );
         let raw = crate::raw::Client::new_with_client(&api_url, http, transport);
         Ok(Client::from_parts(raw, self))

@@ -115,6 +115,10 @@ impl<'a> Conversations<'a> {
     }
 
     /// Deletes a conversation and its messages, irrevocably.
+    ///
+    /// Retried like any DELETE: if an earlier attempt's answer was lost, the
+    /// retry may find the conversation gone and report [`Error::NotFound`]
+    /// although this call deleted it.
     pub async fn delete(&self, conversation_id: &str) -> Result<(), Error> {
         check_segment("conversationId", conversation_id)?;
         let request = self

@@ -91,7 +91,8 @@ pub enum Error {
         /// What happened (timeout, connection lost after sending, ...).
         reason: String,
     },
-    /// A success response whose body is not what the API promises.
+    /// A response body that could not be read as the API promises: not the
+    /// documented JSON, or larger than the configured cap.
     #[error("cannot decode TalkJS's {status} response: {message}; body starts with {excerpt:?}")]
     Decode {
         /// The HTTP status.
@@ -200,10 +201,9 @@ impl ApiBody {
     /// TalkJS's own message, if the body has one.
     pub fn message(&self) -> Option<&str> {
         let json = self.json.as_ref()?;
-        json.get("message")
-            .or_else(|| json.get("error"))
-            .or_else(|| json.get("reasons"))
-            .and_then(|v| v.as_str())
+        ["message", "error", "reasons"]
+            .iter()
+            .find_map(|key| json.get(key).and_then(|v| v.as_str()))
             .or_else(|| json.as_str())
     }
 

@@ -6,7 +6,9 @@
 //! - [`Client`]: a thin hand-written layer over it that adds what the spec
 //!   lacks: file upload, the deprecated `participants=` paths, validation of
 //!   messages before sending, conversation filters, pagination streams,
-//!   retries that never duplicate a message, tokens and webhooks.
+//!   retries that don't duplicate messages (every send carries idempotency
+//!   keys; imports and batches with POSTs are not retried after an ambiguous
+//!   failure), tokens and webhooks.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), talkjs::Error> {
@@ -46,4 +48,5 @@ pub use client::Client;
 pub use config::{AuthMode, ClientConfig, DEFAULT_BASE_URL, install_default_crypto_provider};
 pub use error::{ApiBody, Error, TimeoutKind, WebhookError};
 pub use retry::RetryPolicy;
+#[doc(hidden)]
 pub use transport::Transport;

@@ -60,8 +60,10 @@ impl<'a> Messages<'a> {
     ///
     /// Validated first (see [`crate::validate::messages`]); nothing is sent
     /// if any message is invalid. Each message without an idempotency key
-    /// gets one, the same on every retry, so a retried send never stores a
-    /// message twice. More than 10 messages go out as consecutive requests
+    /// gets one, the same on every retry, so the SDK's own retries never
+    /// store a message twice (TalkJS's de-duplication window is unconfirmed;
+    /// retries happen within seconds). If you may send again yourself after
+    /// an error such as [`Error::Timeout`], set your own keys and reuse them. More than 10 messages go out as consecutive requests
     /// of at most 10; if one fails, [`Error::Partial`] says which chunk and
     /// which ids were already stored.
     pub async fn send(&self, mut messages: Vec<SendMessageInput>) -> Result<Vec<String>, Error> {
@@ -82,7 +84,15 @@ impl<'a> Messages<'a> {
                 )
                 .await;
             match sent {
-                Ok(sent) => ids.extend(sent.into_iter().map(|m| m.id)),
+                Ok(sent) if sent.len() == chunk.len() => ids.extend(sent.into_iter().map(|m| m.id)),
+                Ok(sent) => {
+                    let source = Error::Protocol(format!(
+                        "sent {} messages, TalkJS answered {} ids",
+                        chunk.len(),
+                        sent.len()
+                    ));
+                    return Err(partial(index, ids.len(), ids, source));
+                }
                 Err(source) => return Err(partial(index, ids.len(), ids, source)),
             }
         }

@@ -43,6 +43,7 @@ macro_rules! list_params {
 pub(crate) use list_params;
 
 /// Items that carry the id used as the `startingAfter` cursor.
+#[doc(hidden)]
 pub trait Cursor {
     /// The item's id.
     fn cursor(&self) -> Option<&str>;
@@ -110,7 +111,13 @@ where
                          which would loop forever"
                     )));
                 }
-                None => state.done = true, // an item without id cannot be a cursor
+                None => {
+                    // Ending quietly would skip the rest of the list.
+                    return Err(Error::Protocol(
+                        "a full page ended with an item without an id: no cursor to continue from"
+                            .into(),
+                    ));
+                }
             }
         }
         Ok(Some((stream::iter(page.into_iter().map(Ok)), state)))

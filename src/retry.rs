@@ -61,7 +61,8 @@ impl RetryPolicy {
     }
 
     /// Longest `Retry-After` the client waits for; a longer hint ends the
-    /// retries and reports [`crate::Error::RateLimited`] with the hint.
+    /// retries and reports the response (a 429 as
+    /// [`crate::Error::RateLimited`] with the hint).
     pub fn max_retry_after(mut self, limit: Duration) -> Self {
         self.max_retry_after = limit;
         self
@@ -89,11 +90,10 @@ impl RetryPolicy {
             .min(self.max_backoff);
         // Full jitter: uniform in [0, ceiling], so that many clients retrying
         // at once spread out instead of hitting the server in waves.
-        let nanos = ceiling.as_nanos() as u64;
-        Some(Duration::from_nanos(if nanos == 0 {
-            0
-        } else {
-            random_u64() % (nanos + 1)
+        let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
+        Some(Duration::from_nanos(match nanos.checked_add(1) {
+            Some(bound) => random_u64() % bound,
+            None => random_u64(),
         }))
     }
 }
@@ -159,5 +159,19 @@ mod tests {
             Some(Duration::from_secs(2))
         );
         assert_eq!(p.delay(1, Some(Duration::from_secs(3600))), None);
+    }
+
+    #[test]
+    fn extreme_settings_do_not_overflow() {
+        let p = RetryPolicy::default()
+            .initial_backoff(Duration::MAX)
+            .max_backoff(Duration::MAX)
+            .max_retry_after(Duration::MAX);
+        for attempt in 1..4 {
+            p.delay(attempt, None).unwrap();
+            p.delay(attempt, Some(Duration::MAX)).unwrap();
+        }
+        let tiny = RetryPolicy::default().initial_backoff(Duration::ZERO);
+        assert_eq!(tiny.delay(1, None), Some(Duration::ZERO));
     }
 }

@@ -29,6 +29,16 @@ pub(crate) enum Auth {
     SecretKey(SecretString),
 }
 
+/// The transport's share of [`crate::ClientConfig`].
+pub(crate) struct Settings {
+    pub(crate) retry: RetryPolicy,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) attempt_timeout: Duration,
+    pub(crate) overall_timeout: Duration,
+    pub(crate) max_response_bytes: usize,
+    pub(crate) rest_version: Option<header::HeaderValue>,
+}
+
 /// Everything a request needs besides the `reqwest::Client`: the inner value
 /// of [`crate::raw::Client`].
 #[derive(Clone)]
@@ -43,6 +53,7 @@ struct Inner {
     overall_timeout: Duration,
     connect_timeout: Duration,
     max_response_bytes: usize,
+    rest_version: Option<header::HeaderValue>,
 }
 
 impl std::fmt::Debug for Transport {
@@ -140,10 +151,21 @@ fn batch_repeatable(ops: &serde_json::Value) -> bool {
         let method = op.get(1).and_then(|m| m.as_str()).unwrap_or("POST");
         let path = op.get(2).and_then(|p| p.as_str()).unwrap_or("");
         !method.eq_ignore_ascii_case("POST")
-            || (path.starts_with("/conversations/")
-                && path.ends_with("/messages")
-                && op.get(3).is_some_and(all_have_idempotency_keys))
+            || (is_send_path(path) && op.get(3).is_some_and(all_have_idempotency_keys))
     })
+}
+
+/// Exactly `/conversations/{id}/messages`, with an id that is one real
+/// segment (a `..` would make it another endpoint, such as import).
+fn is_send_path(path: &str) -> bool {
+    matches!(
+        path.split('/').collect::<Vec<_>>().as_slice(),
+        ["", "conversations", id, "messages"] if !matches!(*id, "" | "." | "..")
+            && !id.eq_ignore_ascii_case("%2e")
+            && !id.eq_ignore_ascii_case("%2e%2e")
+            && !id.eq_ignore_ascii_case(".%2e")
+            && !id.eq_ignore_ascii_case("%2e.")
+    )
 }
 
 fn retryable_status(status: StatusCode) -> bool {
@@ -151,22 +173,16 @@ fn retryable_status(status: StatusCode) -> bool {
 }
 
 impl Transport {
-    pub(crate) fn new(
-        auth: Auth,
-        retry: RetryPolicy,
-        connect_timeout: Duration,
-        attempt_timeout: Duration,
-        overall_timeout: Duration,
-        max_response_bytes: usize,
-    ) -> Self {
+    pub(crate) fn new(auth: Auth, settings: Settings) -> Self {
         Transport {
             inner: Arc::new(Inner {
                 auth,
-                retry,
-                attempt_timeout,
-                overall_timeout,
-                connect_timeout,
-                max_response_bytes,
+                retry: settings.retry,
+                attempt_timeout: settings.attempt_timeout,
+                overall_timeout: settings.overall_timeout,
+                connect_timeout: settings.connect_timeout,
+                max_response_bytes: settings.max_response_bytes,
+                rest_version: settings.rest_version,
             }),
         }
     }
@@ -205,11 +221,22 @@ impl Transport {
             RetryPolicy::none()
         };
         let started = Instant::now();
-        let deadline = started + self.inner.overall_timeout;
+        // `Duration::MAX` means "no limit"; it must not overflow the clock.
+        let deadline = started
+            .checked_add(self.inner.overall_timeout)
+            .unwrap_or_else(|| started + Duration::from_secs(100 * 365 * 86_400));
         let mut attempt = 0u32;
         loop {
             attempt += 1;
             let mut request = make();
+            // progenitor sends the spec's `info.version` as `api-version`;
+            // TalkJS's own version header is `TalkJS-REST-Version`.
+            request.headers_mut().remove("api-version");
+            if let Some(version) = &self.inner.rest_version {
+                request
+                    .headers_mut()
+                    .insert("talkjs-rest-version", version.clone());
+            }
             match self.authorization() {
                 Ok(value) => {
                     request.headers_mut().insert(header::AUTHORIZATION, value);
@@ -221,12 +248,26 @@ impl Transport {
             }
             let remaining = deadline.saturating_duration_since(Instant::now());
             let overall_bound = remaining < self.inner.attempt_timeout;
+            let timeout = if overall_bound {
+                (TimeoutKind::Overall, self.inner.overall_timeout)
+            } else {
+                (TimeoutKind::Attempt, self.inner.attempt_timeout)
+            };
             *request.timeout_mut() = Some(remaining.min(self.inner.attempt_timeout));
-            let repeat_ok = repeatable(
-                request.method(),
-                operation,
-                request.body().and_then(|b| b.as_bytes()),
-            );
+            // Whether an ambiguous failure may be repeated is decided only
+            // if one happens: for a message send or a batch it parses the
+            // body, which a successful call never needs.
+            let method = request.method().clone();
+            let checked_body = (method == Method::POST
+                && matches!(operation, "send_messages" | "batch_requests"))
+            .then(|| {
+                request
+                    .body()
+                    .and_then(|b| b.as_bytes())
+                    .map(Bytes::copy_from_slice)
+            })
+            .flatten();
+            let repeat_ok = || repeatable(&method, operation, checked_body.as_deref());
 
             let span = tracing::info_span!(
                 "talkjs.request",
@@ -247,20 +288,32 @@ impl Transport {
                     let status = response.status();
                     span.record("status", status.as_u16());
                     if !retryable_status(status) {
-                        return Ok(self.finish(response, operation).await);
+                        return Ok(self.finish(response, operation, timeout).await);
+                    }
+                    if status == StatusCode::GATEWAY_TIMEOUT && !repeat_ok() {
+                        // A gateway gave up waiting: the request may have
+                        // been applied, and this one is not de-duplicated.
+                        record(Error::OutcomeUnknown {
+                            operation,
+                            reason: "a gateway answered 504 Gateway Timeout".into(),
+                        });
+                        return Ok(self.finish(response, operation, timeout).await);
                     }
                     retry_after = response
                         .headers()
                         .get(header::RETRY_AFTER)
                         .and_then(|v| v.to_str().ok())
                         .and_then(|v| crate::retry::parse_retry_after(v, SystemTime::now()));
-                    match policy.delay(attempt, retry_after) {
-                        Some(delay) if Instant::now() + delay < deadline => {
+                    match policy
+                        .delay(attempt, retry_after)
+                        .map(|d| pace(operation, d))
+                    {
+                        Some(delay) if before(deadline, delay) => {
                             tracing::info!(parent: &span, status = status.as_u16(), delay_ms = delay.as_millis() as u64, "retrying");
                             drop(response);
                             tokio::time::sleep(delay).await;
                         }
-                        _ => return Ok(self.finish(response, operation).await),
+                        _ => return Ok(self.finish(response, operation, timeout).await),
                     }
                 }
                 Err(error) => {
@@ -268,22 +321,20 @@ impl Transport {
                     if error.is_timeout() {
                         let (which, after) = if before_sending {
                             (TimeoutKind::Connect, self.inner.connect_timeout)
-                        } else if overall_bound {
-                            (TimeoutKind::Overall, self.inner.overall_timeout)
                         } else {
-                            (TimeoutKind::Attempt, self.inner.attempt_timeout)
+                            timeout
                         };
                         record(Error::Timeout { which, after });
                     }
-                    if !before_sending && !repeat_ok {
+                    if !before_sending && !repeat_ok() {
                         record(Error::OutcomeUnknown {
                             operation,
                             reason: describe(&error),
                         });
                         return Err(error);
                     }
-                    match policy.delay(attempt, None) {
-                        Some(delay) if Instant::now() + delay < deadline => {
+                    match policy.delay(attempt, None).map(|d| pace(operation, d)) {
+                        Some(delay) if before(deadline, delay) => {
                             tracing::info!(parent: &span, error = %describe(&error), delay_ms = delay.as_millis() as u64, "retrying");
                             tokio::time::sleep(delay).await;
                             // A later attempt may succeed: forget this failure.
@@ -299,10 +350,17 @@ impl Transport {
     /// Caps the body and makes every error body decodable as the generated
     /// `Error` type: JSON objects pass, anything else becomes a JSON string of
     /// the raw text, so the status is never lost to a decode error.
-    async fn finish(&self, response: Response, operation: &'static str) -> Response {
+    async fn finish(
+        &self,
+        response: Response,
+        operation: &'static str,
+        timeout: (TimeoutKind, Duration),
+    ) -> Response {
         let cap = self.inner.max_response_bytes;
         let status = response.status();
-        if response.content_length().is_some_and(|n| n > cap as u64) {
+        // Error bodies are only read up to the cap below, never refused, so
+        // that their status always reaches the caller.
+        if status.is_success() && response.content_length().is_some_and(|n| n > cap as u64) {
             record(body_too_large(status, operation, cap));
             return rebuild(
                 response,
@@ -312,12 +370,27 @@ impl Transport {
             );
         }
         if status.is_success() {
+            if response.content_length().is_some() {
+                // Within the cap (checked above), and the body cannot outgrow
+                // its declared length (HTTP/1.1 framing; h2 checks it too):
+                // nothing to count, so no per-chunk wrapper.
+                return response;
+            }
             // Streamed through a counter: a body without Content-Length can
             // still not grow past the cap.
             let mut seen = 0usize;
             let (parts, body) = http::Response::from(response).into_parts();
             let limited = http_body_util::BodyDataStream::new(body).map(move |chunk| {
-                let chunk = chunk.map_err(|e| -> BoxError { Box::new(e) })?;
+                let chunk = chunk.map_err(|e| -> BoxError {
+                    // The per-attempt timeout also covers reading the body.
+                    if e.is_timeout() {
+                        record(Error::Timeout {
+                            which: timeout.0,
+                            after: timeout.1,
+                        });
+                    }
+                    Box::new(e)
+                })?;
                 seen += chunk.len();
                 if seen > cap {
                     record(body_too_large(status, operation, cap));
@@ -359,6 +432,23 @@ impl Transport {
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Whether waiting `delay` from now still ends before `deadline`.
+fn before(deadline: Instant, delay: Duration) -> bool {
+    Instant::now()
+        .checked_add(delay)
+        .is_some_and(|at| at < deadline)
+}
+
+/// A retried batch is another batch: it waits out TalkJS's one-per-second
+/// limit rather than earn a 429.
+fn pace(operation: &str, delay: Duration) -> Duration {
+    if operation == "batch_requests" {
+        delay.max(crate::BATCH_INTERVAL)
+    } else {
+        delay
+    }
+}
 
 /// The marker error behind a body cut off at the size cap.
 #[derive(Debug)]
@@ -429,18 +519,21 @@ impl ClientHooks<Transport> for crate::raw::Client {
         let transport = self.inner();
         // Generated bodies are buffered JSON, so every attempt gets a copy; a
         // streaming body (never generated today) would get one attempt only.
-        let repeatable_body = request.try_clone().is_some();
+        // (What `try_clone` would tell, without making a copy to throw away.)
+        let repeatable_body = request.body().is_none_or(|b| b.as_bytes().is_some());
         let mut original = Some(request);
-        transport
-            .send(
-                self.client(),
-                info.operation_id,
-                repeatable_body,
-                move || match original.as_ref().and_then(Request::try_clone) {
-                    Some(copy) => copy,
-                    None => original.take().expect("a non-repeatable body is sent once"),
-                },
-            )
-            .await
+        // Boxed, so that the generated operation's future, and every layer
+        // future that holds it, stays small: moving a 13 KB future cost more
+        // than this allocation (BENCHMARKS.md).
+        Box::pin(transport.send(
+            self.client(),
+            info.operation_id,
+            repeatable_body,
+            move || match original.as_ref().and_then(Request::try_clone) {
+                Some(copy) => copy,
+                None => original.take().expect("a non-repeatable body is sent once"),
+            },
+        ))
+        .await
     }
 }

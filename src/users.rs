@@ -103,8 +103,15 @@ impl<'a> Users<'a> {
     /// [`Error::Partial`] tells how many were applied before it. TalkJS
     /// applies nothing of a request with an invalid user.
     pub async fn upsert_many(&self, users: Vec<(String, UserInput)>) -> Result<(), Error> {
+        let mut seen = std::collections::HashSet::new();
         for (i, (id, _)) in users.iter().enumerate() {
             check_segment(&format!("users[{i}].id"), id)?;
+            if !seen.insert(id.as_str()) {
+                return Err(Error::validation(
+                    format!("users[{i}].id"),
+                    format!("{id:?} appears twice: one request could not say which to apply"),
+                ));
+            }
         }
         let mut applied = 0;
         for (index, chunk) in users.chunks(MAX_USERS_PER_REQUEST).enumerate() {

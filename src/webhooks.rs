@@ -82,6 +82,8 @@ pub struct WebhookVerifier {
     /// HMAC state keyed once with the secret key, cloned per request.
     mac: HmacSha256,
     max_age: Option<Duration>,
+    /// An empty key would let anyone compute a valid signature.
+    empty_key: bool,
 }
 
 impl fmt::Debug for WebhookVerifier {
@@ -98,7 +100,11 @@ impl WebhookVerifier {
     pub fn new(secret_key: SecretString) -> Self {
         let mac = <HmacSha256 as KeyInit>::new_from_slice(secret_key.expose_secret().as_bytes())
             .expect("HMAC accepts keys of any length");
-        WebhookVerifier { mac, max_age: None }
+        WebhookVerifier {
+            mac,
+            max_age: None,
+            empty_key: secret_key.expose_secret().is_empty(),
+        }
     }
 
     /// Refuses requests whose timestamp is more than `max_age` before or after
@@ -142,6 +148,13 @@ impl WebhookVerifier {
         signature: &str,
         body: &[u8],
     ) -> Result<(), Error> {
+        if self.empty_key {
+            // Anyone can sign with an empty key (e.g. from an unset
+            // environment variable read with `unwrap_or_default`).
+            return Err(Error::Config(
+                "the webhook secret key is empty: every request is refused".into(),
+            ));
+        }
         // HMAC-SHA256 is 32 bytes: 64 hex digits. Anything else cannot match.
         let mut tag = [0u8; 32];
         hex::decode_to_slice(signature.trim(), &mut tag).map_err(|_| WebhookError::BadSignature)?;

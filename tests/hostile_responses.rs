@@ -210,3 +210,79 @@ async fn a_short_page_ends_the_stream() {
     assert_eq!(items.len(), 1);
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn fewer_ids_than_messages_is_a_protocol_error() {
+    let (_server, client) =
+        answering(ResponseTemplate::new(200).set_body_json(serde_json::json!([{"id": "msg_1"}])))
+            .await;
+    let messages = (0..2)
+        .map(|i| {
+            talkjs::raw::types::SendMessageInput::builder()
+                .type_(talkjs::raw::types::SendMessageInputType::SystemMessage)
+                .text(Some(format!("m{i}")))
+                .try_into()
+                .unwrap()
+        })
+        .collect();
+    let error = client.messages("c").send(messages).await.unwrap_err();
+    assert!(matches!(error, Error::Protocol(_)), "{error:?}");
+}
+
+#[tokio::test]
+async fn batch_results_with_extra_items_decode_and_duplicates_are_refused() {
+    let (_server, client) = answering(
+        ResponseTemplate::new(200)
+            .set_body_json(serde_json::json!([[1, 404, {}, "extra"], [0, 200, {"id": "a"}]])),
+    )
+    .await;
+    let ops = vec![
+        talkjs::BatchOp::get_user("a").unwrap(),
+        talkjs::BatchOp::get_user("b").unwrap(),
+    ];
+    let outcomes = client.batch(ops.clone()).await.unwrap();
+    assert_eq!((outcomes[0].status, outcomes[1].status), (200, 404));
+
+    let (_server, client) = answering(
+        ResponseTemplate::new(200).set_body_json(serde_json::json!([[0, 200, {}], [0, 200, {}]])),
+    )
+    .await;
+    let error = client.batch(ops).await.unwrap_err();
+    assert!(matches!(error, Error::Protocol(_)), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_large_error_body_keeps_its_status_and_kind() {
+    let huge = "x".repeat(200 * 1024);
+    let (_server, client) = answering(ResponseTemplate::new(404).set_body_string(huge)).await;
+    let error = client.users().get("u1").await.unwrap_err();
+    match error {
+        Error::NotFound { body } => assert_eq!(body.text.len(), 64 * 1024, "read up to the cap"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn the_rest_version_header_replaces_progenitors_api_version() {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({})))
+        .mount(&server)
+        .await;
+    for (version, expected) in [(None, None), (Some("2021-02-09"), Some("2021-02-09"))] {
+        let mut config = ClientConfig::new("app", "sk").base_url(server.uri());
+        if let Some(v) = version {
+            config = config.rest_version(v);
+        }
+        config.build().unwrap().users().get("u").await.unwrap();
+        let requests = server.received_requests().await.unwrap();
+        let last = requests.last().unwrap();
+        assert!(last.headers.get("api-version").is_none());
+        assert_eq!(
+            last.headers
+                .get("talkjs-rest-version")
+                .map(|v| v.to_str().unwrap()),
+            expected
+        );
+    }
+}

@@ -345,3 +345,34 @@ async fn the_connect_timeout_is_reported_as_such() {
     );
     drop(listener);
 }
+
+#[tokio::test]
+async fn an_import_answered_504_is_not_retried() {
+    let (emulator, client) = setup(RetryPolicy::default()).await;
+    emulator.inject_fault(Fault::status(504));
+    let error = client
+        .messages("c1")
+        .import(vec![import("old")])
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::OutcomeUnknown { .. }), "{error:?}");
+    assert_eq!(emulator.requests().len(), 1);
+    // A read is repeatable: a 504 is retried.
+    emulator.inject_fault(Fault::status(504));
+    client.users().get("u1").await.unwrap();
+}
+
+#[tokio::test]
+async fn duplicate_user_ids_are_refused_before_sending() {
+    let (emulator, client) = setup(RetryPolicy::default()).await;
+    let users = vec![
+        ("dup".to_string(), UserInput::default()),
+        ("dup".to_string(), UserInput::default()),
+    ];
+    let error = client.users().upsert_many(users).await.unwrap_err();
+    assert!(
+        matches!(&error, Error::Validation { field, .. } if field == "users[1].id"),
+        "{error:?}"
+    );
+    assert!(emulator.requests().is_empty());
+}

@@ -152,3 +152,15 @@ fn tokens_and_minters_do_not_debug_print_the_key() {
         "{printed}"
     );
 }
+
+#[test]
+fn an_empty_webhook_key_refuses_every_request() {
+    let verifier =
+        talkjs::webhooks::WebhookVerifier::new(secrecy::SecretString::from(String::new()));
+    let body = br#"{"type":"message.sent","data":{}}"#;
+    let forged = verifier.sign("1700000000000", body);
+    let error = verifier
+        .verify_signature("1700000000000", &forged, body)
+        .unwrap_err();
+    assert!(matches!(error, talkjs::Error::Config(_)), "{error:?}");
+}

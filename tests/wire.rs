@@ -438,7 +438,18 @@ async fn send_messages() {
 
 #[tokio::test]
 async fn send_many_messages_in_chunks_with_distinct_keys() {
-    let server = server(json!([{"id": "m"}])).await;
+    // One id per message sent, as TalkJS answers.
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(|request: &Request| {
+            let sent: Value = serde_json::from_slice(&request.body).unwrap();
+            let ids: Vec<Value> = (0..sent.as_array().unwrap().len())
+                .map(|i| json!({"id": format!("m{i}")}))
+                .collect();
+            ResponseTemplate::new(200).set_body_json(ids)
+        })
+        .mount(&server)
+        .await;
     let messages = (0..11).map(|i| text("alice", &i.to_string())).collect();
     client(&server).messages("c1").send(messages).await.unwrap();
     let r = requests(&server).await;
