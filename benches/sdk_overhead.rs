@@ -130,14 +130,14 @@ fn variants_send(
     sdk: &'static talkjs::Client,
     sdk_key: &'static talkjs::Client,
     base: &'static Baseline,
-    messages: &'static Vec<talkjs::raw::types::SendMessageInput>,
+    messages: &'static [talkjs::raw::types::SendMessageInput],
 ) -> Vec<Variant> {
     vec![
         Variant {
             name: "SDK (app token per request, default)",
             call: Box::new(move || {
                 Box::pin(async move {
-                    let ids = sdk.messages("order-42").send(messages.clone()).await;
+                    let ids = sdk.messages("order-42").send(messages.to_vec()).await;
                     assert_eq!(ids.unwrap().len(), 10);
                 })
             }),
@@ -146,7 +146,7 @@ fn variants_send(
             name: "SDK (secret key: no minting)",
             call: Box::new(move || {
                 Box::pin(async move {
-                    let ids = sdk_key.messages("order-42").send(messages.clone()).await;
+                    let ids = sdk_key.messages("order-42").send(messages.to_vec()).await;
                     assert_eq!(ids.unwrap().len(), 10);
                 })
             }),
@@ -155,7 +155,7 @@ fn variants_send(
             name: "baseline reqwest + serde_json",
             call: Box::new(move || {
                 Box::pin(async move {
-                    let ids = base.send_messages("order-42", messages.clone()).await;
+                    let ids = base.send_messages("order-42", messages.to_vec()).await;
                     assert_eq!(ids.unwrap().len(), 10);
                 })
             }),
