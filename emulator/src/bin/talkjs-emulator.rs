@@ -1,4 +1,5 @@
-//! `talkjs-emulator --bind 127.0.0.1:8080 --app-id APP --secret-key SK [--admin] [--webhook-url URL]`:
+//! `talkjs-emulator --bind 127.0.0.1:8080 --app-id APP --secret-key SK [--admin] [--webhook-url URL]
+//! [--request-log N] [--batch-interval-ms MS]`:
 //! serves the emulator until killed. The first stdout line is
 //! `listening on http://ADDR`, so scripts can find a port chosen with `:0`.
 
@@ -7,7 +8,7 @@ use std::process::ExitCode;
 
 use talkjs_emulator::{Emulator, EmulatorConfig};
 
-const USAGE: &str = "usage: talkjs-emulator [--bind ADDR] [--app-id APP] [--secret-key SK] [--admin] [--webhook-url URL] [--request-log N]";
+const USAGE: &str = "usage: talkjs-emulator [--bind ADDR] [--app-id APP] [--secret-key SK] [--admin] [--webhook-url URL] [--request-log N] [--batch-interval-ms MS]";
 
 fn parse(args: &[String]) -> Result<EmulatorConfig, String> {
     // The binary is for load tests and scripts: no request log unless asked.
@@ -25,6 +26,11 @@ fn parse(args: &[String]) -> Result<EmulatorConfig, String> {
                     .parse()
                     .map_err(|e| format!("--request-log: {e}"))?,
             ),
+            "--batch-interval-ms" => config.batch_interval(std::time::Duration::from_millis(
+                value()?
+                    .parse()
+                    .map_err(|e| format!("--batch-interval-ms: {e}"))?,
+            )),
             "--admin" => config.admin_routes(true),
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
