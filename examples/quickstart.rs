@@ -33,11 +33,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("qs-carol", "Carol"),
     ] {
         let user = UserInput::builder()
-            .name(Some(NullableString(Some(name.into()))))
-            .email(Some(talkjs::raw::types::NullableStringList(Some(vec![
-                format!("{}@example.com", name.to_lowercase()),
-            ]))))
-            .role(Some(NullableString(Some("buyer".into()))));
+            .name(Some(name.into()))
+            .email(Some(
+                vec![format!("{}@example.com", name.to_lowercase())].into(),
+            ))
+            .role(Some("buyer".into()));
         client.users().upsert(id, user.try_into()?).await?;
         println!("  upserted {id} ({name})");
     }
@@ -47,7 +47,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         alice.name, alice.email
     );
     // An explicit null clears a field; fields left unset stay as they are.
-    let clear_role = UserInput::builder().role(Some(NullableString(None)));
+    let clear_role = UserInput::builder().role(Some(NullableString::NULL));
     client
         .users()
         .upsert("qs-alice", clear_role.try_into()?)
@@ -60,9 +60,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     step("A conversation with two participants");
     let order = ConversationInput::builder()
-        .subject(Some(NullableString(Some(
-            "Order #42: leather boots".into(),
-        ))))
+        .subject(Some("Order #42: leather boots".into()))
         .participants(vec!["qs-alice".to_string(), "qs-bob".to_string()]);
     client
         .conversations()
@@ -217,7 +215,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     legacy
         .upsert(
             &ConversationInput::builder()
-                .subject(Some(NullableString(Some("Boots, by participants".into()))))
+                .subject(Some("Boots, by participants".into()))
                 .try_into()?,
         )
         .await?;

@@ -27,7 +27,7 @@ pub const BATCH_INTERVAL: Duration = Duration::from_secs(1);
 /// let ops = vec![
 ///     BatchOp::get_user("alice").unwrap(),
 ///     BatchOp::put_user("bob", &UserInput::builder()
-///         .name(Some(NullableString(Some("Bob".into()))))
+///         .name(Some("Bob".into()))
 ///         .try_into().unwrap()).unwrap(),
 /// ];
 /// # let _ = ops;

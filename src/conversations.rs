@@ -29,7 +29,7 @@ impl Client {
     /// use talkjs::{Access, Notify};
     /// use talkjs::raw::types::{ConversationInput, NullableString};
     /// let order = ConversationInput::builder()
-    ///     .subject(Some(NullableString(Some("Order #42".into()))))
+    ///     .subject(Some("Order #42".into()))
     ///     .participants(vec!["alice".to_string(), "bob".to_string()]);
     /// client.conversations().upsert("order-42", order.try_into().unwrap()).await?;
     /// client.conversations().join("order-42", "carol", Access::Read, Notify::MentionsOnly).await?;

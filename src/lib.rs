@@ -28,6 +28,7 @@ mod error;
 mod files;
 mod legacy;
 pub mod messages;
+mod nullable;
 pub mod pagination;
 pub mod path;
 pub mod raw;

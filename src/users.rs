@@ -27,10 +27,10 @@ impl Client {
     /// ```no_run
     /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
     /// use talkjs::raw::types::{NullableString, UserInput};
-    /// let alice = UserInput::builder().name(Some(NullableString(Some("Alice".into()))));
+    /// let alice = UserInput::builder().name(Some("Alice".into()));
     /// client.users().upsert("alice", alice.try_into().unwrap()).await?;
     /// // Clear a field with an explicit null; unset fields are left alone.
-    /// let no_photo = UserInput::builder().photo_url(Some(NullableString(None)));
+    /// let no_photo = UserInput::builder().photo_url(Some(NullableString::NULL));
     /// client.users().upsert("alice", no_photo.try_into().unwrap()).await?;
     /// # Ok(()) }
     /// ```
