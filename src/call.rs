@@ -6,7 +6,7 @@ use progenitor_client::ResponseValue;
 
 use crate::{
     Client, Error, raw,
-    transport::{Call, Recorded},
+    transport::{Answered, Call, Recorded},
 };
 
 type RawResult<T> = Result<ResponseValue<T>, raw::Error<raw::types::Error>>;
@@ -51,12 +51,15 @@ pub(crate) async fn map_error(
     if let Some(failure) = recorded.failure {
         return failure;
     }
+    let answered = recorded.answered;
     match error {
         raw::Error::InvalidRequest(message) => invalid_request(&message),
-        raw::Error::CommunicationError(e) | raw::Error::ResponseBodyError(e) => Error::Transport {
-            maybe_sent: !e.is_connect() && !e.is_builder(),
-            message: e.to_string(),
+        // The server answered, then the body failed: keep its status.
+        raw::Error::ResponseBodyError(e) => match answered {
+            Some(answered) => body_failure(&e, answered),
+            None => transport_error(&e),
         },
+        raw::Error::CommunicationError(e) => transport_error(&e),
         raw::Error::InvalidUpgrade(e) => Error::Transport {
             maybe_sent: true,
             message: e.to_string(),
@@ -73,7 +76,7 @@ pub(crate) async fn map_error(
             Error::from_status(status, &bytes, retry_after)
         }
         raw::Error::InvalidResponsePayload(bytes, e) => Error::Decode {
-            status: 200,
+            status: answered.map_or(200, |a| a.status.as_u16()),
             message: e.to_string(),
             excerpt: crate::error::excerpt(&bytes, 512),
         },
@@ -97,6 +100,32 @@ pub(crate) async fn map_error(
             }
         }
         raw::Error::Custom(message) => Error::Config(message),
+    }
+}
+
+fn transport_error(e: &reqwest::Error) -> Error {
+    Error::Transport {
+        maybe_sent: !e.is_connect() && !e.is_builder(),
+        message: e.to_string(),
+    }
+}
+
+/// A response whose status arrived but whose body did not: the attempt's
+/// timeout fired while reading it, or the connection closed before the
+/// declared length (a truncated body).
+fn body_failure(error: &reqwest::Error, answered: Answered) -> Error {
+    let (which, after) = answered.timeout;
+    if error.is_timeout() {
+        return Error::Timeout { which, after };
+    }
+    Error::Decode {
+        status: answered.status.as_u16(),
+        message: format!(
+            "the body could not be read to its end ({}); the status line had arrived, \
+             so the request was handled",
+            crate::transport::describe(error)
+        ),
+        excerpt: String::new(),
     }
 }
 
@@ -141,18 +170,22 @@ impl Client {
                 .raw
                 .inner()
                 .send(self.raw.client(), operation, true, make)
-                .await?;
+                .await
+                .map_err(raw::Error::CommunicationError)?;
             let status = response.status();
             let retry_after = retry_after(response.headers());
-            let bytes = response.bytes().await?;
-            Ok::<_, reqwest::Error>((status, retry_after, bytes))
+            let bytes = response
+                .bytes()
+                .await
+                .map_err(raw::Error::ResponseBodyError)?;
+            Ok::<_, raw::Error<raw::types::Error>>((status, retry_after, bytes))
         })
         .await;
         let error_body = recorded.error_body.clone();
         let (status, retry_after, bytes) = match result {
             Ok(parts) => parts,
             Err(e) => {
-                return Err(map_error(raw::Error::CommunicationError(e), recorded, cap).await);
+                return Err(map_error(e, recorded, cap).await);
             }
         };
         if !status.is_success() {

@@ -6,7 +6,7 @@
 //! closure that rebuilds its form for every attempt.
 
 use std::{
-    cell::RefCell,
+    cell::{Cell, RefCell},
     sync::Arc,
     time::{Duration, Instant, SystemTime},
 };
@@ -87,12 +87,24 @@ pub(crate) struct Call {
     /// The last error response's body exactly as the server sent it (the
     /// generated decoder may drop fields the spec doesn't know).
     pub(crate) error_body: RefCell<Option<Bytes>>,
+    /// The status of the response handed to the decoder, and the timeout
+    /// that bounded its attempt: a body that fails to read or decode is
+    /// reported with them.
+    pub(crate) answered: Cell<Option<Answered>>,
+}
+
+/// The status of the last response and the timeout that bounded reading it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Answered {
+    pub(crate) status: StatusCode,
+    pub(crate) timeout: (TimeoutKind, Duration),
 }
 
 /// What the transport recorded during a call.
 pub(crate) struct Recorded {
     pub(crate) failure: Option<Error>,
     pub(crate) error_body: Option<Bytes>,
+    pub(crate) answered: Option<Answered>,
 }
 
 impl Call {
@@ -103,6 +115,7 @@ impl Call {
             let recorded = CALL.with(|c| Recorded {
                 failure: c.failure.borrow_mut().take(),
                 error_body: c.error_body.borrow_mut().take(),
+                answered: c.answered.take(),
             });
             (out, recorded)
         })
@@ -327,10 +340,17 @@ impl Transport {
                         record(Error::Timeout { which, after });
                     }
                     if !before_sending && !repeat_ok() {
-                        record(Error::OutcomeUnknown {
-                            operation,
-                            reason: describe(&error),
-                        });
+                        let reason = if error.is_timeout() {
+                            // Which timeout fired stays in the message.
+                            format!(
+                                "the {} timeout ({} ms) fired after the request was sent",
+                                timeout.0,
+                                timeout.1.as_millis()
+                            )
+                        } else {
+                            describe(&error)
+                        };
+                        record(Error::OutcomeUnknown { operation, reason });
                         return Err(error);
                     }
                     match policy.delay(attempt, None).map(|d| pace(operation, d)) {
@@ -358,6 +378,7 @@ impl Transport {
     ) -> Response {
         let cap = self.inner.max_response_bytes;
         let status = response.status();
+        let _ = CALL.try_with(|c| c.answered.set(Some(Answered { status, timeout })));
         // Error bodies are only read up to the cap below, never refused, so
         // that their status always reaches the caller.
         if status.is_success() && response.content_length().is_some_and(|n| n > cap as u64) {
@@ -409,14 +430,13 @@ impl Transport {
             Err(_) => Bytes::new(),
         };
         let _ = CALL.try_with(|c| *c.error_body.borrow_mut() = Some(bytes.clone()));
-        let body = if matches!(
-            serde_json::from_slice(&bytes),
-            Ok(serde_json::Value::Object(_))
-        ) {
+        let body = if serde_json::from_slice::<crate::raw::types::ErrorBody>(&bytes).is_ok() {
             bytes
         } else {
-            // The generated Error type is `ErrorBody | String`: the raw text
-            // as a JSON string always decodes, and keeps the text.
+            // The generated Error type is `ErrorBody | String`: a body of
+            // any other shape (not JSON, or an object whose fields have
+            // other types) would fail to decode and hide the status; as a
+            // JSON string it always decodes, and keeps the text.
             Bytes::from(serde_json::to_vec(&String::from_utf8_lossy(&bytes)).unwrap_or_default())
         };
         let mut rebuilt = http::Response::new(reqwest::Body::from(body));
@@ -503,7 +523,7 @@ fn unsendable(client: &reqwest::Client) -> reqwest::Error {
 
 /// A transport error's description without the URL (which is safe, but long)
 /// and without anything secret (reqwest errors never hold headers).
-fn describe(error: &reqwest::Error) -> String {
+pub(crate) fn describe(error: &reqwest::Error) -> String {
     let mut text = error.to_string();
     let mut source = std::error::Error::source(error);
     while let Some(s) = source {

@@ -136,10 +136,107 @@ async fn a_truncated_body_is_a_typed_error() {
         .build()
         .unwrap();
     let error = client.users().get("u1").await.unwrap_err();
+    // The status line arrived: the error keeps it.
     assert!(
-        matches!(error, Error::Transport { .. } | Error::Decode { .. }),
+        matches!(&error, Error::Decode { status: 200, message, .. } if message.contains("end")),
         "{error:?}"
     );
+}
+
+/// A server that writes `prefix` and then holds the connection open without
+/// another byte, until the client gives up.
+async fn stalling_server(prefix: &'static [u8]) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                let _ = socket.read(&mut buf).await;
+                let _ = socket.write_all(prefix).await;
+                // Returns when the client closes the connection.
+                while matches!(socket.read(&mut buf).await, Ok(n) if n > 0) {}
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+fn impatient(url: String) -> talkjs::Client {
+    ClientConfig::new("app", "sk_test_hostile")
+        .base_url(url)
+        .retry(RetryPolicy::none())
+        .attempt_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_body_that_stalls_reports_the_attempt_timeout() {
+    let url = stalling_server(
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"id\":\"u",
+    )
+    .await;
+    let error = impatient(url).users().get("u1").await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::Timeout {
+                which: talkjs::TimeoutKind::Attempt,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_import_that_times_out_says_its_outcome_is_unknown_and_which_timeout_fired() {
+    let url = stalling_server(b"").await;
+    let message = talkjs::raw::types::ImportMessageInput {
+        type_: talkjs::raw::types::ImportMessageInputType::UserMessage,
+        sender: "u1".into(),
+        text: Some("hello".into()),
+        attachment_token: None,
+        timestamp: 1_600_000_000_000,
+        read_by: vec![],
+        custom: None,
+    };
+    let error = impatient(url)
+        .messages("c1")
+        .import(vec![message])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::OutcomeUnknown { reason, .. } if reason.contains("attempt timeout (300 ms)")),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_error_object_of_another_shape_keeps_its_status_and_body() {
+    // Objects whose fields the spec types differently must not turn into a
+    // decode error that hides the 401 or the 404.
+    for (status, body) in [
+        (401, r#"{"error":{"code":"BAD_TOKEN"}}"#),
+        (404, r#"{"message":["no","such","user"]}"#),
+        (400, r#"{"error":42}"#),
+    ] {
+        let (_server, client) = answering(
+            ResponseTemplate::new(status).set_body_raw(body.as_bytes(), "application/json"),
+        )
+        .await;
+        let error = client.users().get("u1").await.unwrap_err();
+        match (&error, status) {
+            (Error::Unauthorized { body: b }, 401)
+            | (Error::NotFound { body: b }, 404)
+            | (Error::Api { body: b }, 400) => {
+                assert_eq!(b.status, status);
+                assert_eq!(b.text, body, "the body exactly as sent");
+            }
+            _ => panic!("{status}: {error:?}"),
+        }
+    }
 }
 
 #[tokio::test]
