@@ -14,6 +14,26 @@ struct Uploaded {
     attachment_token: String,
 }
 
+/// Refuses what the multipart encoder would refuse, with the encoder's own
+/// parser (the `mime` crate's, stricter than a header value: no spaces, a
+/// non-empty type and subtype, well-formed parameters), before anything is
+/// sent.
+fn check_mime(mime: &str) -> Result<(), Error> {
+    // That parser lets an empty subtype through (`text/`), which no MIME
+    // type has (RFC 6838): refused here too.
+    let subtype = mime
+        .split_once('/')
+        .map(|(_, rest)| rest.split(';').next().unwrap_or_default().trim());
+    let parsed = reqwest::multipart::Part::bytes(Vec::new()).mime_str(mime);
+    match (parsed, subtype) {
+        (Ok(_), Some(subtype)) if !subtype.is_empty() => Ok(()),
+        _ => Err(Error::validation(
+            "mime",
+            format!("{mime:?} is not a MIME type of the form type/subtype[; parameter=value]"),
+        )),
+    }
+}
+
 impl Client {
     /// Uploads a file from memory and returns its attachment token, to send
     /// as a message's `attachmentToken`.
@@ -21,6 +41,11 @@ impl Client {
     /// The part is named `file` and carries `filename` (TalkJS needs both);
     /// the multipart boundary is set by the HTTP library, never by hand. The
     /// form is rebuilt for every attempt, so retries are safe.
+    ///
+    /// `mime` (sent as the part's `Content-Type`) must parse as a MIME type,
+    /// `type/subtype` with optional parameters; anything else, such as
+    /// `"a b/c"`, `"/x"` or `""`, is an [`Error::Validation`] on `mime` and
+    /// nothing is sent. An empty `filename` is refused the same way.
     ///
     /// ```no_run
     /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
@@ -41,20 +66,24 @@ impl Client {
         }
         let contents: Bytes = contents.into();
         if let Some(mime) = mime {
-            mime.parse::<reqwest::header::HeaderValue>()
-                .ok()
-                .filter(|_| mime.contains('/'))
-                .ok_or_else(|| Error::validation("mime", format!("{mime:?} is not a MIME type")))?;
+            check_mime(mime)?;
         }
         let url = format!("{}/files", self.raw.baseurl());
         let make = || {
-            let body = reqwest::Body::from(contents.clone());
-            let mut part =
-                reqwest::multipart::Part::stream_with_length(body, contents.len() as u64)
-                    .file_name(filename.to_string());
-            if let Some(mime) = mime {
-                part = part.mime_str(mime).expect("checked above");
-            }
+            let part = || {
+                reqwest::multipart::Part::stream_with_length(
+                    contents.clone(),
+                    contents.len() as u64,
+                )
+                .file_name(filename.to_string())
+            };
+            // `check_mime` ran this very parser on this very string, so the
+            // fallback (a part without a type) is never taken; it is there
+            // so that no input can panic here.
+            let part = match mime {
+                Some(mime) => part().mime_str(mime).unwrap_or_else(|_| part()),
+                None => part(),
+            };
             let form = reqwest::multipart::Form::new().part("file", part);
             self.raw
                 .client()

@@ -690,3 +690,44 @@ async fn batch_tuples_and_outcomes_by_sequence() {
         Some(serde_json::from_slice(&r.body).unwrap()),
     );
 }
+
+#[tokio::test]
+async fn upload_refuses_what_the_multipart_encoder_cannot_parse_as_a_mime_type() {
+    let server = server(json!({"attachmentToken": "att_1"})).await;
+    let client = client(&server);
+    // Not MIME types, though several are header values containing '/'.
+    for bad in [
+        "a b/c",
+        "/x",
+        "",
+        "text/",
+        "text/; charset=utf-8",
+        "text",
+        "text/plain; =x",
+        "text/plain\r\nX-Evil: 1",
+    ] {
+        let result = client
+            .upload_file("notes.txt", b"x".to_vec(), Some(bad))
+            .await;
+        assert!(
+            matches!(&result, Err(talkjs::Error::Validation { field, .. }) if field == "mime"),
+            "{bad:?}: {result:?}"
+        );
+    }
+    assert!(requests(&server).await.is_empty(), "nothing was sent");
+    // A type with parameters passes, and is what the part carries.
+    client
+        .upload_file(
+            "notes.txt",
+            b"x".to_vec(),
+            Some("text/plain; charset=utf-8"),
+        )
+        .await
+        .unwrap();
+    let r = only(&server).await;
+    let body = String::from_utf8_lossy(&r.body);
+    assert!(
+        body.contains("Content-Type: text/plain; charset=utf-8"),
+        "{body}"
+    );
+}
