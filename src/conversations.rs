@@ -69,13 +69,16 @@ pub enum ReadUntil {
     At(crate::UnixMillis),
 }
 
-fn participation(access: Access, notify: Notify) -> ParticipationInput {
+/// The body of `PUT /conversations/{cid}/participants/{uid}`: a field left
+/// `None` is not sent at all. Shared with [`crate::BatchOp`], so a batch
+/// sends the same body as the direct call.
+pub(crate) fn participation(access: Option<Access>, notify: Option<Notify>) -> ParticipationInput {
     ParticipationInput {
-        access: Some(match access {
+        access: access.map(|access| match access {
             Access::ReadWrite => ParticipationInputAccess::ReadWrite,
             Access::Read => ParticipationInputAccess::Read,
         }),
-        notify: Some(match notify {
+        notify: notify.map(|notify| match notify {
             Notify::All => ParticipationInputNotify::Boolean(true),
             Notify::Off => ParticipationInputNotify::Boolean(false),
             Notify::MentionsOnly => {
@@ -83,6 +86,32 @@ fn participation(access: Access, notify: Notify) -> ParticipationInput {
             }
         }),
     }
+}
+
+/// The body of `PATCH /users/{uid}/conversations/{cid}`; shared with
+/// [`crate::BatchOp`].
+pub(crate) fn read_marker(until: ReadUntil) -> MarkConversationReadBody {
+    let read_until = match until {
+        ReadUntil::Sent => {
+            MarkConversationReadBodyReadUntil::String(MarkConversationReadBodyReadUntilString::Sent)
+        }
+        ReadUntil::At(at) => MarkConversationReadBodyReadUntil::Int64(at.0),
+    };
+    MarkConversationReadBody {
+        read_until: Some(read_until),
+    }
+}
+
+/// An update must change something: a PUT with neither field would only
+/// add the user (with TalkJS's defaults) if they were not a participant.
+pub(crate) fn check_update(access: Option<Access>, notify: Option<Notify>) -> Result<(), Error> {
+    if access.is_none() && notify.is_none() {
+        return Err(Error::validation(
+            "access, notify",
+            "an update needs at least one of them: with neither there is nothing to change",
+        ));
+    }
+    Ok(())
 }
 
 impl<'a> Conversations<'a> {
@@ -171,7 +200,8 @@ impl<'a> Conversations<'a> {
     }
 
     /// Adds `user_id` to a conversation, or changes their access and
-    /// notification settings.
+    /// notification settings; both are always sent (to change only one,
+    /// use [`Conversations::update_participant`]).
     pub async fn join(
         &self,
         conversation_id: &str,
@@ -181,6 +211,49 @@ impl<'a> Conversations<'a> {
     ) -> Result<(), Error> {
         check_segment("conversationId", conversation_id)?;
         check_segment("userId", user_id)?;
+        let request = self
+            .client
+            .raw
+            .join_conversation()
+            .conversation_id(conversation_id)
+            .user_id(user_id)
+            .body(participation(Some(access), Some(notify)));
+        self.client.run(request.send()).await
+    }
+
+    /// Changes only the given settings of a participant: `None` fields are
+    /// not sent, so they keep their value (unlike [`Conversations::join`],
+    /// which always sends both). Giving neither is refused
+    /// ([`Error::Validation`] on `access, notify`): there would be nothing
+    /// to update.
+    ///
+    /// It is the same `PUT /conversations/{cid}/participants/{uid}` as
+    /// `join` (the spec has no PATCH for participants), so a user who is not
+    /// a participant yet is added, with TalkJS's defaults (`ReadWrite`,
+    /// notified of every message) for the settings not given. That an
+    /// omitted field leaves an existing participant's setting as it is
+    /// follows the spec's optional fields; TalkJS's docs don't say more.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
+    /// use talkjs::Notify;
+    /// // Mute carol without touching her access right.
+    /// client
+    ///     .conversations()
+    ///     .update_participant("order-42", "carol", None, Some(Notify::Off))
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn update_participant(
+        &self,
+        conversation_id: &str,
+        user_id: &str,
+        access: Option<Access>,
+        notify: Option<Notify>,
+    ) -> Result<(), Error> {
+        check_segment("conversationId", conversation_id)?;
+        check_segment("userId", user_id)?;
+        check_update(access, notify)?;
         let request = self
             .client
             .raw
@@ -213,21 +286,13 @@ impl<'a> Conversations<'a> {
     ) -> Result<(), Error> {
         check_segment("conversationId", conversation_id)?;
         check_segment("userId", user_id)?;
-        let read_until = match until {
-            ReadUntil::Sent => MarkConversationReadBodyReadUntil::String(
-                MarkConversationReadBodyReadUntilString::Sent,
-            ),
-            ReadUntil::At(at) => MarkConversationReadBodyReadUntil::Int64(at.0),
-        };
         let request = self
             .client
             .raw
             .mark_conversation_read()
             .user_id(user_id)
             .conversation_id(conversation_id)
-            .body(MarkConversationReadBody {
-                read_until: Some(read_until),
-            });
+            .body(read_marker(until));
         self.client.run(request.send()).await
     }
 }

@@ -1186,3 +1186,48 @@ async fn batches_wait_for_the_servers_one_per_second_limit() {
     assert_eq!(again[0].status, 404);
     assert_eq!(requests_to(&emu, "POST", "/batch").len(), 3);
 }
+
+#[tokio::test]
+async fn update_participant_changes_only_the_given_setting() {
+    let (emu, client) = emulator().await;
+    users(&client, &["alice", "carol"]).await;
+    let c = client.conversations();
+    c.upsert("room", with_participants(&["alice"]))
+        .await
+        .unwrap();
+    c.join("room", "carol", Access::Read, Notify::MentionsOnly)
+        .await
+        .unwrap();
+
+    // Only notify changes; the access right stays Read.
+    c.update_participant("room", "carol", None, Some(Notify::Off))
+        .await
+        .unwrap();
+    let stored = emu.conversation("room").unwrap();
+    assert_eq!(stored["participants"]["carol"]["access"], "Read");
+    assert_eq!(stored["participants"]["carol"]["notify"], false);
+
+    // Only access changes; notify stays off.
+    c.update_participant("room", "carol", Some(Access::ReadWrite), None)
+        .await
+        .unwrap();
+    let got = c.get("room").await.unwrap();
+    let carol = &got.participants.as_ref().unwrap()["carol"];
+    assert_eq!(carol.access.as_deref(), Some("ReadWrite"));
+    assert_eq!(carol.notify, Some(json!(false)));
+    // Nobody else was touched.
+    let alice = &got.participants.as_ref().unwrap()["alice"];
+    assert_eq!(alice.access.as_deref(), Some("ReadWrite"));
+    assert_eq!(alice.notify, Some(json!(true)));
+
+    emu.clear_log();
+    common::assert_validation(
+        c.update_participant("room", "carol", None, None).await,
+        "access, notify",
+    );
+    assert!(emu.requests().is_empty(), "nothing was sent");
+    assert_not_found(
+        c.update_participant("no-such-room", "carol", Some(Access::Read), None)
+            .await,
+    );
+}

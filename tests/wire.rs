@@ -731,3 +731,46 @@ async fn upload_refuses_what_the_multipart_encoder_cannot_parse_as_a_mime_type()
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn update_participant_sends_only_the_given_fields() {
+    let server = server(json!({})).await;
+    let client = client(&server);
+    let c = client.conversations();
+    c.update_participant("c 1", "bob/2", None, Some(Notify::Off))
+        .await
+        .unwrap();
+    c.update_participant("c 1", "bob/2", Some(Access::Read), None)
+        .await
+        .unwrap();
+    c.update_participant(
+        "c 1",
+        "bob/2",
+        Some(Access::ReadWrite),
+        Some(Notify::MentionsOnly),
+    )
+    .await
+    .unwrap();
+    // Neither field, or an id no URL can carry: refused, nothing sent.
+    common::assert_validation(
+        c.update_participant("c 1", "bob", None, None).await,
+        "access, notify",
+    );
+    common::assert_validation(
+        c.update_participant("..", "bob", Some(Access::Read), None)
+            .await,
+        "conversationId",
+    );
+    let r = requests(&server).await;
+    assert_eq!(r.len(), 3);
+    let path = "/v1/app/conversations/c%201/participants/bob%2F2";
+    assert_request(&r[0], "PUT", path, &[], Some(json!({"notify": false})));
+    assert_request(&r[1], "PUT", path, &[], Some(json!({"access": "Read"})));
+    assert_request(
+        &r[2],
+        "PUT",
+        path,
+        &[],
+        Some(json!({"access": "ReadWrite", "notify": "MentionsOnly"})),
+    );
+}
