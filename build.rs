@@ -10,7 +10,6 @@
 //! assumption broke.
 
 use std::{
-    fmt::Display,
     fs,
     path::{Path, PathBuf},
     process::ExitCode,
@@ -19,7 +18,12 @@ use std::{
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
 use syn::visit_mut::VisitMut;
 
-const SPEC_ENV: &str = "TALKJS_OPENAPI_SPEC";
+// Reading the spec and applying the patches; tests/build_errors.rs includes
+// the same file to test the error messages.
+#[path = "build/patching.rs"]
+mod patching;
+
+use patching::SPEC_ENV;
 
 fn main() -> ExitCode {
     match run() {
@@ -37,19 +41,22 @@ fn run() -> Result<(), String> {
 
     println!("cargo:rerun-if-env-changed={SPEC_ENV}");
     println!("cargo:rerun-if-changed=build.rs");
-    let spec_path = match std::env::var_os(SPEC_ENV) {
-        Some(path) if !path.is_empty() => PathBuf::from(path),
-        _ => manifest_dir.join("talkjs-openapi.yml"),
-    };
+    println!("cargo:rerun-if-changed=build/patching.rs");
+    let spec_path = patching::spec_path(&manifest_dir, std::env::var_os(SPEC_ENV))?;
     println!("cargo:rerun-if-changed={}", spec_path.display());
     let patch_dir = manifest_dir.join("patches");
     // Watching the directory catches added and removed patch files.
     println!("cargo:rerun-if-changed={}", patch_dir.display());
 
-    let mut spec = read_spec(&spec_path)?;
-    for patch_path in patch_files(&patch_dir)? {
+    let hint = if std::env::var_os(SPEC_ENV).is_some() {
+        format!(" ({SPEC_ENV} points here)")
+    } else {
+        String::new()
+    };
+    let mut spec = patching::read_spec(&spec_path, &hint)?;
+    for patch_path in patching::patch_files(&patch_dir)? {
         println!("cargo:rerun-if-changed={}", patch_path.display());
-        apply_patch(&mut spec, &patch_path)?;
+        patching::apply_patch(&mut spec, &patch_path)?;
     }
 
     let patched = serde_json::to_string_pretty(&spec)
@@ -58,8 +65,9 @@ fn run() -> Result<(), String> {
 
     let api: openapiv3::OpenAPI = serde_json::from_value(spec).map_err(|e| {
         format!(
-            "{}: after patching, the spec is not a valid OpenAPI 3.0 document: {e}",
-            spec_path.display()
+            "{}: after patching, the spec is not a valid OpenAPI 3.0 document: {}",
+            spec_path.display(),
+            patching::one_line(&e)
         )
     })?;
 
@@ -80,8 +88,9 @@ fn run() -> Result<(), String> {
         .generate_tokens(&api)
         .map_err(|e| {
             format!(
-                "{}: progenitor cannot generate a client: {e}",
-                spec_path.display()
+                "{}: progenitor cannot generate a client: {}",
+                spec_path.display(),
+                patching::one_line(&e)
             )
         })?;
     let mut file: syn::File = syn::parse2(tokens)
@@ -101,65 +110,6 @@ fn write(path: &Path, contents: &str) -> Result<(), String> {
 fn syn_tokens(path: &str) -> Result<proc_macro2::TokenStream, String> {
     path.parse()
         .map_err(|e: proc_macro2::LexError| format!("bad token stream {path:?}: {e}"))
-}
-
-fn read_spec(path: &Path) -> Result<serde_json::Value, String> {
-    let text = fs::read_to_string(path).map_err(|e| {
-        let hint = if std::env::var_os(SPEC_ENV).is_some() {
-            format!(" ({SPEC_ENV} points here)")
-        } else {
-            String::new()
-        };
-        format!("cannot read the OpenAPI spec {}{hint}: {e}", path.display())
-    })?;
-    yaml_serde::from_str(&text).map_err(|e| {
-        format!(
-            "{}: the OpenAPI spec is not valid YAML: {e}",
-            path.display()
-        )
-    })
-}
-
-fn patch_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let entries =
-        fs::read_dir(dir).map_err(|e| format!("cannot list patches in {}: {e}", dir.display()))?;
-    let mut paths = Vec::new();
-    for entry in entries {
-        let path = entry
-            .map_err(|e| format!("cannot list patches in {}: {e}", dir.display()))?
-            .path();
-        if path.extension().is_some_and(|ext| ext == "json") {
-            paths.push(path);
-        }
-    }
-    paths.sort();
-    Ok(paths)
-}
-
-fn apply_patch(spec: &mut serde_json::Value, path: &Path) -> Result<(), String> {
-    let fail = |what: &dyn Display| format!("patch {}: {what}", path.display());
-    let text = fs::read_to_string(path).map_err(|e| fail(&format!("cannot read it: {e}")))?;
-    let patch: json_patch::Patch = serde_json::from_str(&text)
-        .map_err(|e| fail(&format!("is not an RFC 6902 JSON Patch array: {e}")))?;
-    if !matches!(patch.0.first(), Some(json_patch::PatchOperation::Test(_))) {
-        return Err(fail(
-            &"must open with a `test` operation on the value it assumes, so that a changed \
-               upstream spec fails here and not in a confusing place later",
-        ));
-    }
-    json_patch::patch(spec, &patch).map_err(|e| {
-        let op = patch.0.get(e.operation);
-        let detail = match op {
-            Some(json_patch::PatchOperation::Test(t)) => format!(
-                "the spec no longer holds the value this patch assumes at `{}` \
-                 (expected {}); the upstream spec changed: review this patch",
-                t.path, t.value
-            ),
-            Some(op) => format!("operation #{} ({op}) failed", e.operation),
-            None => format!("operation #{} failed", e.operation),
-        };
-        fail(&format!("{detail}: {}", e.kind))
-    })
 }
 
 /// progenitor's `encode_path` leaves `.`, `..` and `\` unencoded; reqwest's URL

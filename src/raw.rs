@@ -16,6 +16,23 @@
 //! Error responses decode into [`types::Error`]: the JSON object TalkJS sent,
 //! or the raw text when it was not JSON, always with the status.
 //!
+//! # Bounds the raw client does not check
+//!
+//! The patches write TalkJS's bounds into the spec, but progenitor ignores
+//! them (`maximum`, `minItems`, `maxItems`): the raw client sends whatever it
+//! is given, and TalkJS answers 400. It does **not** refuse
+//!
+//! - a `limit` above 100 (only 0 is refused, by the `NonZeroU32` type),
+//! - an empty array, or more than 10 messages, in a send or an import
+//!   ([`crate::MAX_MESSAGES_PER_REQUEST`]),
+//! - more than 10 operations in a batch ([`crate::MAX_BATCH_OPERATIONS`]),
+//! - more than 100 users in a batch upsert ([`crate::MAX_USERS_PER_REQUEST`]).
+//!
+//! Only the typed layer ([`crate::Client`]) checks these before sending, and
+//! splits longer lists of messages, users or batch operations into requests
+//! of the allowed size. Use the raw client for these operations only if you
+//! keep to the bounds yourself.
+//!
 //! [`PATCHED_SPEC`] is the spec after the patches, as JSON.
 #![allow(
     missing_docs,
