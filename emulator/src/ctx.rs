@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use tokio::sync::Notify;
 
+use crate::auth::Verifier;
 use crate::config::EmulatorConfig;
 use crate::faults::Faults;
 use crate::log::RequestLog;
@@ -16,6 +17,8 @@ use crate::webhooks::Webhooks;
 #[derive(Debug)]
 pub(crate) struct Ctx {
     pub config: EmulatorConfig,
+    /// Checks `Authorization` headers (caches verified app tokens).
+    pub auth: Verifier,
     pub base_url: String,
     pub store: Mutex<Store>,
     pub faults: Faults,
@@ -36,8 +39,10 @@ impl Ctx {
     /// tests of handlers.
     #[cfg(test)]
     pub fn for_tests() -> Self {
+        let config = EmulatorConfig::default();
         Ctx {
-            config: EmulatorConfig::default(),
+            auth: Verifier::new(&config.app_id, &config.secret_key),
+            config,
             base_url: "http://127.0.0.1:0".into(),
             store: Mutex::new(Store::new(1)),
             faults: Faults::default(),

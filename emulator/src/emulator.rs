@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
+use crate::auth::Verifier;
 use crate::config::EmulatorConfig;
 use crate::ctx::Ctx;
 use crate::faults::{Fault, FaultCounts, Faults};
@@ -41,6 +42,7 @@ impl Emulator {
             config.webhook_retry_delay,
         );
         let ctx = Arc::new(Ctx {
+            auth: Verifier::new(&config.app_id, &config.secret_key),
             base_url: format!("http://{addr}"),
             store: Mutex::new(Store::new(time_seed())),
             faults: Faults::default(),

@@ -17,7 +17,6 @@ use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, watch};
 
-use crate::auth;
 use crate::codec::{parse_query, percent_decode};
 use crate::ctx::{Ctx, HandledGuard};
 use crate::faults::{Fault, FaultSpec};
@@ -224,11 +223,10 @@ fn handle_api(
     if percent_decode(app).ok().as_deref() != Some(ctx.config.app_id.as_str()) {
         return Reply::not_found("no such app");
     }
-    if let Err(reason) = auth::check(
-        headers.get(AUTHORIZATION).map(|v| v.as_bytes()),
-        &ctx.config.app_id,
-        &ctx.config.secret_key,
-    ) {
+    if let Err(reason) = ctx
+        .auth
+        .check(headers.get(AUTHORIZATION).map(|v| v.as_bytes()))
+    {
         return Reply::error(401, "Unauthorized", reason);
     }
     let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
