@@ -186,7 +186,7 @@ async fn user_conversations_and_filters() {
     api.conversation("quiet", &["a", "b"]).await;
     api.post(
         "/import/conversations/old/messages",
-        json!([{"type": "UserMessage", "sender": "a", "text": "x", "timestamp": 1000}]),
+        json!([{"type": "UserMessage", "sender": "a", "text": "x", "timestamp": 1000, "readBy": []}]),
     )
     .await;
     api.say("new", "a", "y").await;

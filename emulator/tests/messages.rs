@@ -122,6 +122,108 @@ async fn idempotency_key_deduplicates() {
     assert_ne!(other, first);
 }
 
+/// A retry of an applied send answers the original id even when the
+/// message would no longer validate (the sender has left since): the key
+/// is looked up before the message is checked. Nothing new is stored.
+#[tokio::test]
+async fn idempotent_retry_after_sender_left_returns_the_original_id() {
+    let api = setup().await;
+    let body =
+        json!([{"type": "UserMessage", "sender": "b", "text": "hi", "idempotencyKey": "k-left"}]);
+    let (s, first) = api.post("/conversations/c1/messages", body.clone()).await;
+    assert_eq!(s, 200, "{first}");
+    assert_eq!(api.delete("/conversations/c1/participants/b").await.0, 200);
+    let (s, again) = api.post("/conversations/c1/messages", body).await;
+    assert_eq!((s, &again), (200, &first));
+    assert_eq!(api.emu.messages("c1").len(), 1);
+    // A new key from the departed sender is still refused, and a request
+    // mixing a retry with an invalid new message stores nothing.
+    let (s, _) = api
+        .post(
+            "/conversations/c1/messages",
+            json!([
+                {"type": "UserMessage", "sender": "b", "text": "hi", "idempotencyKey": "k-left"},
+                {"type": "UserMessage", "sender": "b", "text": "new", "idempotencyKey": "k-new"}
+            ]),
+        )
+        .await;
+    assert_eq!(s, 400);
+    assert_eq!(api.emu.messages("c1").len(), 1);
+    // A retry alongside a valid new message: the original id, then a new one.
+    let (s, mixed) = api
+        .post(
+            "/conversations/c1/messages",
+            json!([
+                {"type": "UserMessage", "sender": "b", "text": "hi", "idempotencyKey": "k-left"},
+                {"type": "UserMessage", "sender": "a", "text": "new", "idempotencyKey": "k-new"}
+            ]),
+        )
+        .await;
+    assert_eq!(s, 200, "{mixed}");
+    assert_eq!(mixed[0], first[0]);
+    assert_ne!(mixed[1], first[0]);
+    assert_eq!(api.emu.messages("c1").len(), 2);
+}
+
+/// The same new key twice in one request stores one message.
+#[tokio::test]
+async fn a_key_repeated_within_one_request_stores_once() {
+    let api = setup().await;
+    let m = json!({"type": "UserMessage", "sender": "a", "text": "x", "idempotencyKey": "dup"});
+    let (s, ids) = api.post("/conversations/c1/messages", json!([m, m])).await;
+    assert_eq!(s, 200, "{ids}");
+    assert_eq!(ids[0], ids[1]);
+    assert_eq!(api.emu.messages("c1").len(), 1);
+}
+
+/// A send to a deprecated `participants=` path that fails validation must
+/// not start the conversation; a valid one starts it and stores the message.
+#[tokio::test]
+async fn invalid_send_to_a_deprecated_path_creates_nothing() {
+    let api = Api::start().await;
+    api.users(&["a", "b", "c"]).await;
+    let path = "/conversations/participants=a,b/messages";
+    for bad in [
+        json!([{"type": "UserMessage", "sender": "c", "text": "not a participant"}]),
+        json!([{"type": "UserMessage", "sender": "a"}]),
+        json!([{"type": "SystemMessage", "sender": "a", "text": "x"}]),
+        json!([
+            {"type": "UserMessage", "sender": "a", "text": "fine"},
+            {"type": "UserMessage", "sender": "a", "text": 5}
+        ]),
+    ] {
+        let (s, b) = api.post(path, bad.clone()).await;
+        assert_eq!(s, 400, "{bad}: {b}");
+        assert_eq!(
+            api.emu.conversation_count(),
+            0,
+            "{bad} started a conversation"
+        );
+        assert_eq!(api.get("/conversations/participants=a,b").await.0, 404);
+        assert_eq!(api.get("/users/a/conversations").await.1["data"], json!([]));
+    }
+    let (s, ids) = api
+        .post(
+            path,
+            json!([{"type": "UserMessage", "sender": "b", "text": "hello"}]),
+        )
+        .await;
+    assert_eq!(s, 200, "{ids}");
+    assert_eq!(api.emu.conversation_count(), 1);
+    let (s, conv) = api.get("/conversations/participants=b,a").await;
+    assert_eq!(s, 200);
+    let cid = conv["id"].as_str().unwrap().to_owned();
+    assert_eq!(api.emu.messages(&cid).len(), 1);
+    assert_eq!(conv["lastMessage"]["text"], "hello");
+    assert_eq!(conv["participants"]["b"]["isUnread"], false);
+    assert_eq!(conv["participants"]["a"]["isUnread"], true);
+    // Both participants are indexed for their conversation lists.
+    for u in ["a", "b"] {
+        let (_, list) = api.get(&format!("/users/{u}/conversations")).await;
+        assert_eq!(list["data"][0]["id"], cid, "{u}");
+    }
+}
+
 #[tokio::test]
 async fn list_newest_first_with_cursor() {
     let api = setup().await;
@@ -282,7 +384,7 @@ async fn import_keeps_timestamps_without_dedup() {
     let api = setup().await;
     let body = json!([
         {"type": "UserMessage", "sender": "a", "text": "old", "timestamp": 1_500_000_000_000i64, "readBy": ["b"], "custom": {"src": "legacy"}},
-        {"type": "UserMessage", "sender": "b", "text": "older", "timestamp": 1_400_000_000_000i64}
+        {"type": "UserMessage", "sender": "b", "text": "older", "timestamp": 1_400_000_000_000i64, "readBy": []}
     ]);
     let (s, ids) = api
         .post("/import/conversations/c1/messages", body.clone())
@@ -304,10 +406,23 @@ async fn import_keeps_timestamps_without_dedup() {
         json!([{"type": "SystemMessage", "text": "x", "timestamp": 1}]),
         json!([{"type": "UserMessage", "sender": "c", "text": "x", "timestamp": 1}]),
         json!([{"type": "UserMessage", "sender": "a", "text": "x"}]),
-        json!([{"type": "UserMessage", "sender": "a", "text": "x", "timestamp": "yesterday"}]),
+        json!([{"type": "UserMessage", "sender": "a", "text": "x", "timestamp": "yesterday", "readBy": []}]),
         json!(vec![
-            json!({"type": "UserMessage", "sender": "a", "text": "x", "timestamp": 1});
+            json!({"type": "UserMessage", "sender": "a", "text": "x", "timestamp": 1, "readBy": []});
             11
+        ]),
+        // readBy is part of TalkJS's import tuple: required (may be empty).
+        json!([{"type": "UserMessage", "sender": "a", "text": "x", "timestamp": 1}]),
+        json!([{"type": "UserMessage", "sender": "a", "text": "x", "timestamp": 1, "readBy": null}]),
+        json!([{"type": "UserMessage", "sender": "a", "text": "x", "timestamp": 1, "readBy": "b"}]),
+        // The import tuple has no location (nor content).
+        json!([{"type": "UserMessage", "sender": "a", "location": [1.0, 2.0], "timestamp": 1, "readBy": []}]),
+        json!([{"type": "UserMessage", "sender": "a", "text": "x", "location": [1.0, 2.0], "timestamp": 1, "readBy": []}]),
+        json!([{"type": "UserMessage", "sender": "a", "content": [{"type": "text"}], "timestamp": 1, "readBy": []}]),
+        // One bad element: nothing of the request is imported.
+        json!([
+            {"type": "UserMessage", "sender": "a", "text": "ok", "timestamp": 1, "readBy": []},
+            {"type": "UserMessage", "sender": "a", "text": "x", "timestamp": 1}
         ]),
     ] {
         assert_eq!(

@@ -56,12 +56,13 @@ async fn user_validation() {
         400
     );
     assert_eq!(api.get("/users/u1").await.0, 404, "nothing stored");
-    api.users(&["u1"]).await;
     assert_eq!(
         api.put("/users/u1", json!({"name": null})).await.0,
         400,
-        "name cannot be cleared"
+        "a new user needs a name, not null"
     );
+    assert_eq!(api.get("/users/u1").await.0, 404, "nothing stored");
+    api.users(&["u1"]).await;
     let (s, _) = api
         .put("/users/u1", json!({"pushTokens": {"fcm:T": true}}))
         .await;
@@ -70,6 +71,56 @@ async fn user_validation() {
         api.get("/users/u1").await.1["pushTokens"],
         json!({"fcm:T": true})
     );
+}
+
+/// TalkJS's GDPR flow: PUT the user with nulls; each field sent as null is
+/// cleared (`name` included), fields not sent stay.
+#[tokio::test]
+async fn null_clears_every_field_including_name() {
+    let api = Api::start().await;
+    let full = json!({
+        "name": "Alice", "email": ["a@example.com"], "phone": ["+1"],
+        "photoUrl": "https://p", "role": "admin", "welcomeMessage": "hi",
+        "availabilityText": "away", "locale": "en-US",
+        "custom": {"k": "v"}, "pushTokens": {"fcm:T": true},
+    });
+    assert_eq!(api.put("/users/u1", full).await.0, 200);
+    let (s, b) = api
+        .put(
+            "/users/u1",
+            json!({
+                "name": null, "email": null, "phone": null, "photoUrl": null,
+                "welcomeMessage": null, "availabilityText": null,
+                "custom": null, "pushTokens": null,
+            }),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    for (k, v) in [
+        ("name", json!(null)),
+        ("email", json!(null)),
+        ("phone", json!(null)),
+        ("photoUrl", json!(null)),
+        ("welcomeMessage", json!(null)),
+        ("availabilityText", json!(null)),
+        ("custom", json!({})),
+        ("pushTokens", json!(null)),
+        ("role", json!("admin")),
+        ("locale", json!("en-US")),
+    ] {
+        assert_eq!(b[k], v, "{k} in the PUT answer");
+    }
+    let (_, got) = api.get("/users/u1").await;
+    assert_eq!(got, b, "GET shows the cleared user");
+    // A cleared name can be set again; a user without one can still be
+    // updated without sending a name.
+    assert_eq!(api.put("/users/u1", json!({"role": null})).await.0, 200);
+    let (s, b) = api.put("/users/u1", json!({"name": "Anon"})).await;
+    assert_eq!((s, &b["name"]), (200, &json!("Anon")));
+    // Batch PUT clears the same way.
+    let (s, _) = api.put("/users", json!({"u1": {"name": null}})).await;
+    assert_eq!(s, 200);
+    assert_eq!(api.get("/users/u1").await.1["name"], json!(null));
 }
 
 #[tokio::test]

@@ -30,27 +30,42 @@ pub fn add_participant(store: &mut Store, conv_id: &str, user: &str, now: i64) -
     true
 }
 
-/// Creates the conversation of a deprecated `participants=...` path if it
-/// does not exist yet (that path means "get or start").
-pub fn ensure_deprecated(store: &mut Store, target: &ConvTarget) {
-    let Some((ids, topic)) = &target.deprecated else {
-        return;
-    };
+/// The conversation a deprecated `participants=...` path would start, when
+/// it does not exist yet (that path means "get or start"); `None` for an
+/// ordinary id or an existing conversation. Nothing is stored.
+pub fn would_start(store: &Store, target: &ConvTarget, now: i64) -> Option<Conversation> {
+    let (ids, topic) = target.deprecated.as_ref()?;
     if store.conversations.get(&target.id).is_some() {
-        return;
+        return None;
     }
-    let now = now_ms();
-    store.conversations.insert(
-        target.id.clone(),
-        Conversation {
-            id: target.id.clone(),
-            topic_id: topic.clone(),
-            created_at: now,
-            ..Conversation::default()
-        },
-    );
-    for u in ids {
-        add_participant(store, &target.id, u, now);
+    Some(Conversation {
+        id: target.id.clone(),
+        topic_id: topic.clone(),
+        created_at: now,
+        participants: ids
+            .iter()
+            .map(|u| (u.clone(), Participant::new(now)))
+            .collect(),
+        ..Conversation::default()
+    })
+}
+
+/// Stores a conversation built by [`would_start`] and indexes its
+/// participants.
+pub fn start(store: &mut Store, conv: Conversation) {
+    let (id, users): (String, Vec<String>) =
+        (conv.id.clone(), conv.participants.keys().cloned().collect());
+    store.conversations.insert(id.clone(), conv);
+    for u in users {
+        store.index_participation(&u, &id);
+    }
+}
+
+/// Creates the conversation of a deprecated `participants=...` path if it
+/// does not exist yet.
+pub fn ensure_deprecated(store: &mut Store, target: &ConvTarget) {
+    if let Some(conv) = would_start(store, target, now_ms()) {
+        start(store, conv);
     }
 }
 

@@ -3,14 +3,14 @@
 
 use serde_json::{Value, json};
 
-use super::conversations::{ensure_deprecated, not_found};
+use super::conversations::{not_found, start, would_start};
 use super::paging::{ListParams, page, unknown_cursor};
 use crate::ctx::Ctx;
 use crate::ids::now_ms;
 use crate::reply::{Reply, Result};
 use crate::router::{ApiRequest, ConvTarget};
 use crate::state::messages::{Message, MessageEdit, parse_import, parse_send};
-use crate::state::{Conversation, Store};
+use crate::state::{Conversation, MessageLog, Store};
 
 /// Most messages one send or import request may carry.
 const MESSAGES_PER_REQUEST: usize = 10;
@@ -65,43 +65,68 @@ pub fn list(ctx: &Ctx, target: &ConvTarget, req: &ApiRequest) -> Result<Reply> {
     ))
 }
 
+/// The original id of a message whose `idempotencyKey` this conversation
+/// has already seen, whatever else the element holds.
+fn already_sent<'a>(v: &Value, log: Option<&'a MessageLog>) -> Option<&'a str> {
+    let key = v.get("idempotencyKey")?.as_str()?;
+    log?.by_idempotency_key(key)
+}
+
 /// `POST /conversations/{id}/messages`: 1..=10 messages, all checked
-/// before any is stored. A repeated `idempotencyKey` answers the original
-/// id and stores nothing.
+/// before anything is stored (also before a deprecated `participants=`
+/// path starts its conversation). A repeated `idempotencyKey` answers the
+/// original id and stores nothing; it is looked up before the message is
+/// validated, so a retry of an applied send succeeds even when the
+/// conversation changed since (e.g. the sender left).
 pub fn send(ctx: &Ctx, target: &ConvTarget, req: &ApiRequest) -> Result<Reply> {
     let items = message_array(req)?;
     let mut store = ctx.store();
-    ensure_deprecated(&mut store, target);
+    let starting = would_start(&store, target, now_ms());
     let Store {
         conversations,
         messages,
         files,
+        ..
+    } = &mut *store;
+    let conv = match &starting {
+        Some(c) => c,
+        None => conversations
+            .get(&target.id)
+            .ok_or_else(|| not_found(&target.id))?,
+    };
+    let log = messages.get(&target.id);
+    // `None`: a retry of an applied message (answered from the log below).
+    let parsed = items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| match already_sent(v, log) {
+            Some(_) => Ok(None),
+            None => parse_send(v, conv, files, log)
+                .map(Some)
+                .map_err(|e| Reply::bad_request(format!("message {i}: {e}"))),
+        })
+        .collect::<Result<Vec<Option<Message>>>>()?;
+    if let Some(conv) = starting {
+        start(&mut store, conv);
+    }
+    let Store {
+        conversations,
+        messages,
         ids,
         ..
     } = &mut *store;
     let conv = conversations
         .get_mut(&target.id)
         .ok_or_else(|| not_found(&target.id))?;
-    let log = messages.get(&target.id);
-    let parsed = items
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            parse_send(v, conv, files, log)
-                .map_err(|e| Reply::bad_request(format!("message {i}: {e}")))
-        })
-        .collect::<Result<Vec<Message>>>()?;
     let log = messages.entry(target.id.clone()).or_default();
     let mut answer = Vec::with_capacity(parsed.len());
-    for mut msg in parsed {
-        if let Some(existing) = msg
-            .idempotency_key
-            .as_deref()
-            .and_then(|k| log.by_idempotency_key(k))
-        {
+    for (item, msg) in items.iter().zip(parsed) {
+        // Also catches a key repeated within this request.
+        if let Some(existing) = already_sent(item, Some(log)) {
             answer.push(json!({ "id": existing }));
             continue;
         }
+        let Some(mut msg) = msg else { continue };
         msg.id = ids.id("msg_");
         msg.created_at = now_ms();
         if let Some(sender) = &msg.sender {

@@ -318,9 +318,12 @@ pub fn parse_send(
     })
 }
 
-/// Checks one element of an import body: a participant's `UserMessage`
-/// with a `timestamp` (Unix ms) and optional `readBy`. Returns the message
-/// and the user ids that have read it.
+/// Checks one element of an import body, TalkJS's documented tuple
+/// `{text | attachmentToken, sender, timestamp, readBy, type, custom?}`:
+/// a participant's `UserMessage` with a `timestamp` (Unix ms) and a
+/// `readBy` array (required; may be empty). `content` and `location` are
+/// not part of the import format and are refused. Returns the message and
+/// the user ids that have read it.
 pub fn parse_import(
     v: &Value,
     conv: &Conversation,
@@ -336,13 +339,15 @@ pub fn parse_import(
         .and_then(Value::as_i64)
         .filter(|t| *t >= 0)
         .ok_or("timestamp (Unix ms) is required")?;
-    if map.contains_key("content") {
-        return Err("imported messages carry text or an attachmentToken".into());
+    if map.contains_key("content") || map.contains_key("location") {
+        return Err(
+            "imported messages carry text or an attachmentToken (no content, no location)".into(),
+        );
     }
     let (text, content, attachment, location) = body_of(map, files, false)?;
     let read_by = match validate::strings(map, "readBy")? {
         Patch::Set(ids) => ids,
-        _ => Vec::new(),
+        _ => return Err("readBy (an array of user ids, possibly empty) is required".into()),
     };
     let msg = Message {
         id: String::new(),

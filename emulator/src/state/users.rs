@@ -12,9 +12,10 @@ use super::validate::{self, Patch};
 pub struct User {
     /// User id.
     pub id: String,
-    /// Display name; required on creation because the spec's `User.name` is
-    /// a non-nullable string.
-    pub name: String,
+    /// Display name: required on creation; `null` clears it afterwards
+    /// (TalkJS's GDPR flow PUTs nulls), and the user is then shown with
+    /// `"name": null`, like every other cleared field.
+    pub name: Option<String>,
     /// Email addresses.
     pub email: Option<Vec<String>>,
     /// Phone numbers.
@@ -54,14 +55,16 @@ pub struct UserPatch {
 
 impl UserPatch {
     /// Checks a body. `exists` tells whether the user is already stored:
-    /// a new user needs a `name`.
+    /// a new user needs a `name` (a string); `name: null` clears the name
+    /// of an existing user.
     pub fn parse(body: &Value, exists: bool) -> Result<Self, String> {
         let map = validate::object(body, "user")?;
         let name = validate::string(map, "name")?;
-        match &name {
-            Patch::Clear => return Err("name cannot be null".into()),
-            Patch::Absent if !exists => return Err("name is required to create a user".into()),
-            _ => {}
+        if !exists && !matches!(name, Patch::Set(_)) {
+            return Err(
+                "name is required to create a user (null only clears an existing user's name)"
+                    .into(),
+            );
         }
         Ok(UserPatch {
             name,
@@ -79,9 +82,7 @@ impl UserPatch {
 
     /// Merges this patch into `user`.
     pub fn apply(self, user: &mut User) {
-        if let Patch::Set(name) = self.name {
-            user.name = name;
-        }
+        validate::apply(&mut user.name, self.name);
         validate::apply(&mut user.email, self.email);
         validate::apply(&mut user.phone, self.phone);
         validate::apply(&mut user.photo_url, self.photo_url);
