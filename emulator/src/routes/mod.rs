@@ -6,3 +6,6 @@ pub mod files;
 pub mod messages;
 pub mod paging;
 pub mod users;
+
+#[cfg(test)]
+mod page_cost;

@@ -88,6 +88,41 @@ impl Message {
     }
 }
 
+#[cfg(test)]
+impl Message {
+    /// A text message for tests that fill the store directly.
+    pub fn for_tests(
+        id: &str,
+        conversation_id: &str,
+        sender: Option<&str>,
+        created_at: i64,
+    ) -> Self {
+        Message {
+            id: id.to_owned(),
+            conversation_id: conversation_id.to_owned(),
+            kind: if sender.is_some() {
+                "UserMessage"
+            } else {
+                "SystemMessage"
+            }
+            .into(),
+            sender: sender.map(str::to_owned),
+            text: Some("x".into()),
+            content: None,
+            attachment: None,
+            location: None,
+            origin: "rest",
+            created_at,
+            edited_at: None,
+            custom: BTreeMap::new(),
+            referenced_message_id: None,
+            reactions: BTreeMap::new(),
+            idempotency_key: None,
+            key: (0, 0),
+        }
+    }
+}
+
 /// The messages of one conversation, ordered by `(createdAt, arrival)` so a
 /// newest-first page is a reverse range scan.
 #[derive(Debug, Default)]
