@@ -6,10 +6,16 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::{
-    Client, Error,
+    Access, Client, ConversationFilter, Error, MAX_MESSAGES_PER_REQUEST, MAX_USERS_PER_REQUEST,
+    Notify, ReadUntil,
+    conversations::{check_update, participation, read_marker},
     legacy::to_value,
+    pagination::check_limit,
     path::{check_segment, encode_path},
-    raw::types::{BatchOperation, ConversationInput, SendMessageInput, UserInput},
+    raw::types::{
+        BatchOperation, ConversationInput, EditMessageBody, ImportMessageInput, PresenceInput,
+        SendMessageInput, UserInput,
+    },
 };
 
 /// TalkJS runs at most 10 operations per batch request.
@@ -18,17 +24,44 @@ pub const MAX_BATCH_OPERATIONS: usize = 10;
 /// TalkJS accepts one batch request per second per app.
 pub const BATCH_INTERVAL: Duration = Duration::from_secs(1);
 
-/// One operation of a batch, built from the same types and path encoding as
-/// the direct calls.
+/// One operation of a batch, built from the same types, checks, bodies and
+/// path encoding as the direct calls.
+///
+/// There is a constructor for every operation of the REST API that a batch
+/// can carry: users ([`get_user`](Self::get_user),
+/// [`put_user`](Self::put_user), [`put_users`](Self::put_users),
+/// [`list_users`](Self::list_users), [`get_presence`](Self::get_presence),
+/// [`set_presence`](Self::set_presence)), conversations
+/// ([`get_conversation`](Self::get_conversation),
+/// [`put_conversation`](Self::put_conversation),
+/// [`delete_conversation`](Self::delete_conversation),
+/// [`list_conversations`](Self::list_conversations),
+/// [`list_user_conversations`](Self::list_user_conversations)),
+/// participants ([`join`](Self::join),
+/// [`update_participant`](Self::update_participant),
+/// [`leave`](Self::leave), [`mark_read`](Self::mark_read)), messages
+/// ([`send_messages`](Self::send_messages),
+/// [`list_messages`](Self::list_messages),
+/// [`get_message`](Self::get_message), [`edit_message`](Self::edit_message),
+/// [`delete_message`](Self::delete_message),
+/// [`add_reaction`](Self::add_reaction),
+/// [`remove_reaction`](Self::remove_reaction)) and
+/// [`import_messages`](Self::import_messages); [`custom`](Self::custom) for
+/// anything else. A list operation fetches one page (its cursor is in the
+/// outcome's `body.data`); ids that no URL can carry and invalid arguments
+/// are refused when the operation is built.
 ///
 /// ```
-/// use talkjs::BatchOp;
+/// use talkjs::{Access, BatchOp, Notify, ReadUntil};
 /// use talkjs::raw::types::{NullableString, UserInput};
 /// let ops = vec![
 ///     BatchOp::get_user("alice").unwrap(),
 ///     BatchOp::put_user("bob", &UserInput::builder()
 ///         .name(Some("Bob".into()))
 ///         .try_into().unwrap()).unwrap(),
+///     BatchOp::join("order-42", "bob", Access::ReadWrite, Notify::All).unwrap(),
+///     BatchOp::mark_read("order-42", "alice", ReadUntil::Sent).unwrap(),
+///     BatchOp::list_messages("order-42", 20, None).unwrap(),
 /// ];
 /// # let _ = ops;
 /// ```
@@ -157,6 +190,254 @@ impl BatchOp {
         .with(to_value(&messages)?))
     }
 
+    /// PUT (upsert) up to 100 users in one operation (`PUT /users`), like
+    /// one request of [`crate::Users::upsert_many`]. An id that appears
+    /// twice is refused: the body is a map and could keep only one.
+    pub fn put_users(users: &[(String, UserInput)]) -> Result<Self, Error> {
+        if users.is_empty() || users.len() > MAX_USERS_PER_REQUEST {
+            return Err(Error::validation(
+                "users",
+                format!(
+                    "must hold 1 to {MAX_USERS_PER_REQUEST} users per batch operation, got {}",
+                    users.len()
+                ),
+            ));
+        }
+        let mut body = serde_json::Map::new();
+        for (i, (id, user)) in users.iter().enumerate() {
+            check_segment(&format!("users[{i}].id"), id)?;
+            if body.insert(id.clone(), to_value(user)?).is_some() {
+                return Err(Error::validation(
+                    format!("users[{i}].id"),
+                    format!("{id:?} appears twice: one request could not say which to apply"),
+                ));
+            }
+        }
+        Ok(Self::at(Method::PUT, &[], "/users")?.with(Value::Object(body)))
+    }
+
+    /// GET one page of users, as [`crate::Users::page`] does.
+    pub fn list_users(limit: u32, starting_after: Option<&str>) -> Result<Self, Error> {
+        let query = page_query(limit, starting_after, None)?;
+        Ok(Self::at(Method::GET, &[], "/users")?.with(query))
+    }
+
+    /// GET a user's presence.
+    pub fn get_presence(user_id: &str) -> Result<Self, Error> {
+        Self::at(Method::GET, &[("userId", user_id)], "/users/*/presence")
+    }
+
+    /// PUT a user's presence.
+    pub fn set_presence(user_id: &str, presence: &PresenceInput) -> Result<Self, Error> {
+        Ok(
+            Self::at(Method::PUT, &[("userId", user_id)], "/users/*/presence")?
+                .with(to_value(presence)?),
+        )
+    }
+
+    /// GET one page of the app's conversations matching `filter`, as
+    /// [`crate::Conversations::page`] does (`unreads_only` is refused
+    /// there and here: it applies to a user's list only).
+    pub fn list_conversations(
+        filter: &ConversationFilter,
+        limit: u32,
+        starting_after: Option<&str>,
+    ) -> Result<Self, Error> {
+        if filter.unreads_only {
+            return Err(Error::validation(
+                "unreadsOnly",
+                "only a user's conversation list can filter unread conversations",
+            ));
+        }
+        let query = page_query(limit, starting_after, Some(filter))?;
+        Ok(Self::at(Method::GET, &[], "/conversations")?.with(query))
+    }
+
+    /// GET one page of a user's conversations matching `filter`, as
+    /// [`crate::Users::conversations_page`] does.
+    pub fn list_user_conversations(
+        user_id: &str,
+        filter: &ConversationFilter,
+        limit: u32,
+        starting_after: Option<&str>,
+    ) -> Result<Self, Error> {
+        let mut query = page_query(limit, starting_after, Some(filter))?;
+        if filter.unreads_only {
+            query["unreadsOnly"] = json!("true");
+        }
+        Ok(Self::at(
+            Method::GET,
+            &[("userId", user_id)],
+            "/users/*/conversations",
+        )?
+        .with(query))
+    }
+
+    /// PUT a participant with both settings, as
+    /// [`crate::Conversations::join`] does.
+    pub fn join(
+        conversation_id: &str,
+        user_id: &str,
+        access: Access,
+        notify: Notify,
+    ) -> Result<Self, Error> {
+        Ok(Self::participant(Method::PUT, conversation_id, user_id)?
+            .with(to_value(&participation(Some(access), Some(notify)))?))
+    }
+
+    /// PUT only the given settings of a participant, as
+    /// [`crate::Conversations::update_participant`] does (giving neither is
+    /// refused).
+    pub fn update_participant(
+        conversation_id: &str,
+        user_id: &str,
+        access: Option<Access>,
+        notify: Option<Notify>,
+    ) -> Result<Self, Error> {
+        let op = Self::participant(Method::PUT, conversation_id, user_id)?;
+        check_update(access, notify)?;
+        Ok(op.with(to_value(&participation(access, notify))?))
+    }
+
+    /// DELETE a participant (the user leaves the conversation).
+    pub fn leave(conversation_id: &str, user_id: &str) -> Result<Self, Error> {
+        Self::participant(Method::DELETE, conversation_id, user_id)
+    }
+
+    fn participant(method: Method, conversation_id: &str, user_id: &str) -> Result<Self, Error> {
+        Self::at(
+            method,
+            &[("conversationId", conversation_id), ("userId", user_id)],
+            "/conversations/*/participants/*",
+        )
+    }
+
+    /// PATCH a user's read marker of a conversation, as
+    /// [`crate::Conversations::mark_read`] does.
+    pub fn mark_read(
+        conversation_id: &str,
+        user_id: &str,
+        until: ReadUntil,
+    ) -> Result<Self, Error> {
+        check_segment("conversationId", conversation_id)?;
+        Ok(Self::at(
+            Method::PATCH,
+            &[("userId", user_id), ("conversationId", conversation_id)],
+            "/users/*/conversations/*",
+        )?
+        .with(to_value(&read_marker(until))?))
+    }
+
+    /// GET one page of a conversation's messages, newest first, as
+    /// [`crate::Messages::page`] does.
+    pub fn list_messages(
+        conversation_id: &str,
+        limit: u32,
+        starting_after: Option<&str>,
+    ) -> Result<Self, Error> {
+        let query = page_query(limit, starting_after, None)?;
+        Ok(Self::at(
+            Method::GET,
+            &[("conversationId", conversation_id)],
+            "/conversations/*/messages",
+        )?
+        .with(query))
+    }
+
+    /// GET one message.
+    pub fn get_message(conversation_id: &str, message_id: &str) -> Result<Self, Error> {
+        Self::message(Method::GET, conversation_id, message_id)
+    }
+
+    /// PUT (edit) a message's text and/or custom data.
+    pub fn edit_message(
+        conversation_id: &str,
+        message_id: &str,
+        edit: &EditMessageBody,
+    ) -> Result<Self, Error> {
+        Ok(Self::message(Method::PUT, conversation_id, message_id)?.with(to_value(edit)?))
+    }
+
+    /// DELETE a message.
+    pub fn delete_message(conversation_id: &str, message_id: &str) -> Result<Self, Error> {
+        Self::message(Method::DELETE, conversation_id, message_id)
+    }
+
+    fn message(method: Method, conversation_id: &str, message_id: &str) -> Result<Self, Error> {
+        Self::at(
+            method,
+            &[
+                ("conversationId", conversation_id),
+                ("messageId", message_id),
+            ],
+            "/conversations/*/messages/*",
+        )
+    }
+
+    /// PUT `user_id`'s `emoji` reaction on a message (the emoji is
+    /// percent-encoded like every other path segment).
+    pub fn add_reaction(
+        conversation_id: &str,
+        message_id: &str,
+        emoji: &str,
+        user_id: &str,
+    ) -> Result<Self, Error> {
+        Self::reaction(Method::PUT, conversation_id, message_id, emoji, user_id)
+    }
+
+    /// DELETE `user_id`'s `emoji` reaction from a message.
+    pub fn remove_reaction(
+        conversation_id: &str,
+        message_id: &str,
+        emoji: &str,
+        user_id: &str,
+    ) -> Result<Self, Error> {
+        Self::reaction(Method::DELETE, conversation_id, message_id, emoji, user_id)
+    }
+
+    fn reaction(
+        method: Method,
+        conversation_id: &str,
+        message_id: &str,
+        emoji: &str,
+        user_id: &str,
+    ) -> Result<Self, Error> {
+        Self::at(
+            method,
+            &[
+                ("conversationId", conversation_id),
+                ("messageId", message_id),
+                ("emoji", emoji),
+                ("userId", user_id),
+            ],
+            "/conversations/*/messages/*/reactions/*/*",
+        )
+    }
+
+    /// POST up to 10 historical messages to
+    /// `/import/conversations/{id}/messages` (validated as
+    /// [`crate::Messages::import`] does). TalkJS does not de-duplicate
+    /// imports, so a batch holding one is not retried after an ambiguous
+    /// failure.
+    pub fn import_messages(
+        conversation_id: &str,
+        messages: Vec<ImportMessageInput>,
+    ) -> Result<Self, Error> {
+        crate::validate::imports(&messages)?;
+        if messages.len() > MAX_MESSAGES_PER_REQUEST {
+            return Err(Error::validation(
+                "messages",
+                "at most 10 per batch operation",
+            ));
+        }
+        Ok(Self::at(
+            Method::POST,
+            &[("conversationId", conversation_id)],
+            "/import/conversations/*/messages",
+        )?
+        .with(to_value(&messages)?))
+    }
+
     fn tuple(&self, seq: usize) -> BatchOperation {
         let mut tuple = vec![json!(seq), json!(self.method.as_str()), json!(self.path)];
         if let Some(payload) = &self.payload {
@@ -164,6 +445,30 @@ impl BatchOp {
         }
         BatchOperation(tuple)
     }
+}
+
+/// The query of a list operation: a batch carries GET parameters in the
+/// payload, as strings (TalkJS's batch docs), with the names and bounds of
+/// the direct list calls.
+fn page_query(
+    limit: u32,
+    starting_after: Option<&str>,
+    filter: Option<&ConversationFilter>,
+) -> Result<Value, Error> {
+    let mut query = serde_json::Map::new();
+    query.insert("limit".into(), json!(check_limit(limit)?.to_string()));
+    if let Some(cursor) = starting_after {
+        query.insert("startingAfter".into(), json!(cursor));
+    }
+    if let Some(filter) = filter {
+        if let Some(at) = filter.last_message_before {
+            query.insert("lastMessageBefore".into(), json!(at.0.to_string()));
+        }
+        if let Some(at) = filter.last_message_after {
+            query.insert("lastMessageAfter".into(), json!(at.0.to_string()));
+        }
+    }
+    Ok(Value::Object(query))
 }
 
 impl Client {

@@ -1231,3 +1231,120 @@ async fn update_participant_changes_only_the_given_setting() {
             .await,
     );
 }
+
+/// A second client of the same emulator: its batches don't wait for the
+/// first client's (the one-per-second gate is per client).
+fn another_client(emu: &Emulator) -> talkjs::Client {
+    talkjs::ClientConfig::new(emu.app_id(), emu.secret_key())
+        .base_url(emu.base_url())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn batch_puts_then_deletes_a_conversation() {
+    let (emu, client) = emulator().await;
+    users(&client, &["alice", "bob"]).await;
+    let room = ConversationInput {
+        subject: Some(NullableString(Some("Batched".into()))),
+        ..with_participants(&["alice", "bob"])
+    };
+    let outcomes = client
+        .batch(vec![
+            BatchOp::put_conversation("a/room", &room).unwrap(),
+            BatchOp::get_conversation("a/room").unwrap(),
+        ])
+        .await
+        .unwrap();
+    assert!(outcomes.iter().all(|o| o.is_success()), "{outcomes:?}");
+    assert_eq!(outcomes[1].body["id"], "a/room");
+    assert_eq!(outcomes[1].body["subject"], "Batched");
+    let stored = emu.conversation("a/room").unwrap();
+    assert_eq!(stored["subject"], "Batched");
+    assert_eq!(
+        stored["participants"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        ["alice", "bob"]
+    );
+
+    let outcomes = another_client(&emu)
+        .batch(vec![
+            BatchOp::delete_conversation("a/room").unwrap(),
+            BatchOp::get_conversation("a/room").unwrap(),
+            BatchOp::delete_conversation("no-such-room").unwrap(),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        outcomes.iter().map(|o| o.status).collect::<Vec<_>>(),
+        [200, 404, 404]
+    );
+    assert!(emu.conversation("a/room").is_none());
+    assert_eq!(emu.conversation_count(), 0);
+}
+
+#[tokio::test]
+async fn batch_participant_message_and_import_operations_reach_the_emulator() {
+    let (emu, client) = emulator().await;
+    chat(&client).await;
+    users(&client, &["carol"]).await;
+    let id = client
+        .messages("chat")
+        .send(vec![text("alice", "hello")])
+        .await
+        .unwrap()
+        .remove(0);
+    let edit = EditMessageBody {
+        text: Some("edited".into()),
+        custom: None,
+    };
+    let outcomes = client
+        .batch(vec![
+            BatchOp::join("chat", "carol", Access::Read, Notify::MentionsOnly).unwrap(),
+            BatchOp::update_participant("chat", "carol", None, Some(Notify::Off)).unwrap(),
+            BatchOp::edit_message("chat", &id, &edit).unwrap(),
+            BatchOp::add_reaction("chat", &id, "👍", "bob").unwrap(),
+            BatchOp::import_messages("chat", vec![import("bob", "old", 1_000)]).unwrap(),
+            BatchOp::mark_read("chat", "bob", ReadUntil::Sent).unwrap(),
+            BatchOp::list_messages("chat", 10, None).unwrap(),
+            BatchOp::get_message("chat", &id).unwrap(),
+            BatchOp::list_user_conversations("carol", &ConversationFilter::default(), 10, None)
+                .unwrap(),
+            BatchOp::list_users(2, None).unwrap(),
+        ])
+        .await
+        .unwrap();
+    assert!(outcomes.iter().all(|o| o.is_success()), "{outcomes:?}");
+    let carol = &emu.conversation("chat").unwrap()["participants"]["carol"];
+    assert_eq!(carol["access"], "Read");
+    assert_eq!(carol["notify"], false);
+    let listed = outcomes[6].body["data"].as_array().unwrap();
+    assert_eq!(listed.len(), 2, "the sent and the imported message");
+    assert_eq!(outcomes[7].body["text"], "edited");
+    assert_eq!(outcomes[7].body["reactions"], json!({"👍": ["bob"]}));
+    assert_eq!(outcomes[8].body["data"][0]["id"], "chat");
+    assert_eq!(outcomes[9].body["data"].as_array().unwrap().len(), 2);
+
+    let outcomes = another_client(&emu)
+        .batch(vec![
+            BatchOp::remove_reaction("chat", &id, "👍", "bob").unwrap(),
+            BatchOp::leave("chat", "carol").unwrap(),
+            BatchOp::delete_message("chat", &id).unwrap(),
+            BatchOp::get_presence("alice").unwrap(),
+        ])
+        .await
+        .unwrap();
+    assert!(outcomes.iter().all(|o| o.is_success()), "{outcomes:?}");
+    assert!(
+        !emu.conversation("chat").unwrap()["participants"]
+            .as_object()
+            .unwrap()
+            .contains_key("carol")
+    );
+    let stored = emu.messages("chat");
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0]["text"], "old");
+}

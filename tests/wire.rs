@@ -774,3 +774,155 @@ async fn update_participant_sends_only_the_given_fields() {
         Some(json!({"access": "ReadWrite", "notify": "MentionsOnly"})),
     );
 }
+
+/// A server answering each batch with `[seq, 200, {}]` per operation.
+async fn batch_server() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(|r: &Request| {
+            let ops: Vec<Value> = serde_json::from_slice(&r.body).unwrap();
+            let results: Vec<Value> = ops.iter().map(|op| json!([op[0], 200, {}])).collect();
+            ResponseTemplate::new(200).set_body_json(results)
+        })
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn batch_tuples_of_every_operation() {
+    let server = batch_server().await;
+    let filter = ConversationFilter::default().before(1_000i64).after(10i64);
+    let edit = EditMessageBody {
+        text: Some("new".into()),
+        custom: None,
+    };
+    let presence = PresenceInput {
+        availability: Some(PresenceInputAvailability::Online),
+        visible: Some(false),
+    };
+    let users = [
+        ("a/b".to_string(), named("A")),
+        ("c".to_string(), named("C")),
+    ];
+    let first = vec![
+        BatchOp::put_users(&users).unwrap(),
+        BatchOp::list_users(20, Some("u 1")).unwrap(),
+        BatchOp::get_presence("a/b").unwrap(),
+        BatchOp::set_presence("bob", &presence).unwrap(),
+        BatchOp::list_conversations(&filter, 5, None).unwrap(),
+        BatchOp::list_user_conversations("bob", &filter.clone().unreads_only(), 100, Some("c9"))
+            .unwrap(),
+        BatchOp::join("c 1", "bob", Access::Read, Notify::MentionsOnly).unwrap(),
+        BatchOp::update_participant("c 1", "bob", None, Some(Notify::Off)).unwrap(),
+        BatchOp::leave("c 1", "bob").unwrap(),
+        BatchOp::mark_read("c 1", "bob", ReadUntil::Sent).unwrap(),
+    ];
+    let second = vec![
+        BatchOp::mark_read("c 1", "bob", ReadUntil::At(1_700i64.into())).unwrap(),
+        BatchOp::list_messages("c 1", 10, Some("m1")).unwrap(),
+        BatchOp::get_message("c 1", "m/1").unwrap(),
+        BatchOp::edit_message("c 1", "m1", &edit).unwrap(),
+        BatchOp::delete_message("c 1", "m1").unwrap(),
+        BatchOp::add_reaction("c 1", "m1", "👍", "bob").unwrap(),
+        BatchOp::remove_reaction("c 1", "m1", "👍", "bob").unwrap(),
+        BatchOp::import_messages("c 1", vec![import("alice", "old", 1_600_000_000_000)]).unwrap(),
+    ];
+    // One client per batch: each client waits out the one-per-second limit
+    // on its own, so two clients don't wait for each other.
+    let outcomes = client(&server).batch(first).await.unwrap();
+    assert_eq!(outcomes.len(), 10);
+    let outcomes = client(&server).batch(second).await.unwrap();
+    assert_eq!(outcomes.len(), 8);
+
+    let r = requests(&server).await;
+    assert_eq!(r.len(), 2);
+    for request in &r {
+        assert_request(
+            request,
+            "POST",
+            "/v1/app/batch",
+            &[],
+            Some(serde_json::from_slice(&request.body).unwrap()),
+        );
+    }
+    let body = |i: usize| serde_json::from_slice::<Value>(&r[i].body).unwrap();
+    let reaction = "/conversations/c%201/messages/m1/reactions/%F0%9F%91%8D/bob";
+    assert_eq!(
+        body(0),
+        json!([
+            [0, "PUT", "/users", {"a/b": {"name": "A"}, "c": {"name": "C"}}],
+            [1, "GET", "/users", {"limit": "20", "startingAfter": "u 1"}],
+            [2, "GET", "/users/a%2Fb/presence"],
+            [3, "PUT", "/users/bob/presence", {"availability": "online", "visible": false}],
+            [4, "GET", "/conversations",
+                {"limit": "5", "lastMessageBefore": "1000", "lastMessageAfter": "10"}],
+            [5, "GET", "/users/bob/conversations", {
+                "limit": "100", "startingAfter": "c9", "unreadsOnly": "true",
+                "lastMessageBefore": "1000", "lastMessageAfter": "10",
+            }],
+            [6, "PUT", "/conversations/c%201/participants/bob",
+                {"access": "Read", "notify": "MentionsOnly"}],
+            [7, "PUT", "/conversations/c%201/participants/bob", {"notify": false}],
+            [8, "DELETE", "/conversations/c%201/participants/bob"],
+            [9, "PATCH", "/users/bob/conversations/c%201", {"readUntil": "sent"}],
+        ])
+    );
+    assert_eq!(
+        body(1),
+        json!([
+            [0, "PATCH", "/users/bob/conversations/c%201", {"readUntil": 1_700}],
+            [1, "GET", "/conversations/c%201/messages", {"limit": "10", "startingAfter": "m1"}],
+            [2, "GET", "/conversations/c%201/messages/m%2F1"],
+            [3, "PUT", "/conversations/c%201/messages/m1", {"text": "new"}],
+            [4, "DELETE", "/conversations/c%201/messages/m1"],
+            [5, "PUT", reaction],
+            [6, "DELETE", reaction],
+            [7, "POST", "/import/conversations/c%201/messages", [{
+                "type": "UserMessage",
+                "sender": "alice",
+                "text": "old",
+                "timestamp": 1_600_000_000_000i64,
+                "readBy": [],
+            }]],
+        ])
+    );
+}
+
+#[test]
+fn batch_operations_refuse_what_the_direct_calls_refuse() {
+    use common::assert_validation;
+    let unread = ConversationFilter::default().unreads_only();
+    assert_validation(BatchOp::list_users(0, None), "limit");
+    assert_validation(BatchOp::list_messages("c", 101, None), "limit");
+    assert_validation(
+        BatchOp::list_conversations(&unread, 10, None),
+        "unreadsOnly",
+    );
+    assert_validation(
+        BatchOp::update_participant("c", "bob", None, None),
+        "access, notify",
+    );
+    assert_validation(
+        BatchOp::update_participant("..", "bob", None, None),
+        "conversationId",
+    );
+    assert_validation(BatchOp::join("c", ".", Access::Read, Notify::All), "userId");
+    assert_validation(
+        BatchOp::mark_read("", "bob", ReadUntil::Sent),
+        "conversationId",
+    );
+    assert_validation(BatchOp::get_message("c", ".."), "messageId");
+    assert_validation(BatchOp::add_reaction("c", "m", "", "bob"), "emoji");
+    assert_validation(BatchOp::remove_reaction("c", "m", "👍", ""), "userId");
+    assert_validation(BatchOp::get_presence(""), "userId");
+    let eleven = (0..11).map(|i| import("alice", "x", i)).collect();
+    assert_validation(BatchOp::import_messages("c", eleven), "messages");
+    assert_validation(BatchOp::import_messages("c", vec![]), "messages");
+    let twice = [("a".to_string(), named("A")), ("a".to_string(), named("B"))];
+    assert_validation(BatchOp::put_users(&twice), "users[1].id");
+    assert_validation(BatchOp::put_users(&[]), "users");
+    let many: Vec<(String, talkjs::raw::types::UserInput)> =
+        (0..101).map(|i| (format!("u{i}"), named("U"))).collect();
+    assert_validation(BatchOp::put_users(&many), "users");
+}
