@@ -15,6 +15,7 @@ pub struct EmulatorConfig {
     pub(crate) webhook_url: Option<String>,
     pub(crate) webhook_retry_delay: Duration,
     pub(crate) request_log_capacity: usize,
+    pub(crate) strict_content_type: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -30,6 +31,7 @@ impl Default for EmulatorConfig {
             webhook_url: None,
             webhook_retry_delay: Duration::from_secs(5),
             request_log_capacity: 10_000,
+            strict_content_type: false,
         }
     }
 }
@@ -89,6 +91,16 @@ impl EmulatorConfig {
     /// 0 turns the log off, e.g. for load tests.
     pub fn request_log_capacity(mut self, capacity: usize) -> Self {
         self.request_log_capacity = capacity;
+        self
+    }
+
+    /// Refuse every non-GET request without `Content-Type: application/json`
+    /// (`POST /files` aside) with 400, also when it has no body. Off by
+    /// default: TalkJS's documents only require the header of requests
+    /// that carry JSON, and clients commonly send bodiless DELETEs and PUTs
+    /// without it. Turn it on to hold a client to the strictest reading.
+    pub fn strict_content_type(mut self, strict: bool) -> Self {
+        self.strict_content_type = strict;
         self
     }
 }

@@ -235,8 +235,21 @@ fn handle_api(
             .next()
             .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
     });
-    if !body.is_empty() && !is_json && tail != "files" {
-        return Reply::bad_request("requests with a body must have Content-Type: application/json");
+    // TalkJS: "Only requests with Content-type: application/json are
+    // accepted (except for HTTP GET requests, which have no content)".
+    // By default only requests with a body are held to it (see
+    // `EmulatorConfig::strict_content_type` and the README).
+    if !is_json && tail != "files" {
+        if !body.is_empty() {
+            return Reply::bad_request(
+                "requests with a body must have Content-Type: application/json",
+            );
+        }
+        if ctx.config.strict_content_type && method != Method::GET {
+            return Reply::bad_request(
+                "non-GET requests must have Content-Type: application/json (strict mode)",
+            );
+        }
     }
     let query = match parse_query(query) {
         Ok(q) => q,

@@ -191,6 +191,79 @@ async fn content_type_and_json_errors() {
     assert_eq!(api.get("/users/u1").await.0, 200, "still serving");
 }
 
+/// Bodiless non-GET requests: accepted without a content type by default
+/// (TalkJS's rule is about requests carrying JSON; the README explains),
+/// refused with 400 in strict mode. Uploads are exempt either way.
+#[tokio::test]
+async fn bodiless_requests_and_strict_content_type() {
+    use reqwest::Method;
+    for strict in [false, true] {
+        let api = Api::with(
+            talkjs_emulator::EmulatorConfig::default()
+                .batch_interval(std::time::Duration::ZERO)
+                .strict_content_type(strict),
+        )
+        .await;
+        api.users(&["a", "b"]).await;
+        api.conversation("c1", &["a", "b"]).await;
+        let mid = api.say("c1", "a", "hi").await;
+        let bare = |method: Method, path: String| {
+            let r = api
+                .http
+                .request(method, format!("{}{path}", api.emu.api_url()))
+                .bearer_auth(api.emu.secret_key());
+            async move {
+                let resp = r.send().await.unwrap();
+                let status = resp.status().as_u16();
+                let body: serde_json::Value = resp.json().await.unwrap();
+                (status, body)
+            }
+        };
+        let expect = if strict { 400 } else { 200 };
+        for (method, path) in [
+            (
+                Method::PUT,
+                format!("/conversations/c1/messages/{mid}/reactions/%F0%9F%91%8D/b"),
+            ),
+            (
+                Method::DELETE,
+                format!("/conversations/c1/messages/{mid}/reactions/%F0%9F%91%8D/b"),
+            ),
+            (Method::PUT, "/conversations/c1/participants/b".to_owned()),
+            (
+                Method::DELETE,
+                "/conversations/c1/participants/b".to_owned(),
+            ),
+            (Method::DELETE, format!("/conversations/c1/messages/{mid}")),
+            (Method::DELETE, "/conversations/c1".to_owned()),
+        ] {
+            let (s, b) = bare(method.clone(), path.clone()).await;
+            assert_eq!(s, expect, "strict={strict}: {method} {path}: {b}");
+        }
+        // GET never needs one.
+        assert_eq!(bare(Method::GET, "/users/a".into()).await.0, 200);
+        if strict {
+            // Nothing was applied, and the same calls with the header pass.
+            assert_eq!(api.emu.messages("c1").len(), 1);
+            let (s, _) = api.delete("/conversations/c1").await;
+            assert_eq!(
+                s, 400,
+                "the test client sends no content type without a body"
+            );
+            let r = api
+                .http
+                .delete(format!("{}/conversations/c1", api.emu.api_url()))
+                .bearer_auth(api.emu.secret_key())
+                .header("content-type", "application/json")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+        }
+        assert_eq!(api.emu.conversation_count(), 0, "strict={strict}");
+    }
+}
+
 #[tokio::test]
 async fn encoded_path_segments_decode_once() {
     let api = Api::start().await;
