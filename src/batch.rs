@@ -447,6 +447,53 @@ impl BatchOp {
     }
 }
 
+/// Matches one request's `[seq, status, body]` results back to its `len`
+/// operations: each exactly once, whatever the order.
+fn match_results(
+    len: usize,
+    results: Vec<crate::raw::types::BatchResult>,
+) -> Result<Vec<BatchOutcome>, Error> {
+    let mut slots: Vec<Option<BatchOutcome>> = vec![None; len];
+    for result in results {
+        let (seq, status, body) = match result.0.as_slice() {
+            [seq, status, body, ..] => (seq, status, body.clone()),
+            other => {
+                return Err(Error::Protocol(format!(
+                    "batch result is not a [seq, status, body] triple: {other:?}"
+                )));
+            }
+        };
+        let seq = seq
+            .as_u64()
+            .or_else(|| seq.as_str().and_then(|s| s.parse().ok()))
+            .filter(|s| (*s as usize) < len)
+            .ok_or_else(|| {
+                Error::Protocol(format!("batch result with unknown sequence number {seq}"))
+            })?;
+        let status = status
+            .as_u64()
+            .and_then(|s| u16::try_from(s).ok())
+            .ok_or_else(|| Error::Protocol(format!("batch result with status {status}")))?;
+        if slots[seq as usize]
+            .replace(BatchOutcome { status, body })
+            .is_some()
+        {
+            return Err(Error::Protocol(format!(
+                "batch answered operation {seq} twice"
+            )));
+        }
+    }
+    slots
+        .into_iter()
+        .enumerate()
+        .map(|(i, slot)| {
+            slot.ok_or_else(|| {
+                Error::Protocol(format!("batch answered no result for operation {i}"))
+            })
+        })
+        .collect()
+}
+
 /// The query of a list operation: a batch carries GET parameters in the
 /// payload, as strings (TalkJS's batch docs), with the names and bounds of
 /// the direct list calls.
@@ -475,12 +522,33 @@ impl Client {
     /// Runs operations through `POST /batch`, 10 per request, at most one
     /// request per second (the client waits), and returns each operation's
     /// outcome in the order given (results are matched by sequence number;
-    /// TalkJS may run them out of order).
+    /// TalkJS may run them out of order). A failing operation is an outcome
+    /// with its status, not an error.
     ///
     /// A batch holding a POST is not retried after an ambiguous failure
-    /// ([`Error::OutcomeUnknown`]): TalkJS would apply it twice. If a later
-    /// request fails, [`Error::Partial`]'s `applied` counts the operations
-    /// that earlier requests ran (each with its own outcome, success or not).
+    /// ([`Error::OutcomeUnknown`]): TalkJS would apply it twice.
+    ///
+    /// If a request after the first fails (an error status, a transport
+    /// failure or timeout, or an answer that breaks the `[seq, status,
+    /// body]` protocol), the error is [`Error::BatchPartial`]: it names the
+    /// failed request and carries the outcomes of every operation the
+    /// earlier requests ran, so nothing that was applied goes unreported.
+    /// The operations after the failed request were not sent. If the first
+    /// request fails, nothing ran before it and the error is the plain one.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: &talkjs::Client, ops: Vec<talkjs::BatchOp>) {
+    /// match client.batch(ops).await {
+    ///     Ok(outcomes) => println!("{} operations ran", outcomes.len()),
+    ///     Err(talkjs::Error::BatchPartial { failed_chunk, applied, source, .. }) => {
+    ///         // `applied[i]` is the outcome of `ops[i]`; ops from
+    ///         // `failed_chunk * 10` on did not run (or their fate is unknown).
+    ///         eprintln!("request {failed_chunk} failed ({source}); {} ran", applied.len());
+    ///     }
+    ///     Err(e) => eprintln!("{e}"),
+    /// }
+    /// # }
+    /// ```
     pub async fn batch(&self, ops: Vec<BatchOp>) -> Result<Vec<BatchOutcome>, Error> {
         let mut outcomes = Vec::with_capacity(ops.len());
         for (index, chunk) in ops.chunks(MAX_BATCH_OPERATIONS).enumerate() {
@@ -497,51 +565,16 @@ impl Client {
             let sent = self.run(request.send()).await;
             *gate = Some(Instant::now());
             drop(gate);
-            let results = match sent {
-                Ok(results) => results,
+            match sent.and_then(|results| match_results(chunk.len(), results)) {
+                Ok(chunk_outcomes) => outcomes.extend(chunk_outcomes),
+                Err(source) if index == 0 => return Err(source), // nothing ran before
                 Err(source) => {
-                    return Err(crate::messages::partial(
-                        index,
-                        outcomes.len(),
-                        Vec::new(),
-                        source,
-                    ));
+                    return Err(Error::BatchPartial {
+                        failed_chunk: index,
+                        applied: outcomes,
+                        source: Box::new(source),
+                    });
                 }
-            };
-            let mut slots: Vec<Option<BatchOutcome>> = vec![None; chunk.len()];
-            for result in results {
-                let (seq, status, body) = match result.0.as_slice() {
-                    [seq, status, body, ..] => (seq, status, body.clone()),
-                    other => {
-                        return Err(Error::Protocol(format!(
-                            "batch result is not a [seq, status, body] triple: {other:?}"
-                        )));
-                    }
-                };
-                let seq = seq
-                    .as_u64()
-                    .or_else(|| seq.as_str().and_then(|s| s.parse().ok()))
-                    .filter(|s| (*s as usize) < chunk.len())
-                    .ok_or_else(|| {
-                        Error::Protocol(format!("batch result with unknown sequence number {seq}"))
-                    })?;
-                let status = status
-                    .as_u64()
-                    .and_then(|s| u16::try_from(s).ok())
-                    .ok_or_else(|| Error::Protocol(format!("batch result with status {status}")))?;
-                if slots[seq as usize]
-                    .replace(BatchOutcome { status, body })
-                    .is_some()
-                {
-                    return Err(Error::Protocol(format!(
-                        "batch answered operation {seq} twice"
-                    )));
-                }
-            }
-            for (i, slot) in slots.into_iter().enumerate() {
-                outcomes.push(slot.ok_or_else(|| {
-                    Error::Protocol(format!("batch answered no result for operation {i}"))
-                })?);
             }
         }
         Ok(outcomes)

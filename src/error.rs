@@ -117,7 +117,9 @@ pub enum Error {
     #[error("webhook rejected: {0}")]
     Webhook(#[from] WebhookError),
     /// A request split into chunks (more than 10 messages, more than 100
-    /// users) failed part-way: earlier chunks were applied.
+    /// users) failed part-way: earlier chunks were applied. (A batch split
+    /// into several requests reports [`Error::BatchPartial`], with every
+    /// earlier operation's outcome.)
     #[error("chunk {failed_chunk} failed after {applied} item(s) were applied: {source}")]
     Partial {
         /// Index of the chunk that failed (0-based).
@@ -127,6 +129,27 @@ pub enum Error {
         /// Ids of what was applied (message ids), when the API returns them.
         applied_ids: Vec<String>,
         /// Why the chunk failed.
+        #[source]
+        source: Box<Error>,
+    },
+    /// A batch of more than 10 operations went out as several `POST /batch`
+    /// requests, and one after the first failed: the earlier requests ran,
+    /// and their outcomes are kept here. From [`crate::Client::batch`].
+    #[non_exhaustive]
+    #[error(
+        "batch request {failed_chunk} failed after earlier requests ran {} operation(s): {source}",
+        .applied.len()
+    )]
+    BatchPartial {
+        /// Index of the request (chunk of 10 operations) that failed.
+        failed_chunk: usize,
+        /// The outcomes of every operation of the earlier requests, in the
+        /// order given: `applied[i]` is the outcome of the `i`-th operation
+        /// (each succeeded or failed on its own; check its status).
+        applied: Vec<crate::BatchOutcome>,
+        /// Why the request failed. Its operations may have run all the same
+        /// when the failure came after sending (a timeout,
+        /// [`Error::OutcomeUnknown`], an answer that broke the protocol).
         #[source]
         source: Box<Error>,
     },
@@ -226,7 +249,7 @@ impl Error {
             | Error::RateLimited { body, .. }
             | Error::Api { body } => Some(body.status),
             Error::Decode { status, .. } => Some(*status),
-            Error::Partial { source, .. } => source.status(),
+            Error::Partial { source, .. } | Error::BatchPartial { source, .. } => source.status(),
             _ => None,
         }
     }
@@ -238,7 +261,7 @@ impl Error {
             | Error::NotFound { body }
             | Error::RateLimited { body, .. }
             | Error::Api { body } => Some(body),
-            Error::Partial { source, .. } => source.body(),
+            Error::Partial { source, .. } | Error::BatchPartial { source, .. } => source.body(),
             _ => None,
         }
     }

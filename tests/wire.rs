@@ -926,3 +926,85 @@ fn batch_operations_refuse_what_the_direct_calls_refuse() {
         (0..101).map(|i| (format!("u{i}"), named("U"))).collect();
     assert_validation(BatchOp::put_users(&many), "users");
 }
+
+/// A server answering batches of 10 operations with `[seq, 200, {"n": seq}]`
+/// each, and any other batch with `other`.
+async fn second_batch_fails(other: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(move |r: &Request| {
+            let ops: Vec<Value> = serde_json::from_slice(&r.body).unwrap();
+            if ops.len() == 10 {
+                let results: Vec<Value> = ops
+                    .iter()
+                    .map(|op| json!([op[0], 200, {"n": op[0]}]))
+                    .collect();
+                ResponseTemplate::new(200).set_body_json(results)
+            } else {
+                other.clone()
+            }
+        })
+        .mount(&server)
+        .await;
+    server
+}
+
+fn twelve_gets() -> Vec<BatchOp> {
+    (0..12)
+        .map(|i| BatchOp::get_user(&format!("u{i}")).unwrap())
+        .collect()
+}
+
+#[track_caller]
+fn assert_first_ten_applied(error: &talkjs::Error) -> &talkjs::Error {
+    match error {
+        talkjs::Error::BatchPartial {
+            failed_chunk,
+            applied,
+            source,
+            ..
+        } => {
+            assert_eq!(*failed_chunk, 1);
+            assert_eq!(applied.len(), 10);
+            for (i, outcome) in applied.iter().enumerate() {
+                assert_eq!(outcome.status, 200);
+                assert_eq!(outcome.body, json!({"n": i}));
+            }
+            source
+        }
+        other => panic!("expected BatchPartial, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_failed_second_batch_request_keeps_the_outcomes_of_the_first() {
+    let server = second_batch_fails(
+        ResponseTemplate::new(400).set_body_json(json!({"error": "BadRequest"})),
+    )
+    .await;
+    let error = client(&server).batch(twelve_gets()).await.unwrap_err();
+    let source = assert_first_ten_applied(&error);
+    assert!(matches!(source, talkjs::Error::Api { .. }), "{source:?}");
+    assert_eq!(error.status(), Some(400));
+    assert!(
+        error.to_string().contains("batch request 1 failed"),
+        "{error}"
+    );
+    assert_eq!(requests(&server).await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_second_batch_answer_that_breaks_the_protocol_is_partial_too() {
+    // Operation 1 of the second request is answered twice, operation 0 never.
+    let server = second_batch_fails(
+        ResponseTemplate::new(200).set_body_json(json!([[1, 200, {}], [1, 200, {}]])),
+    )
+    .await;
+    let error = client(&server).batch(twelve_gets()).await.unwrap_err();
+    let source = assert_first_ten_applied(&error);
+    assert!(
+        matches!(source, talkjs::Error::Protocol(m) if m.contains("twice")),
+        "{source:?}"
+    );
+    assert_eq!(error.status(), None);
+}
