@@ -46,10 +46,21 @@ impl Fault {
         }
     }
 
-    /// Short name, used in the request log.
+    /// Short name, used in the request log: `status:503`,
+    /// `status:429+retry-after` (a status fault with a `Retry-After` header,
+    /// whatever its value), `delay:400ms`, `dropBeforeApply`,
+    /// `dropAfterApply`. Faults that a client must handle differently have
+    /// different names.
     pub fn name(&self) -> String {
         match self {
-            Fault::Status { status, .. } => format!("status:{status}"),
+            Fault::Status {
+                status,
+                retry_after: None,
+            } => format!("status:{status}"),
+            Fault::Status {
+                status,
+                retry_after: Some(_),
+            } => format!("status:{status}+retry-after"),
             Fault::Delay(d) => format!("delay:{}ms", d.as_millis()),
             Fault::DropBeforeApply => "dropBeforeApply".into(),
             Fault::DropAfterApply => "dropAfterApply".into(),
@@ -202,5 +213,31 @@ mod tests {
         assert!((16..=48).contains(&hits), "about half: {hits}");
         assert_eq!(f.counts().status, 2);
         assert_eq!(f.counts().drop_before_apply as usize, hits * 2);
+    }
+
+    #[test]
+    fn names_tell_every_kind_apart() {
+        let kinds = [
+            (Fault::status(500), "status:500"),
+            (Fault::status(502), "status:502"),
+            (Fault::status(503), "status:503"),
+            (
+                Fault::status_with_retry_after(503, "1"),
+                "status:503+retry-after",
+            ),
+            (Fault::status(429), "status:429"),
+            (
+                Fault::status_with_retry_after(429, "Sun, 06 Nov 1994 08:49:37 GMT"),
+                "status:429+retry-after",
+            ),
+            (Fault::Delay(Duration::from_millis(400)), "delay:400ms"),
+            (Fault::DropBeforeApply, "dropBeforeApply"),
+            (Fault::DropAfterApply, "dropAfterApply"),
+        ];
+        for (fault, name) in &kinds {
+            assert_eq!(fault.name(), *name);
+        }
+        let names: std::collections::BTreeSet<_> = kinds.iter().map(|(f, _)| f.name()).collect();
+        assert_eq!(names.len(), kinds.len(), "no two kinds share a name");
     }
 }

@@ -52,7 +52,10 @@ async fn status_faults_do_not_apply() {
     assert_eq!(api.emu.fault_counts().status, 3);
     let log = api.emu.requests();
     assert_eq!(log.len(), 4);
-    assert_eq!(log[0].fault.as_deref(), Some("status:429"));
+    // With and without `Retry-After` are told apart in the log.
+    assert_eq!(log[0].fault.as_deref(), Some("status:429+retry-after"));
+    assert_eq!(log[1].fault.as_deref(), Some("status:503"));
+    assert_eq!(log[2].fault.as_deref(), Some("status:503"));
     assert_eq!(log[3].fault, None);
     assert_eq!(log[3].method, "POST");
     assert_eq!(log[3].path, "/v1/emulator_app/conversations/c1/messages");
