@@ -1,7 +1,10 @@
 //! The secret key and minted tokens never appear in Debug or Display output,
 //! errors or log lines, whatever fails. Every failure kind is driven with
-//! tracing on at TRACE level for every crate, and everything printed is
-//! searched for the key and for anything shaped like a JWT.
+//! tracing on at TRACE level for every crate (statuses, retries, dropped
+//! connections, attempt and connect timeouts, validation, 401, uploads,
+//! batches, the deprecated participants= paths, oversized and garbage
+//! bodies), and everything printed is searched for the key and for anything
+//! shaped like a JWT.
 
 use std::{
     io::Write,
@@ -9,7 +12,7 @@ use std::{
     time::Duration,
 };
 
-use talkjs::{AuthMode, ClientConfig, RetryPolicy};
+use talkjs::{AuthMode, BatchOp, ClientConfig, RetryPolicy};
 use talkjs_emulator::{Emulator, EmulatorConfig, Fault};
 use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
 
@@ -39,9 +42,13 @@ async fn no_failure_prints_the_secret_or_a_token() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let emulator = Emulator::start(EmulatorConfig::new().secret_key(SECRET))
-        .await
-        .unwrap();
+    let emulator = Emulator::start(
+        EmulatorConfig::new()
+            .secret_key(SECRET)
+            .batch_interval(Duration::ZERO),
+    )
+    .await
+    .unwrap();
     let mut printed = Vec::new();
     for auth in [
         AuthMode::SecretKey,
@@ -78,6 +85,73 @@ async fn no_failure_prints_the_secret_or_a_token() {
         errors.push(client.users().get("nobody").await.unwrap_err());
         errors.push(client.users().get("..").await.unwrap_err());
 
+        // Upload: a 500 retried to exhaustion, a dropped connection, then a
+        // success.
+        emulator.inject_faults(Fault::status(500), 2);
+        errors.push(
+            client
+                .upload_file("a.txt", b"secret-free".to_vec(), Some("text/plain"))
+                .await
+                .unwrap_err(),
+        );
+        emulator.inject_faults(Fault::DropBeforeApply, 2);
+        errors.push(
+            client
+                .upload_file("a.txt", b"x".to_vec(), None)
+                .await
+                .unwrap_err(),
+        );
+        client
+            .upload_file("a.txt", b"fine".to_vec(), None)
+            .await
+            .unwrap();
+        errors.push(
+            client
+                .upload_file("", b"x".to_vec(), None)
+                .await
+                .unwrap_err(),
+        );
+
+        // Batch: a non-repeatable batch whose answer was lost (one batch per
+        // client: the SDK paces batches one a second).
+        emulator.inject_fault(Fault::DropAfterApply);
+        let import = BatchOp::custom(
+            http::Method::POST,
+            "/import/conversations/nowhere/messages",
+            Some(serde_json::json!([])),
+        );
+        errors.push(
+            client
+                .batch(vec![BatchOp::get_user("nobody").unwrap(), import])
+                .await
+                .unwrap_err(),
+        );
+        errors.push(BatchOp::get_user("..").unwrap_err());
+
+        // The deprecated participants= paths: 404, 500s, refused ids.
+        let legacy = client
+            // A topic per round: the first round's send creates its conversation.
+            .conversation_by_participants(&["a", "b"], Some(&format!("{auth:?}")))
+            .unwrap();
+        errors.push(legacy.get().await.unwrap_err());
+        emulator.inject_faults(Fault::status(503), 2);
+        errors.push(legacy.messages_page(10, None).await.unwrap_err());
+        emulator.inject_fault(Fault::DropAfterApply);
+        emulator.inject_fault(Fault::status(500));
+        let message: talkjs::raw::types::SendMessageInput =
+            talkjs::raw::types::SendMessageInput::builder()
+                .type_(talkjs::raw::types::SendMessageInputType::UserMessage)
+                .sender(Some("a".to_string()))
+                .text(Some("legacy".to_string()))
+                .try_into()
+                .unwrap();
+        errors.push(legacy.send(vec![message]).await.unwrap_err());
+        errors.push(
+            client
+                .conversation_by_participants(&["a,b"], None)
+                .unwrap_err(),
+        );
+
         // 401: a client with the wrong key.
         let wrong = ClientConfig::new(emulator.app_id(), "sk_test_wrong")
             .base_url(emulator.base_url())
@@ -97,6 +171,75 @@ async fn no_failure_prints_the_secret_or_a_token() {
             .build()
             .unwrap();
         errors.push(refused.users().get("nobody").await.unwrap_err());
+
+        // Connect timeout: a loopback listener that never accepts, its
+        // backlog full, so the kernel drops further connection attempts.
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let listener = socket.listen(1).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut fillers = Vec::new();
+        for _ in 0..8 {
+            let connect = tokio::net::TcpStream::connect(addr);
+            match tokio::time::timeout(Duration::from_millis(200), connect).await {
+                Ok(Ok(stream)) => fillers.push(stream),
+                _ => break,
+            }
+        }
+        let stalled = config
+            .clone()
+            .base_url(format!("http://{addr}"))
+            .connect_timeout(Duration::from_millis(200))
+            .attempt_timeout(Duration::from_secs(20))
+            .retry(RetryPolicy::none())
+            .build()
+            .unwrap();
+        let timed_out = stalled.users().get("nobody").await.unwrap_err();
+        assert!(
+            matches!(
+                timed_out,
+                talkjs::Error::Timeout {
+                    which: talkjs::TimeoutKind::Connect,
+                    ..
+                }
+            ),
+            "{timed_out:?}"
+        );
+        errors.push(timed_out);
+        drop((fillers, listener));
+
+        // Oversized bodies: a success over the cap (declared and streamed)
+        // and an error body over it.
+        let big = MockServer::start().await;
+        let huge = "x".repeat(64 * 1024);
+        Mock::given(any())
+            .respond_with(
+                ResponseTemplate::new(200).set_body_string(format!("{{\"id\":\"{huge}\"}}")),
+            )
+            .up_to_n_times(1)
+            .mount(&big)
+            .await;
+        Mock::given(any())
+            .respond_with(ResponseTemplate::new(400).set_body_string(huge.clone()))
+            .mount(&big)
+            .await;
+        let capped = config
+            .clone()
+            .base_url(big.uri())
+            .max_response_bytes(1024)
+            .build()
+            .unwrap();
+        let oversized = capped.users().get("x").await.unwrap_err();
+        assert!(
+            matches!(oversized, talkjs::Error::Decode { status: 200, .. }),
+            "{oversized:?}"
+        );
+        errors.push(oversized);
+        errors.push(capped.users().get("x").await.unwrap_err());
+        for request in big.received_requests().await.unwrap() {
+            let header = request.headers.get("authorization").unwrap();
+            printed.push(format!("{:?}", header).replace(header.to_str().unwrap(), "<sent>"));
+        }
 
         // A garbage success body and a non-JSON error body.
         let server = MockServer::start().await;
@@ -118,7 +261,7 @@ async fn no_failure_prints_the_secret_or_a_token() {
             printed.push(format!("{:?}", header).replace(header.to_str().unwrap(), "<sent>"));
         }
 
-        assert!(errors.len() >= 11);
+        assert_eq!(errors.len(), 23, "every failure above was collected");
         for error in &errors {
             printed.push(format!("{error}"));
             printed.push(format!("{error:?}"));
