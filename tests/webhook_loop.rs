@@ -1,5 +1,8 @@
 //! The whole webhook loop on one machine: the emulator delivers signed
-//! events to the example receiver, which verifies them with the SDK.
+//! events to the example receiver, which verifies them with the SDK. Every
+//! event the emulator produces (user.created, user.updated, message.sent,
+//! message.updated, message.read, message.deleted, conversation.deleted)
+//! must verify and parse into its typed variant.
 
 #[path = "../examples/webhook_receiver.rs"]
 #[allow(dead_code)]
@@ -9,19 +12,26 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 use talkjs::{
-    ClientConfig,
+    ClientConfig, ReadUntil,
     raw::types::{
-        ConversationInput, NullableString, SendMessageInput, SendMessageInputType, UserInput,
+        ConversationInput, EditMessageBody, NullableString, SendMessageInput, SendMessageInputType,
+        UserInput,
     },
     webhooks::{WebhookEvent, WebhookVerifier},
 };
 use talkjs_emulator::{Emulator, EmulatorConfig};
 use tokio::sync::mpsc;
 
-#[tokio::test]
-async fn emulator_events_verify_and_parse() {
-    let secret = "sk_test_webhook_loop";
-    let (tx, mut rx) = mpsc::unbounded_channel();
+/// A receiver (the example's router) on a loopback port, an emulator that
+/// delivers to it, and a client of that emulator.
+async fn start(
+    secret: &str,
+) -> (
+    mpsc::UnboundedReceiver<WebhookEvent>,
+    Emulator,
+    talkjs::Client,
+) {
+    let (tx, rx) = mpsc::unbounded_channel();
     let verifier = WebhookVerifier::new(SecretString::from(secret.to_string()))
         .max_age(Duration::from_secs(300));
     let app = webhook_receiver::router_with_handler(verifier, move |event| {
@@ -42,13 +52,115 @@ async fn emulator_events_verify_and_parse() {
         .base_url(emulator.base_url())
         .build()
         .unwrap();
-    let alice: UserInput = UserInput::builder()
-        .name(Some(NullableString(Some("Alice".into()))))
-        .try_into()
-        .unwrap();
-    client.users().upsert("alice", alice).await.unwrap();
+    (rx, emulator, client)
+}
+
+#[tokio::test]
+async fn emulator_events_verify_and_parse() {
+    let (mut rx, _emulator, client) = start("sk_test_webhook_loop").await;
+    let ids = drive_every_event(&client).await;
+
+    // Events arrive in order; each was verified by the receiver (it answers
+    // 401 and does not dispatch otherwise) and parsed into its typed variant.
+    for expected in ["alice", "bob"] {
+        match next(&mut rx).await {
+            WebhookEvent::UserCreated(e) => {
+                assert_eq!(e.data.user.unwrap().id.as_deref(), Some(expected));
+                assert!(e.id.is_some_and(|id| id.starts_with("evt_")));
+                assert!(e.created_at.is_some());
+            }
+            other => panic!("expected user.created for {expected}, got {other:?}"),
+        }
+    }
+    match next(&mut rx).await {
+        WebhookEvent::MessageSent(e) => {
+            let message = e.data.message.unwrap();
+            assert_eq!(message.id.as_deref(), Some(ids[0].as_str()));
+            assert_eq!(message.text.as_deref(), Some("hello webhooks"));
+            assert_eq!(message.sender_id.as_deref(), Some("alice"));
+            assert_eq!(e.data.conversation.unwrap().id.as_deref(), Some("c1"));
+            assert!(e.id.is_some_and(|id| id.starts_with("evt_")));
+        }
+        other => panic!("expected message.sent, got {other:?}"),
+    }
+    match next(&mut rx).await {
+        WebhookEvent::UserUpdated(e) => {
+            let user = e.data.user.unwrap();
+            assert_eq!(user.id.as_deref(), Some("alice"));
+            assert_eq!(user.name.as_deref(), Some("Alice Renamed"));
+        }
+        other => panic!("expected user.updated, got {other:?}"),
+    }
+    match next(&mut rx).await {
+        WebhookEvent::MessageUpdated(e) => {
+            let message = e.data.message.unwrap();
+            assert_eq!(message.id.as_deref(), Some(ids[0].as_str()));
+            assert_eq!(message.text.as_deref(), Some("edited"));
+            assert!(message.edited_at.is_some());
+            assert_eq!(e.data.conversation.unwrap().id.as_deref(), Some("c1"));
+        }
+        other => panic!("expected message.updated, got {other:?}"),
+    }
+    match next(&mut rx).await {
+        // The typed variant; its payload is checked (and found wanting) in
+        // `message_read_carries_the_documented_fields` below.
+        WebhookEvent::MessageRead(e) => {
+            assert!(e.id.is_some_and(|id| id.starts_with("evt_")));
+        }
+        other => panic!("expected message.read, got {other:?}"),
+    }
+    match next(&mut rx).await {
+        WebhookEvent::MessageDeleted(e) => {
+            assert_eq!(e.data.message.unwrap().id.as_deref(), Some(ids[0].as_str()));
+            assert_eq!(e.data.conversation.unwrap().id.as_deref(), Some("c1"));
+        }
+        other => panic!("expected message.deleted, got {other:?}"),
+    }
+    match next(&mut rx).await {
+        WebhookEvent::ConversationDeleted(e) => {
+            assert_eq!(e.data.conversation.unwrap().id.as_deref(), Some("c1"));
+        }
+        other => panic!("expected conversation.deleted, got {other:?}"),
+    }
+}
+
+/// TalkJS documents `message.read` as one event per message read, with
+/// `data.message`, `data.conversation`, `data.sender` and `data.recipient`
+/// (the reader), which is what [`talkjs::webhooks::MessageEventData`] types.
+/// The emulator sends `{conversationId, userId, readUntil}` instead, so the
+/// typed fields are all empty: the emulator is the side to fix
+/// (emulator/src/routes/users.rs, `mark_read`).
+#[tokio::test]
+#[ignore = "the emulator's message.read payload is not TalkJS's (see the doc comment)"]
+async fn message_read_carries_the_documented_fields() {
+    let (mut rx, _emulator, client) = start("sk_test_webhook_read").await;
+    let ids = drive_every_event(&client).await;
+    loop {
+        if let WebhookEvent::MessageRead(e) = next(&mut rx).await {
+            let message = e.data.message.expect("data.message");
+            assert_eq!(message.id.as_deref(), Some(ids[0].as_str()));
+            assert_eq!(e.data.conversation.unwrap().id.as_deref(), Some("c1"));
+            assert_eq!(e.data.sender.unwrap().id.as_deref(), Some("alice"));
+            assert_eq!(e.data.recipient.unwrap().id.as_deref(), Some("bob"));
+            return;
+        }
+    }
+}
+
+/// Every action that makes the emulator emit an event, in this order:
+/// user.created (alice, bob), message.sent, user.updated, message.updated,
+/// message.read (bob reads), message.deleted, conversation.deleted.
+/// Returns the sent message's id.
+async fn drive_every_event(client: &talkjs::Client) -> Vec<String> {
+    for (id, name) in [("alice", "Alice"), ("bob", "Bob")] {
+        let user: UserInput = UserInput::builder()
+            .name(Some(NullableString(Some(name.into()))))
+            .try_into()
+            .unwrap();
+        client.users().upsert(id, user).await.unwrap();
+    }
     let conversation: ConversationInput = ConversationInput::builder()
-        .participants(vec!["alice".to_string()])
+        .participants(vec!["alice".to_string(), "bob".to_string()])
         .try_into()
         .unwrap();
     client
@@ -63,24 +175,24 @@ async fn emulator_events_verify_and_parse() {
         .try_into()
         .unwrap();
     let ids = client.messages("c1").send(vec![hello]).await.unwrap();
-
-    // Events arrive in order; each was verified by the receiver (it answers
-    // 401 and does not dispatch otherwise).
-    match next(&mut rx).await {
-        WebhookEvent::UserCreated(e) => {
-            assert_eq!(e.data.user.unwrap().id.as_deref(), Some("alice"))
-        }
-        other => panic!("expected user.created, got {other:?}"),
-    }
-    match next(&mut rx).await {
-        WebhookEvent::MessageSent(e) => {
-            let message = e.data.message.unwrap();
-            assert_eq!(message.id.as_deref(), Some(ids[0].as_str()));
-            assert_eq!(message.text.as_deref(), Some("hello webhooks"));
-            assert!(e.id.is_some_and(|id| id.starts_with("evt_")));
-        }
-        other => panic!("expected message.sent, got {other:?}"),
-    }
+    let renamed: UserInput = UserInput::builder()
+        .name(Some(NullableString(Some("Alice Renamed".into()))))
+        .try_into()
+        .unwrap();
+    client.users().upsert("alice", renamed).await.unwrap();
+    let edit: EditMessageBody = EditMessageBody::builder()
+        .text(Some("edited".to_string()))
+        .try_into()
+        .unwrap();
+    client.messages("c1").edit(&ids[0], edit).await.unwrap();
+    client
+        .conversations()
+        .mark_read("c1", "bob", ReadUntil::Sent)
+        .await
+        .unwrap();
+    client.messages("c1").delete(&ids[0]).await.unwrap();
+    client.conversations().delete("c1").await.unwrap();
+    ids
 }
 
 /// The next event; a timeout, not a sleep, bounds the wait.
