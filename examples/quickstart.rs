@@ -10,11 +10,12 @@
 //! it creates users `qs-alice`, `qs-bob`, `qs-carol` and conversation
 //! `qs-order-42` in your app.
 
-use std::time::Duration;
+mod common;
 
+use common::{connect, step};
 use futures::TryStreamExt;
 use talkjs::{
-    Access, BatchOp, Client, ClientConfig, ConversationFilter, Notify, ReadUntil,
+    Access, BatchOp, ConversationFilter, Notify, ReadUntil,
     raw::types::{
         ConversationInput, ImportMessageInput, ImportMessageInputType, NullableString,
         SendMessageInput, SendMessageInputType, UserInput,
@@ -234,32 +235,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// The real service when configured, otherwise an in-process emulator.
-async fn connect() -> Result<(Client, Option<talkjs_emulator::Emulator>), Box<dyn std::error::Error>>
-{
-    if std::env::var_os("TALKJS_APP_ID").is_some() {
-        let config = ClientConfig::from_env()?;
-        println!(
-            "Using TalkJS at {} (from the environment)",
-            std::env::var("TALKJS_API_URL").unwrap_or_else(|_| talkjs::DEFAULT_BASE_URL.into())
-        );
-        return Ok((config.build()?, None));
-    }
-    // The emulator, like TalkJS, accepts one batch per second; the tour's
-    // single batch doesn't need a shorter interval.
-    let emulator = talkjs_emulator::Emulator::start(talkjs_emulator::EmulatorConfig::new()).await?;
-    println!(
-        "No TALKJS_APP_ID set: using the local emulator at {} (app {})",
-        emulator.base_url(),
-        emulator.app_id()
-    );
-    let client = ClientConfig::new(emulator.app_id(), emulator.secret_key())
-        .base_url(emulator.base_url())
-        .attempt_timeout(Duration::from_secs(10))
-        .build()?;
-    Ok((client, Some(emulator)))
-}
-
 fn message(
     kind: SendMessageInputType,
     sender: Option<&str>,
@@ -270,8 +245,4 @@ fn message(
         .sender(sender.map(str::to_string))
         .text(Some(text.to_string()))
         .try_into()?)
-}
-
-fn step(title: &str) {
-    println!("\n== {title}");
 }

@@ -10,13 +10,76 @@
 //!   keys; imports and batches with POSTs are not retried after an ambiguous
 //!   failure), tokens and webhooks.
 //!
-//! ```no_run
-//! # async fn demo() -> Result<(), talkjs::Error> {
-//! let client = talkjs::Client::from_env()?; // TALKJS_APP_ID, TALKJS_SECRET_KEY
-//! let user = client.raw().get_user().user_id("alice").send().await;
-//! # let _ = user;
+//! # The tour in short
+//!
+//! Runs as it stands against the local emulator (`talkjs-emulator`, in
+//! `emulator/`); against TalkJS, build the client with [`Client::from_env`]
+//! (`TALKJS_APP_ID`, `TALKJS_SECRET_KEY`, optionally `TALKJS_API_URL`).
+//!
+//! ```
+//! # #[tokio::main]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use futures::TryStreamExt;
+//! use talkjs::{BatchOp, ClientConfig};
+//! use talkjs::raw::types::{ConversationInput, SendMessageInput, SendMessageInputType, UserInput};
+//!
+//! let emulator = talkjs_emulator::Emulator::start(Default::default()).await?;
+//! let client = ClientConfig::new(emulator.app_id(), emulator.secret_key())
+//!     .base_url(emulator.base_url())
+//!     .build()?;
+//!
+//! for (id, name) in [("alice", "Alice"), ("bob", "Bob")] {
+//!     let user = UserInput::builder().name(Some(name.into()));
+//!     client.users().upsert(id, user.try_into()?).await?;
+//! }
+//! let chat = ConversationInput::builder().participants(vec!["alice".to_string(), "bob".to_string()]);
+//! client.conversations().upsert("chat", chat.try_into()?).await?;
+//!
+//! let token = client.upload_file("hi.txt", b"hello".to_vec(), Some("text/plain")).await?;
+//! let from_alice = || SendMessageInput::builder()
+//!     .type_(SendMessageInputType::UserMessage)
+//!     .sender(Some("alice".to_string()));
+//! let text = from_alice().text(Some("Hello, Bob".to_string()));
+//! let file = from_alice().attachment_token(Some(token));
+//! let ids = client.messages("chat").send(vec![text.try_into()?, file.try_into()?]).await?;
+//!
+//! // Every message, newest first, across pages of 50.
+//! let all: Vec<_> = client.messages("chat").stream(50).try_collect().await?;
+//! assert_eq!((all.len(), ids.len()), (2, 2));
+//!
+//! let outcomes = client.batch(vec![BatchOp::get_user("bob")?, BatchOp::get_user("nobody")?]).await?;
+//! assert_eq!((outcomes[0].status, outcomes[1].status), (200, 404));
 //! # Ok(()) }
 //! ```
+//!
+//! # What is where
+//!
+//! - Resources, each a handle borrowed from the [`Client`]: [`Client::users`]
+//!   ([`Users`]), [`Client::conversations`] ([`Conversations`]: also
+//!   participants and read marks), [`Client::messages`] ([`Messages`]: send,
+//!   import, list, edit, reactions), [`Client::upload_file`] and
+//!   [`Client::upload_path`], [`Client::batch`] ([`BatchOp`]), and
+//!   [`Client::conversation_by_participants`] for the deprecated paths.
+//! - [`raw`]: every operation of the spec, builder-style, through
+//!   [`Client::raw`], already authenticated and retrying.
+//! - [`pagination`]: `page(limit, starting_after)` for one page, `stream(limit)`
+//!   for every item; `limit` must be 1..=100.
+//! - [`tokens`]: the app tokens the client mints per request, frontend user
+//!   tokens ([`tokens::UserToken`]), legacy identity signatures.
+//! - [`webhooks`]: signature verification and typed events.
+//! - Errors: one [`Error`] type; [`Error::Validation`] means nothing was
+//!   sent, [`Error::Partial`] that a chunked call stopped part-way.
+//! - Retries: [`RetryPolicy`], set in [`ClientConfig::retry`] or per call
+//!   with [`Client::with_retry`]; with timeouts, user agent and auth mode in
+//!   [`ClientConfig`].
+//! - [`validate`] and [`path`]: the checks applied before sending.
+//!
+//! Runnable examples (each against the emulator unless the environment names
+//! a TalkJS app): `cargo run --example quickstart` (the whole tour), and one
+//! per capability: `files`, `pagination`, `import`, `batch`,
+//! `webhook_receiver`. Setup, features and TLS choices:
+//! [README](https://github.com/talkjs-rs/talkjs#readme); performance:
+//! [BENCHMARKS.md](https://github.com/talkjs-rs/talkjs/blob/main/BENCHMARKS.md).
 #![warn(missing_docs)]
 
 mod batch;

@@ -14,6 +14,19 @@ use crate::{
 pub const MAX_MESSAGES_PER_REQUEST: usize = 10;
 
 /// The messages of one conversation; from [`Client::messages`].
+///
+/// ```no_run
+/// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
+/// use futures::TryStreamExt;
+/// let messages = client.messages("order-42");
+/// let newest = messages.page(20, None).await?;
+/// // Every message, newest first, 100 per request.
+/// let all: Vec<_> = messages.stream(100).try_collect().await?;
+/// if let Some(id) = newest.first().and_then(|m| m.id.as_deref()) {
+///     messages.react(id, "👍", "bob").await?;
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Messages<'a> {
     client: &'a Client,
@@ -41,7 +54,10 @@ impl Client {
     }
 }
 
-/// A fresh idempotency key: 128 random bits as hex.
+/// A fresh idempotency key: 64 random bits drawn once per process, then a
+/// counter. Unlike 128 fresh random bits per key it cannot collide within a
+/// process, and costs an atomic increment instead of two hashes and two
+/// clock reads per message; across processes the random half keeps keys apart.
 fn idempotency_key() -> String {
     format!(
         "{:016x}{:016x}",
@@ -63,9 +79,22 @@ impl<'a> Messages<'a> {
     /// gets one, the same on every retry, so the SDK's own retries never
     /// store a message twice (TalkJS's de-duplication window is unconfirmed;
     /// retries happen within seconds). If you may send again yourself after
-    /// an error such as [`Error::Timeout`], set your own keys and reuse them. More than 10 messages go out as consecutive requests
-    /// of at most 10; if one fails, [`Error::Partial`] says which chunk and
-    /// which ids were already stored.
+    /// an error such as [`Error::Timeout`], set your own keys and reuse them.
+    /// More than 10 messages go out as consecutive requests of at most 10;
+    /// if one fails, [`Error::Partial`] says which chunk and which ids were
+    /// already stored.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
+    /// use talkjs::raw::types::{SendMessageInput, SendMessageInputType};
+    /// let notice = SendMessageInput::builder()
+    ///     .type_(SendMessageInputType::SystemMessage) // no sender
+    ///     .text(Some("Your order has shipped.".to_string()))
+    ///     // Your own key: reuse it if you send this message again after an error.
+    ///     .idempotency_key(Some("order-42-shipped".to_string()));
+    /// let ids = client.messages("order-42").send(vec![notice.try_into().unwrap()]).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn send(&self, mut messages: Vec<SendMessageInput>) -> Result<Vec<String>, Error> {
         let conversation = self.conversation()?;
         crate::validate::messages(&messages)?;
@@ -102,7 +131,26 @@ impl<'a> Messages<'a> {
     /// Imports historical messages (kept with their `timestamp`, origin
     /// `import`, no notifications). TalkJS does not de-duplicate imports, so
     /// an ambiguous failure is reported as [`Error::OutcomeUnknown`] and not
-    /// retried. More than 10 go out in chunks, like [`Messages::send`].
+    /// retried. More than 10 go out in chunks, like [`Messages::send`]; on
+    /// [`Error::Partial`], resume after its `applied` messages. Returns how
+    /// many were imported.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
+    /// use talkjs::raw::types::{ImportMessageInput, ImportMessageInputType};
+    /// let last_year = chrono::Utc::now() - chrono::Duration::days(365);
+    /// let old = ImportMessageInput {
+    ///     type_: ImportMessageInputType::UserMessage,
+    ///     sender: "alice".into(),
+    ///     text: Some("Imported from the old chat system".into()),
+    ///     attachment_token: None,
+    ///     timestamp: last_year.timestamp_millis(),
+    ///     read_by: vec!["bob".into()],
+    ///     custom: None,
+    /// };
+    /// let imported = client.messages("order-42").import(vec![old]).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn import(&self, messages: Vec<ImportMessageInput>) -> Result<usize, Error> {
         let conversation = self.conversation()?;
         crate::validate::imports(&messages)?;
@@ -127,7 +175,8 @@ impl<'a> Messages<'a> {
         Ok(applied)
     }
 
-    /// One page of messages, newest first.
+    /// One page of messages, newest first: at most `limit` (1..=100), older
+    /// than the message with id `starting_after` if given.
     pub async fn page(
         &self,
         limit: u32,
@@ -146,7 +195,8 @@ impl<'a> Messages<'a> {
         Ok(page.data.unwrap_or_default())
     }
 
-    /// Every message, newest first, fetched `limit` at a time.
+    /// Every message, newest first, fetched `limit` at a time (see
+    /// [`crate::pagination`]).
     pub fn stream(&self, limit: u32) -> impl Stream<Item = Result<Message, Error>> + 'a {
         let this = self.clone();
         stream_pages(limit, None, move |limit, cursor| {
@@ -155,7 +205,7 @@ impl<'a> Messages<'a> {
         })
     }
 
-    /// One message.
+    /// One message; an unknown id is [`Error::NotFound`].
     pub async fn get(&self, message_id: &str) -> Result<Message, Error> {
         check_segment("messageId", message_id)?;
         let request = self
@@ -192,8 +242,17 @@ impl<'a> Messages<'a> {
         self.client.run(request.send()).await
     }
 
-    /// Adds `user_id`'s `emoji` reaction to a message.
+    /// Adds `user_id`'s `emoji` reaction to a message (example on
+    /// [`Messages`]).
     pub async fn react(&self, message_id: &str, emoji: &str, user_id: &str) -> Result<(), Error> {
+    ///
+    /// ```no_run
+    /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
+    /// use talkjs::raw::types::EditMessageBody;
+    /// let fix = EditMessageBody::builder().text(Some("Size 43, not 42".to_string()));
+    /// client.messages("order-42").edit("msg_123", fix.try_into().unwrap()).await?;
+    /// # Ok(()) }
+    /// ```
         let conversation = self.reaction_target(message_id, emoji, user_id)?;
         let request = self.client.raw.add_reaction();
         let request = request.conversation_id(conversation).message_id(message_id);

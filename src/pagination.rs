@@ -1,4 +1,48 @@
 //! Cursor pagination: one page, or a stream of every item across pages.
+//!
+//! Every list has two forms:
+//!
+//! - `page(limit, starting_after)`: one request, at most `limit` items,
+//!   after the item whose id is `starting_after` (TalkJS's `startingAfter`
+//!   cursor);
+//! - `stream(limit)`: a [`futures::Stream`] of every item, fetching pages of
+//!   `limit` as it is polled, each starting after the last id of the one
+//!   before. It stops on a short page, and ends with [`Error::Protocol`]
+//!   rather than loop forever if the server hands out a cursor twice.
+//!
+//! `limit` must be 1..=100; anything else is [`Error::Validation`] and
+//! nothing is sent (a stream yields that error first). The lists:
+//! [`Users::page`](crate::Users::page),
+//! [`Users::conversations_page`](crate::Users::conversations_page),
+//! [`Conversations::page`](crate::Conversations::page) (with
+//! [`ConversationFilter`](crate::ConversationFilter)),
+//! [`Messages::page`](crate::Messages::page), and their `stream`s.
+//!
+//! ```no_run
+//! # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
+//! use futures::TryStreamExt;
+//! use talkjs::ConversationFilter;
+//!
+//! // One page, then the next.
+//! let filter = ConversationFilter::default();
+//! let first = client.conversations().page(&filter, 100, None).await?;
+//! let cursor = first.last().and_then(|c| c.id.as_deref());
+//! let next = client.conversations().page(&filter, 100, cursor).await?;
+//!
+//! // Every item, processed as it arrives: only one page is held at a time.
+//! let mut users = std::pin::pin!(client.users().stream(100));
+//! while let Some(user) = users.try_next().await? {
+//!     println!("{:?}", user.id);
+//! }
+//!
+//! // Or collected.
+//! let everyone: Vec<_> = client.users().stream(100).try_collect().await?;
+//!
+//! // Out of range: refused before sending.
+//! let refused = client.users().page(0, None).await;
+//! assert!(matches!(refused, Err(talkjs::Error::Validation { .. })));
+//! # Ok(()) }
+//! ```
 
 use futures::{Stream, TryStreamExt, stream};
 

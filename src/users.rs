@@ -16,6 +16,16 @@ use crate::{
 pub const MAX_USERS_PER_REQUEST: usize = 100;
 
 /// The users of the app; from [`Client::users`].
+///
+/// ```no_run
+/// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
+/// use futures::TryStreamExt;
+/// let alice = client.users().get("alice").await?;
+/// println!("{:?} <{:?}>", alice.name, alice.email);
+/// // Every user of the app, 100 per request.
+/// let everyone: Vec<_> = client.users().stream(100).try_collect().await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Users<'a> {
     client: &'a Client,
@@ -41,6 +51,12 @@ impl Client {
 
 /// A conversation-list time filter in Unix milliseconds; from an `i64` or a
 /// `chrono::DateTime<Utc>`.
+///
+/// ```
+/// use talkjs::UnixMillis;
+/// let at = chrono::DateTime::from_timestamp_millis(1_700_000_000_000).unwrap();
+/// assert_eq!(UnixMillis::from(at), UnixMillis::from(1_700_000_000_000));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct UnixMillis(pub i64);
 
@@ -56,7 +72,17 @@ impl From<chrono::DateTime<chrono::Utc>> for UnixMillis {
     }
 }
 
-/// Filters of a conversation list.
+/// Filters of a conversation list: `lastMessageBefore`, `lastMessageAfter`
+/// and (a user's list only) `unreadsOnly`. The default filters nothing.
+///
+/// ```
+/// use talkjs::ConversationFilter;
+/// let week_ago = chrono::Utc::now() - chrono::Duration::days(7);
+/// // Active in the past week, but not in the last hour (Unix ms work too).
+/// let hour_ago = chrono::Utc::now().timestamp_millis() - 3_600_000;
+/// let filter = ConversationFilter::default().after(week_ago).before(hour_ago);
+/// assert!(filter.last_message_after.is_some() && !filter.unreads_only);
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct ConversationFilter {
     /// Only conversations whose last message is older than this.
@@ -87,7 +113,7 @@ impl ConversationFilter {
 
 impl<'a> Users<'a> {
     /// Creates or updates a user; only the fields set change, an explicit
-    /// null clears one.
+    /// null clears one. See [`Client::users`] for an example.
     pub async fn upsert(&self, user_id: &str, user: UserInput) -> Result<(), Error> {
         check_segment("userId", user_id)?;
         let request = self
@@ -101,7 +127,25 @@ impl<'a> Users<'a> {
 
     /// Upserts many users, 100 per request, in order; if a request fails,
     /// [`Error::Partial`] tells how many were applied before it. TalkJS
-    /// applies nothing of a request with an invalid user.
+    /// applies nothing of a request with an invalid user. An id given twice
+    /// is refused before anything is sent.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
+    /// use talkjs::raw::types::UserInput;
+    /// let users = (0..250)
+    ///     .map(|i| {
+    ///         let user = UserInput::builder().name(Some(format!("User {i}").into()));
+    ///         (format!("user-{i}"), user.try_into().unwrap())
+    ///     })
+    ///     .collect();
+    /// match client.users().upsert_many(users).await {
+    ///     Ok(()) => println!("all 250 upserted, in 3 requests"),
+    ///     Err(talkjs::Error::Partial { applied, .. }) => println!("stopped after {applied}"),
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn upsert_many(&self, users: Vec<(String, UserInput)>) -> Result<(), Error> {
         let mut seen = std::collections::HashSet::new();
         for (i, (id, _)) in users.iter().enumerate() {
@@ -125,7 +169,7 @@ impl<'a> Users<'a> {
         Ok(())
     }
 
-    /// One user.
+    /// One user; an unknown id is [`Error::NotFound`].
     pub async fn get(&self, user_id: &str) -> Result<User, Error> {
         check_segment("userId", user_id)?;
         self.client
@@ -133,7 +177,17 @@ impl<'a> Users<'a> {
             .await
     }
 
-    /// One page of users.
+    /// One page of users: at most `limit` (1..=100), after the user with id
+    /// `starting_after` if given.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
+    /// let first = client.users().page(50, None).await?;
+    /// if let Some(last) = first.last().and_then(|u| u.id.as_deref()) {
+    ///     let second = client.users().page(50, Some(last)).await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn page(&self, limit: u32, starting_after: Option<&str>) -> Result<Vec<User>, Error> {
         let request = list_params!(self.client.raw.list_users(), limit, starting_after);
         Ok(self
@@ -144,7 +198,7 @@ impl<'a> Users<'a> {
             .unwrap_or_default())
     }
 
-    /// Every user, `limit` per request.
+    /// Every user, `limit` per request (see [`crate::pagination`]).
     pub fn stream(&self, limit: u32) -> impl Stream<Item = Result<User, Error>> + 'a {
         let this = *self;
         stream_pages(limit, None, move |limit, cursor| async move {
@@ -154,6 +208,15 @@ impl<'a> Users<'a> {
 
     /// One page of a user's conversations. An unknown user is
     /// [`Error::NotFound`].
+    ///
+    /// ```no_run
+    /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
+    /// use talkjs::ConversationFilter;
+    /// let unread = ConversationFilter::default().unreads_only();
+    /// let page = client.users().conversations_page("alice", &unread, 20, None).await?;
+    /// println!("alice has {} unread conversation(s) on the first page", page.len());
+    /// # Ok(()) }
+    /// ```
     pub async fn conversations_page(
         &self,
         user_id: &str,
@@ -179,7 +242,20 @@ impl<'a> Users<'a> {
             .unwrap_or_default())
     }
 
-    /// Every conversation of a user matching `filter`.
+    /// Every conversation of a user matching `filter`, `limit` per request.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
+    /// use futures::TryStreamExt;
+    /// use talkjs::ConversationFilter;
+    /// let day_ago = chrono::Utc::now() - chrono::Duration::days(1);
+    /// let recent: Vec<_> = client
+    ///     .users()
+    ///     .conversations("alice", ConversationFilter::default().after(day_ago), 100)
+    ///     .try_collect()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
     pub fn conversations(
         &self,
         user_id: &str,
@@ -198,6 +274,13 @@ impl<'a> Users<'a> {
     }
 
     /// A user's presence.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
+    /// let presence = client.users().presence("alice").await?;
+    /// println!("alice is {:?}", presence.availability);
+    /// # Ok(()) }
+    /// ```
     pub async fn presence(&self, user_id: &str) -> Result<Presence, Error> {
         check_segment("userId", user_id)?;
         self.client
@@ -206,6 +289,14 @@ impl<'a> Users<'a> {
     }
 
     /// Sets a user's presence.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
+    /// use talkjs::raw::types::{PresenceInput, PresenceInputAvailability};
+    /// let away = PresenceInput::builder().availability(Some(PresenceInputAvailability::Offline));
+    /// client.users().set_presence("alice", away.try_into().unwrap()).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn set_presence(&self, user_id: &str, presence: PresenceInput) -> Result<(), Error> {
         check_segment("userId", user_id)?;
         let request = self

@@ -1,0 +1,122 @@
+//! Pagination: one page, a stream over every page, limits and time filters.
+//!
+//! ```sh
+//! cargo run --example pagination
+//! ```
+//!
+//! Every list (users, conversations, a user's conversations, messages) has
+//! `page(limit, starting_after)` for one page and `stream(limit)` for every
+//! item: the stream asks for each next page starting after the last id it
+//! got, and stops on a short page.
+//!
+//! Runs against the in-process emulator unless `TALKJS_APP_ID` and
+//! `TALKJS_SECRET_KEY` are set; then it creates user `pg-alice` and
+//! conversations `pg-000` to `pg-249` in your app (and counts only those).
+
+mod common;
+
+use common::{connect, step};
+use futures::{StreamExt, TryStreamExt, stream};
+use talkjs::{
+    Client, ConversationFilter, Error,
+    raw::types::{ConversationInput, ImportMessageInput, ImportMessageInputType, UserInput},
+};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let (client, emulator) = connect().await?;
+
+    step("Setup: 250 conversations, upserted 8 at a time");
+    let alice = UserInput::builder().name(Some("Alice".into()));
+    client.users().upsert("pg-alice", alice.try_into()?).await?;
+    let ids: Vec<String> = (0..250).map(|i| format!("pg-{i:03}")).collect();
+    let input: ConversationInput = ConversationInput::builder()
+        .participants(vec!["pg-alice".to_string()])
+        .try_into()?;
+    let (client, input) = (&client, &input);
+    stream::iter(&ids)
+        .map(|id| async move { client.conversations().upsert(id, input.clone()).await })
+        .buffer_unordered(8)
+        .try_collect::<()>()
+        .await?;
+
+    step("One page of at most `limit`, then the page after its last id");
+    let none = ConversationFilter::default();
+    let first = client.conversations().page(&none, 100, None).await?;
+    let last = first.last().and_then(|c| c.id.as_deref());
+    let shown = last.unwrap_or("none");
+    println!("  page 1: {} conversations, the last {shown}", first.len());
+    let second = client.conversations().page(&none, 100, last).await?;
+    println!("  page 2, starting after it: {}", second.len());
+
+    step("A stream over every page");
+    if let Some(emulator) = &emulator {
+        emulator.clear_log();
+    }
+    println!("  streamed {} of ours", count(client, none).await?);
+    if let Some(emulator) = &emulator {
+        // 100 + 100 + 50: the short third page ends the stream.
+        println!("  in {} requests of 100", emulator.requests().len());
+    }
+
+    step("limit must be 1..=100; anything else fails before sending");
+    for limit in [0, 101] {
+        if let Err(e) = client.users().page(limit, None).await {
+            println!("  limit {limit}: {e}");
+        }
+    }
+    // A stream checks its limit when first polled, and yields the error.
+    let mut bad = Box::pin(client.messages("pg-000").stream(0));
+    if let Some(Err(e)) = bad.next().await {
+        println!("  stream(0): {e}");
+    }
+
+    step("Time filters: lastMessageBefore / lastMessageAfter");
+    let month_ago = chrono::Utc::now() - chrono::Duration::days(30);
+    for (i, id) in ids[..15].iter().enumerate() {
+        // Imports keep their timestamp: 10 conversations went quiet a
+        // month ago, 5 had a message just now.
+        let at = if i < 10 {
+            month_ago
+        } else {
+            chrono::Utc::now()
+        };
+        let message = ImportMessageInput {
+            type_: ImportMessageInputType::UserMessage,
+            sender: "pg-alice".into(),
+            text: Some("News".into()),
+            attachment_token: None,
+            timestamp: at.timestamp_millis(),
+            read_by: vec![],
+            custom: None,
+        };
+        client.messages(id.as_str()).import(vec![message]).await?;
+    }
+    println!("  pg-000..009: last message a month ago; pg-010..014: now; others: none");
+    // A chrono::DateTime<Utc> or Unix milliseconds.
+    let day_ago = chrono::Utc::now() - chrono::Duration::days(1);
+    let recent = ConversationFilter::default().after(day_ago);
+    println!("  after(a day ago): {}", count(client, recent).await?);
+    let quiet = ConversationFilter::default().before(day_ago.timestamp_millis());
+    println!(
+        "  before(a day ago, in ms): {}",
+        count(client, quiet).await?
+    );
+
+    println!("\nDone.");
+    Ok(())
+}
+
+/// Streams every conversation matching `filter`, 100 per request, and
+/// counts this example's (a real app has others).
+async fn count(client: &Client, filter: ConversationFilter) -> Result<usize, Error> {
+    let all: Vec<_> = client
+        .conversations()
+        .stream(filter, 100)
+        .try_collect()
+        .await?;
+    let ours = all
+        .iter()
+        .filter(|c| c.id.as_deref().is_some_and(|id| id.starts_with("pg-")));
+    Ok(ours.count())
+}
