@@ -1,11 +1,13 @@
 //! The deprecated `participants=` paths, still served for apps that started
 //! conversations with `getOrStartConversation` (seeds 000, 001).
 
+use futures::Stream;
 use reqwest::Method;
 
 use crate::{
-    Client, Error,
-    pagination::check_limit,
+    Client, Error, MAX_MESSAGES_PER_REQUEST,
+    messages::{add_idempotency_keys, partial},
+    pagination::{check_limit, stream_pages},
     path::encode_path,
     raw::types::{
         Conversation, ConversationInput, Message, MessageList, SendMessageInput, SentMessage,
@@ -74,7 +76,7 @@ impl Client {
     }
 }
 
-impl ConversationByParticipants<'_> {
+impl<'a> ConversationByParticipants<'a> {
     /// The path, relative to `/v1/{appId}`, percent-encoded.
     pub fn path(&self) -> &str {
         &self.path
@@ -121,27 +123,93 @@ impl ConversationByParticipants<'_> {
         Ok(page.data.unwrap_or_default())
     }
 
-    /// Sends up to 10 messages (validated, with idempotency keys added, as
-    /// [`crate::messages::Messages::send`] does); returns their ids.
-    pub async fn send(&self, mut messages: Vec<SendMessageInput>) -> Result<Vec<String>, Error> {
-        crate::validate::messages(&messages)?;
-        if messages.len() > crate::MAX_MESSAGES_PER_REQUEST {
-            return Err(Error::validation(
-                "messages",
-                "at most 10 per request on this path",
-            ));
-        }
-        crate::messages::add_idempotency_keys(&mut messages);
-        let body = to_value(&messages)?;
-        let path = format!("{}/messages", self.path);
-        let sent: Vec<SentMessage> = self
-            .client
-            .send_custom("send_messages", || {
-                self.client.json_request(Method::POST, &path, Some(&body))
-            })
-            .await?;
-        Ok(sent.into_iter().map(|m| m.id).collect())
+    /// Every message, newest first, fetched `limit` at a time (pages as
+    /// [`ConversationByParticipants::messages_page`], cursors and stopping
+    /// rules as every other stream of the crate).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
+    /// use futures::TryStreamExt;
+    /// let legacy = client.conversation_by_participants(&["42", "98"], None)?;
+    /// let all: Vec<_> = legacy.messages_stream(100).try_collect().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn messages_stream(&self, limit: u32) -> impl Stream<Item = Result<Message, Error>> + 'a {
+        let this = self.clone();
+        stream_pages(limit, None, move |limit, cursor| {
+            let this = this.clone();
+            async move { this.messages_page(limit, cursor.as_deref()).await }
+        })
     }
+
+    /// Sends messages and returns their ids, in order, exactly as
+    /// [`crate::Messages::send`] does: validated first (nothing is sent if
+    /// any is invalid), an idempotency key added to each message without
+    /// one, and more than 10 sent as consecutive requests of at most 10. If
+    /// a request after the first fails, [`Error::Partial`] names it and
+    /// carries the ids already stored.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
+    /// use talkjs::raw::types::{SendMessageInput, SendMessageInputType};
+    /// let hello = SendMessageInput::builder()
+    ///     .type_(SendMessageInputType::UserMessage)
+    ///     .sender(Some("42".to_string()))
+    ///     .text(Some("Hello!".to_string()));
+    /// let legacy = client.conversation_by_participants(&["42", "98"], Some("612"))?;
+    /// let ids = legacy.send(vec![hello.try_into().unwrap()]).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn send(&self, messages: Vec<SendMessageInput>) -> Result<Vec<String>, Error> {
+        let path = format!("{}/messages", self.path);
+        let path = path.as_str();
+        send_in_chunks(messages, |chunk| {
+            let body = to_value(&chunk);
+            async move {
+                let body = body?;
+                self.client
+                    .send_custom("send_messages", || {
+                        self.client.json_request(Method::POST, path, Some(&body))
+                    })
+                    .await
+            }
+        })
+        .await
+    }
+}
+
+/// The send loop of a message array: validates it, adds idempotency keys,
+/// sends chunks of at most [`MAX_MESSAGES_PER_REQUEST`] in order through
+/// `send_chunk`, checks that each answer holds one id per message, and
+/// reports a failure after the first chunk as [`Error::Partial`] with the
+/// ids already stored. [`Messages::send`](crate::Messages::send) follows the
+/// same steps with the generated client.
+pub(crate) async fn send_in_chunks<F, Fut>(
+    mut messages: Vec<SendMessageInput>,
+    mut send_chunk: F,
+) -> Result<Vec<String>, Error>
+where
+    F: FnMut(&[SendMessageInput]) -> Fut,
+    Fut: Future<Output = Result<Vec<SentMessage>, Error>>,
+{
+    crate::validate::messages(&messages)?;
+    add_idempotency_keys(&mut messages);
+    let mut ids = Vec::with_capacity(messages.len());
+    for (index, chunk) in messages.chunks(MAX_MESSAGES_PER_REQUEST).enumerate() {
+        match send_chunk(chunk).await {
+            Ok(sent) if sent.len() == chunk.len() => ids.extend(sent.into_iter().map(|m| m.id)),
+            Ok(sent) => {
+                let source = Error::Protocol(format!(
+                    "sent {} messages, TalkJS answered {} ids",
+                    chunk.len(),
+                    sent.len()
+                ));
+                return Err(partial(index, ids.len(), ids, source));
+            }
+            Err(source) => return Err(partial(index, ids.len(), ids, source)),
+        }
+    }
+    Ok(ids)
 }
 
 pub(crate) fn to_value(value: &impl serde::Serialize) -> Result<serde_json::Value, Error> {

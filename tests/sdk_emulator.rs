@@ -913,8 +913,8 @@ async fn conversation_by_participants_upsert_get_send_list() {
         client.conversation_by_participants(&[], None).map(|_| ()),
         "participants",
     );
-    let eleven = (0..11).map(|i| text("a", &i.to_string())).collect();
-    assert_validation(legacy.send(eleven).await, "messages");
+    // (More than 10 messages are sent in chunks now, as Messages::send does.)
+    assert_validation(legacy.send(vec![]).await, "messages");
     assert_validation(legacy.messages_page(0, None).await, "limit");
     assert_eq!(emu.requests().len(), sent);
 }
@@ -1379,4 +1379,70 @@ async fn a_batch_request_refused_after_the_first_reports_what_ran() {
     assert_eq!(error.status(), Some(400));
     assert_eq!(emu.user_count(), 10);
     assert_eq!(requests_to(&emu, "POST", "/batch").len(), 2);
+}
+
+#[tokio::test]
+async fn conversation_by_participants_sends_25_in_3_requests_and_streams_them() {
+    let (emu, client) = emulator().await;
+    users(&client, &["a", "b"]).await;
+    let legacy = client
+        .conversation_by_participants(&["a", "b"], None)
+        .unwrap();
+    legacy.upsert(&ConversationInput::default()).await.unwrap();
+    let conv_id = legacy.get().await.unwrap().id.unwrap();
+    emu.clear_log();
+
+    let messages = (0..25).map(|i| text("a", &format!("m{i}"))).collect();
+    let ids = legacy.send(messages).await.unwrap();
+    assert_eq!(ids.len(), 25);
+    let posts = requests_to(&emu, "POST", "/conversations/participants=a,b/messages");
+    let sizes: Vec<usize> = posts
+        .iter()
+        .map(|r| r.json().unwrap().as_array().unwrap().len())
+        .collect();
+    assert_eq!(sizes, [10, 10, 5]);
+    let stored = emu.messages(&conv_id);
+    let stored_ids: Vec<&str> = stored.iter().map(|m| m["id"].as_str().unwrap()).collect();
+    assert_eq!(stored_ids, ids, "each stored once, in order");
+    let texts: Vec<&str> = stored.iter().map(|m| m["text"].as_str().unwrap()).collect();
+    assert_eq!(texts[24], "m24");
+
+    // The stream pages through all 25, newest first: 10 + 10 + 5.
+    emu.clear_log();
+    let streamed: Vec<_> = legacy.messages_stream(10).try_collect().await.unwrap();
+    let mut newest_first = ids.clone();
+    newest_first.reverse();
+    assert_eq!(ids_of(&streamed, |m| m.id.as_ref()), newest_first);
+    assert_eq!(
+        requests_to(&emu, "GET", "/conversations/participants=a,b/messages").len(),
+        3
+    );
+    common::assert_validation(
+        legacy.messages_stream(101).try_collect::<Vec<_>>().await,
+        "limit",
+    );
+
+    // A later chunk refused by the server: Partial with the stored ids.
+    let mut messages: Vec<SendMessageInput> =
+        (0..15).map(|i| text("b", &format!("n{i}"))).collect();
+    messages[12] = text("mallory", "not a participant");
+    let err = legacy.send(messages).await.unwrap_err();
+    match &err {
+        Error::Partial {
+            failed_chunk,
+            applied,
+            applied_ids,
+            source,
+        } => {
+            assert_eq!((*failed_chunk, *applied), (1, 10));
+            let stored = emu.messages(&conv_id);
+            let new: Vec<&str> = stored[25..]
+                .iter()
+                .map(|m| m["id"].as_str().unwrap())
+                .collect();
+            assert_eq!(applied_ids, &new);
+            assert_eq!(source.status(), Some(400));
+        }
+        other => panic!("expected Partial, got {other:?}"),
+    }
 }

@@ -1008,3 +1008,66 @@ async fn a_second_batch_answer_that_breaks_the_protocol_is_partial_too() {
     );
     assert_eq!(error.status(), None);
 }
+
+#[tokio::test]
+async fn legacy_send_of_11_goes_out_in_chunks_and_the_stream_pages() {
+    // One id per message sent, as TalkJS answers; a full page of 2 for a
+    // list without a cursor, then a short page.
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(|request: &Request| {
+            if request.method.as_str() == "GET" {
+                let page = if request.url.query().unwrap_or("").contains("startingAfter") {
+                    json!({"data": [{"id": "m1"}]})
+                } else {
+                    json!({"data": [{"id": "m3"}, {"id": "m2"}]})
+                };
+                return ResponseTemplate::new(200).set_body_json(page);
+            }
+            let sent: Value = serde_json::from_slice(&request.body).unwrap();
+            let ids: Vec<Value> = (0..sent.as_array().unwrap().len())
+                .map(|i| json!({"id": format!("m{i}")}))
+                .collect();
+            ResponseTemplate::new(200).set_body_json(ids)
+        })
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let legacy = client
+        .conversation_by_participants(&["a", "b"], Some("t"))
+        .unwrap();
+    let messages = (0..11).map(|i| text("a", &i.to_string())).collect();
+    let ids = legacy.send(messages).await.unwrap();
+    assert_eq!(ids.len(), 11);
+    let streamed: Vec<_> = futures::TryStreamExt::try_collect(legacy.messages_stream(2))
+        .await
+        .unwrap();
+    let streamed: Vec<_> = streamed.iter().map(|m| m.id.clone().unwrap()).collect();
+    assert_eq!(streamed, ["m3", "m2", "m1"]);
+
+    let r = requests(&server).await;
+    assert_eq!(r.len(), 4);
+    let path = "/v1/app/conversations/participants=a,b;topic=t/messages";
+    let mut keys = Vec::new();
+    for (req, n) in r.iter().zip([10, 1]) {
+        let mut body: Value = serde_json::from_slice(&req.body).unwrap();
+        keys.extend(take_keys(&mut body));
+        assert_eq!(body.as_array().unwrap().len(), n);
+        assert_request(
+            req,
+            "POST",
+            path,
+            &[],
+            Some(serde_json::from_slice(&req.body).unwrap()),
+        );
+    }
+    assert_distinct_keys(&keys);
+    assert_request(&r[2], "GET", path, &[("limit", "2")], None);
+    assert_request(
+        &r[3],
+        "GET",
+        path,
+        &[("limit", "2"), ("startingAfter", "m2")],
+        None,
+    );
+}
