@@ -67,31 +67,75 @@ call() { curl -sS --fail-with-body -X "$1" "$api$2" -H "Authorization: Bearer $S
 call PUT /users/u1 '{"name": "One"}' >/dev/null
 call PUT /users/u2 '{"name": "Two"}' >/dev/null
 call PUT /conversations/c1 '{"participants": ["u1", "u2"], "subject": "fixture"}' >/dev/null
-msg_id="$(call POST /conversations/c1/messages '[{"type": "UserMessage", "sender": "u1", "text": "hi"}]' \
-  | "$VENV/bin/python" -c 'import json, sys; print(json.load(sys.stdin)[0]["id"])')"
-export CONFORMANCE_MESSAGE_ID="$msg_id"
+# Destructive operations get fixtures of their own, so that deleting the
+# conversation, a message or a participant early in the run does not turn
+# every other operation into a 404.
+call PUT /conversations/c_doomed '{"participants": ["u1", "u2"]}' >/dev/null
+call PUT /conversations/c_leave '{"participants": ["u1", "u2"]}' >/dev/null
+first_id() { "$VENV/bin/python" -c 'import json, sys; print(json.load(sys.stdin)[0]["id"])'; }
+msg_id="$(call POST /conversations/c1/messages '[{"type": "UserMessage", "sender": "u1", "text": "hi"}]' | first_id)"
+doomed_msg_id="$(call POST /conversations/c1/messages '[{"type": "UserMessage", "sender": "u2", "text": "bye"}]' | first_id)"
+export CONFORMANCE_MESSAGE_ID="$msg_id" CONFORMANCE_DOOMED_MESSAGE_ID="$doomed_msg_id"
 cat > "$work/schemathesis.toml" <<'TOML'
 [parameters]
 "path.userId" = "u1"
 "path.conversationId" = "c1"
 "path.messageId" = "${CONFORMANCE_MESSAGE_ID}"
+
+[[operations]]
+include-name = "DELETE /conversations/{conversationId}"
+parameters = { "path.conversationId" = "c_doomed" }
+
+[[operations]]
+include-name = "DELETE /conversations/{conversationId}/participants/{userId}"
+parameters = { "path.conversationId" = "c_leave" }
+
+[[operations]]
+include-name = "DELETE /conversations/{conversationId}/messages/{messageId}"
+parameters = { "path.messageId" = "${CONFORMANCE_DOOMED_MESSAGE_ID}" }
 TOML
 
 # 4. Bounded run: a fixed number of examples per operation, a hard timeout.
+#
+# Checks: no 5xx; every response's status is one the spec declares for the
+# operation (status_code_conformance), its Content-Type is a declared one
+# (content_type_conformance) and its body matches the declared schema.
+# The emulator also answers two statuses the spec does not declare: 405 for
+# a method a path does not support and 413 for a body above 1 MiB (10 MiB
+# for uploads). Neither is reachable from these phases -- schemathesis only
+# sends each documented method to its documented path, and its generated
+# bodies stay far below 1 MiB -- so the status check stays on; if a future
+# schemathesis does reach them, declare them in the spec patches (owned by
+# the SDK) rather than dropping the check.
+checks="${TALKJS_CONFORMANCE_CHECKS:-not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance}"
+run_schemathesis() {
+  # Run from the scratch directory: schemathesis leaves a .schemathesis/ cache in its cwd.
+  (cd "$work" && timeout 270 "$VENV/bin/st" --config-file "$work/schemathesis.toml" run "$spec" \
+    --url "$base/v1/$APP_ID" \
+    -H "Authorization: Bearer $SECRET" \
+    --checks "$checks" \
+    --phases examples,coverage,fuzzing \
+    --max-examples "$MAX_EXAMPLES" \
+    --seed 1 \
+    --generation-database none \
+    --workers 2 \
+    --request-timeout 10 \
+    --no-color \
+    --report-dir "$work/report") 2>&1 | tee "$work/st.out"
+  return "${PIPESTATUS[0]}"
+}
 status=0
-# Run from the scratch directory: schemathesis leaves a .schemathesis/ cache in its cwd.
-(cd "$work" && timeout 270 "$VENV/bin/st" --config-file "$work/schemathesis.toml" run "$spec" \
-  --url "$base/v1/$APP_ID" \
-  -H "Authorization: Bearer $SECRET" \
-  --checks not_a_server_error,response_schema_conformance \
-  --phases examples,coverage,fuzzing \
-  --max-examples "$MAX_EXAMPLES" \
-  --seed 1 \
-  --generation-database none \
-  --workers 2 \
-  --request-timeout 10 \
-  --no-color \
-  --report-dir "$work/report") || status=$?
+run_schemathesis || status=$?
+# CPython < 3.11.8 / 3.12.1 (gh-106905) can raise a spurious "AST
+# constructor recursion depth mismatch" SystemError inside hypothesis while
+# it generates POST /batch's recursive body; schemathesis reports it as a
+# runtime error, not a finding. Only that error earns one rerun.
+if [ "$status" -ne 0 ] && grep -q "AST constructor recursion depth mismatch" "$work/st.out" \
+  && ! grep -qE "^(Failed|FAILURES)|[0-9]+ failures?" "$work/st.out"; then
+  echo "schemathesis hit CPython bug gh-106905 (not an emulator finding); running once more"
+  status=0
+  run_schemathesis || status=$?
+fi
 
 if ! kill -0 "$emu_pid" 2>/dev/null; then
   echo "the emulator died during the run:"; cat "$work/emulator.err"; status=1
