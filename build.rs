@@ -15,7 +15,7 @@ use std::{
     process::ExitCode,
 };
 
-use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
+use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 use syn::visit_mut::VisitMut;
 
 // Reading the spec and applying the patches; tests/build_errors.rs includes
@@ -80,7 +80,14 @@ fn run() -> Result<(), String> {
         // The SDK's transport (auth, retries, tracing) is the client's inner
         // value; `Expected` makes forgetting its hooks a compile error.
         .with_inner_type(syn_tokens("crate::transport::Transport")?)
-        .with_hooks(HooksMode::Expected);
+        .with_hooks(HooksMode::Expected)
+        // Path ids: a hand-written check of the same rule as the spec's
+        // pattern (src/path.rs), instead of a regex run per id per call.
+        .with_replacement(
+            "ResourceId",
+            "crate::path::ResourceId",
+            [TypeImpl::FromStr, TypeImpl::Display].into_iter(),
+        );
     if std::env::var_os("CARGO_FEATURE_SCHEMARS").is_some() {
         settings.with_derive("schemars::JsonSchema");
     }

@@ -337,7 +337,73 @@ async fn profile(server: &Server, side: &str) {
     );
 }
 
+/// `BENCH_COUNT=sdk|sdk-key|baseline` (optionally `BENCH_CASE=get|send|page`):
+/// 2,000 sequential calls of one side after 200 warm-up calls, to run under
+/// `valgrind --tool=callgrind`, which counts instructions (repeatable on a
+/// shared machine, unlike time) and attributes them to functions.
+async fn count(server: &Server, side: &str, case: &str) {
+    let client = match side {
+        "sdk" => Some(sdk_client(server, true)),
+        "sdk-key" => Some(sdk_client(server, false)),
+        _ => None,
+    };
+    // Only the side being counted builds an HTTP client (building one loads
+    // the system's root certificates, which would dwarf a call's cost).
+    let base = client
+        .is_none()
+        .then(|| Baseline::new(&server.base_url(), APP_ID));
+    let base = base.as_ref();
+    let messages = ten_messages();
+    let filter = ConversationFilter::default();
+    let one = || async {
+        match (&client, case) {
+            (Some(sdk), "send") => {
+                let ids = sdk.messages("order-42").send(messages.clone()).await;
+                assert_eq!(ids.unwrap().len(), 10);
+            }
+            (Some(sdk), "page") => {
+                let page = sdk.conversations().page(&filter, 100, None).await;
+                assert_eq!(page.unwrap().len(), 100);
+            }
+            (Some(sdk), _) => {
+                sdk.users().get("alice").await.unwrap();
+            }
+            (None, "send") => {
+                let ids = base
+                    .unwrap()
+                    .send_messages("order-42", messages.clone())
+                    .await;
+                assert_eq!(ids.unwrap().len(), 10);
+            }
+            (None, "page") => {
+                let page = base.unwrap().conversations_page(100, None).await;
+                assert_eq!(page.unwrap().len(), 100);
+            }
+            (None, _) => {
+                base.unwrap().get_user("alice").await.unwrap();
+            }
+        }
+    };
+    for _ in 0..200 {
+        one().await;
+    }
+    for _ in 0..2_000 {
+        one().await;
+    }
+    println!("{side} {case}: 2,200 calls");
+}
+
 fn main() {
+    if let Ok(side) = std::env::var("BENCH_COUNT") {
+        let case = std::env::var("BENCH_CASE").unwrap_or_else(|_| "get".into());
+        let server = Server::start();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(count(&server, &side, &case));
+        return;
+    }
     if let Ok(side) = std::env::var("BENCH_PROFILE") {
         let server = Server::start();
         let rt = tokio::runtime::Builder::new_current_thread()

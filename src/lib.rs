@@ -82,6 +82,7 @@
 //! [BENCHMARKS.md](https://github.com/talkjs-rs/talkjs/blob/main/BENCHMARKS.md).
 #![warn(missing_docs)]
 
+mod authorization;
 mod batch;
 mod call;
 mod client;

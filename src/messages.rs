@@ -59,11 +59,36 @@ impl Client {
 /// process, and costs an atomic increment instead of two hashes and two
 /// clock reads per message; across processes the random half keeps keys apart.
 fn idempotency_key() -> String {
-    format!(
-        "{:016x}{:016x}",
-        crate::retry::random_u64(),
-        crate::retry::random_u64()
-    )
+    use std::sync::{
+        LazyLock,
+        atomic::{AtomicU64, Ordering},
+    };
+    static PROCESS: LazyLock<u64> = LazyLock::new(crate::retry::random_u64);
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let mut key = String::with_capacity(32);
+    for half in [*PROCESS, NEXT.fetch_add(1, Ordering::Relaxed)] {
+        // Fixed-width hex by hand: `format!("{:016x}")` pads digit by digit.
+        for shift in (0..16).rev() {
+            key.push(char::from(
+                b"0123456789abcdef"[(half >> (shift * 4)) as usize & 0xf],
+            ));
+        }
+    }
+    key
+}
+
+/// `items` in consecutive chunks of at most `size`, moved rather than cloned
+/// (the common single chunk is `items` itself).
+pub(crate) fn owned_chunks<T>(mut items: Vec<T>, size: usize) -> impl Iterator<Item = Vec<T>> {
+    let mut chunks = Vec::with_capacity(items.len().div_ceil(size.max(1)));
+    while items.len() > size.max(1) {
+        let rest = items.split_off(size.max(1));
+        chunks.push(std::mem::replace(&mut items, rest));
+    }
+    if !items.is_empty() {
+        chunks.push(items);
+    }
+    chunks.into_iter()
 }
 
 impl<'a> Messages<'a> {
@@ -100,7 +125,8 @@ impl<'a> Messages<'a> {
         crate::validate::messages(&messages)?;
         add_idempotency_keys(&mut messages);
         let mut ids = Vec::with_capacity(messages.len());
-        for (index, chunk) in messages.chunks(MAX_MESSAGES_PER_REQUEST).enumerate() {
+        for (index, chunk) in owned_chunks(messages, MAX_MESSAGES_PER_REQUEST).enumerate() {
+            let len = chunk.len();
             let sent = self
                 .client
                 .run(
@@ -108,16 +134,15 @@ impl<'a> Messages<'a> {
                         .raw
                         .send_messages()
                         .conversation_id(conversation)
-                        .body(chunk.to_vec())
+                        .body(chunk)
                         .send(),
                 )
                 .await;
             match sent {
-                Ok(sent) if sent.len() == chunk.len() => ids.extend(sent.into_iter().map(|m| m.id)),
+                Ok(sent) if sent.len() == len => ids.extend(sent.into_iter().map(|m| m.id)),
                 Ok(sent) => {
                     let source = Error::Protocol(format!(
-                        "sent {} messages, TalkJS answered {} ids",
-                        chunk.len(),
+                        "sent {len} messages, TalkJS answered {} ids",
                         sent.len()
                     ));
                     return Err(partial(index, ids.len(), ids, source));
@@ -155,7 +180,8 @@ impl<'a> Messages<'a> {
         let conversation = self.conversation()?;
         crate::validate::imports(&messages)?;
         let mut applied = 0;
-        for (index, chunk) in messages.chunks(MAX_MESSAGES_PER_REQUEST).enumerate() {
+        for (index, chunk) in owned_chunks(messages, MAX_MESSAGES_PER_REQUEST).enumerate() {
+            let len = chunk.len();
             let result = self
                 .client
                 .run(
@@ -163,12 +189,12 @@ impl<'a> Messages<'a> {
                         .raw
                         .import_messages()
                         .conversation_id(conversation)
-                        .body(chunk.to_vec())
+                        .body(chunk)
                         .send(),
                 )
                 .await;
             match result {
-                Ok(_) => applied += chunk.len(),
+                Ok(_) => applied += len,
                 Err(source) => return Err(partial(index, applied, Vec::new(), source)),
             }
         }
@@ -218,6 +244,14 @@ impl<'a> Messages<'a> {
     }
 
     /// Edits a message's text and/or custom data (TalkJS sets `editedAt`).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
+    /// use talkjs::raw::types::EditMessageBody;
+    /// let fix = EditMessageBody::builder().text(Some("Size 43, not 42".to_string()));
+    /// client.messages("order-42").edit("msg_123", fix.try_into().unwrap()).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn edit(&self, message_id: &str, edit: EditMessageBody) -> Result<(), Error> {
         check_segment("messageId", message_id)?;
         let request = self
@@ -245,14 +279,6 @@ impl<'a> Messages<'a> {
     /// Adds `user_id`'s `emoji` reaction to a message (example on
     /// [`Messages`]).
     pub async fn react(&self, message_id: &str, emoji: &str, user_id: &str) -> Result<(), Error> {
-    ///
-    /// ```no_run
-    /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
-    /// use talkjs::raw::types::EditMessageBody;
-    /// let fix = EditMessageBody::builder().text(Some("Size 43, not 42".to_string()));
-    /// client.messages("order-42").edit("msg_123", fix.try_into().unwrap()).await?;
-    /// # Ok(()) }
-    /// ```
         let conversation = self.reaction_target(message_id, emoji, user_id)?;
         let request = self.client.raw.add_reaction();
         let request = request.conversation_id(conversation).message_id(message_id);
@@ -296,5 +322,38 @@ pub(crate) fn partial(index: usize, applied: usize, ids: Vec<String>, source: Er
         applied,
         applied_ids: ids,
         source: Box::new(source),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owned_chunks_keep_every_item_in_order_in_full_chunks() {
+        for len in 0..=35usize {
+            for size in 1..=12usize {
+                let items: Vec<usize> = (0..len).collect();
+                let chunks: Vec<Vec<usize>> = owned_chunks(items.clone(), size).collect();
+                assert_eq!(chunks.concat(), items, "len {len}, size {size}");
+                assert_eq!(chunks.len(), len.div_ceil(size), "len {len}, size {size}");
+                let (last, full) = chunks
+                    .split_last()
+                    .map_or((0, &[][..]), |(l, f)| (l.len(), f));
+                assert!(full.iter().all(|c| c.len() == size));
+                assert!((len == 0 && last == 0) || (1..=size).contains(&last));
+            }
+        }
+    }
+
+    #[test]
+    fn idempotency_keys_are_distinct_32_hex_digits() {
+        let keys: std::collections::HashSet<String> =
+            (0..10_000).map(|_| idempotency_key()).collect();
+        assert_eq!(keys.len(), 10_000);
+        assert!(
+            keys.iter()
+                .all(|k| k.len() == 32 && k.bytes().all(|b| b.is_ascii_hexdigit()))
+        );
     }
 }

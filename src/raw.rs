@@ -9,7 +9,7 @@
 //!
 //! Get an authenticated instance from [`crate::Client::raw`]: its requests go
 //! through the SDK's transport (fresh app token per request, retries,
-//! timeouts, response size cap). Ids are checked ([`types::ResourceId`]
+//! timeouts, response size cap). Ids are checked ([`crate::path::ResourceId`]
 //! refuses empty, `.` and `..`) and percent-encoded by
 //! [`crate::path::encode_path`], so an id reaches exactly that resource.
 //!

@@ -103,9 +103,6 @@ impl RetryPolicy {
     /// Whether a retry that waits `delay` after `elapsed` (time since the
     /// first attempt started) still begins within [`RetryPolicy::max_elapsed`].
     /// Always true without a cap.
-    // The transport calls it once it honours the cap (see the G5 note in
-    // the commit); until then only the tests do.
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn within_elapsed(&self, elapsed: Duration, delay: Duration) -> bool {
         match self.max_elapsed {
             None => true,

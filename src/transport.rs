@@ -15,19 +15,12 @@ use bytes::Bytes;
 use futures::StreamExt;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::{Method, Request, Response, StatusCode, header};
-use secrecy::{ExposeSecret, SecretString};
 use tracing::Instrument;
 
-use crate::{Error, TimeoutKind, retry::RetryPolicy, tokens::AppTokenMinter};
+use crate::{Error, TimeoutKind, retry::RetryPolicy};
 
-/// How the client authenticates.
-#[derive(Clone)]
-pub(crate) enum Auth {
-    /// A fresh short-lived app JWT per request, as TalkJS recommends.
-    AppToken(Arc<AppTokenMinter>),
-    /// The secret key itself as the bearer token (legacy).
-    SecretKey(SecretString),
-}
+pub(crate) use crate::authorization::Auth;
+use crate::authorization::Authorizer;
 
 /// The transport's share of [`crate::ClientConfig`].
 pub(crate) struct Settings {
@@ -47,7 +40,7 @@ pub struct Transport {
 }
 
 struct Inner {
-    auth: Auth,
+    auth: Authorizer,
     retry: RetryPolicy,
     attempt_timeout: Duration,
     overall_timeout: Duration,
@@ -58,12 +51,8 @@ struct Inner {
 
 impl std::fmt::Debug for Transport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let auth = match self.inner.auth {
-            Auth::AppToken(_) => "app token (HS256, per request)",
-            Auth::SecretKey(_) => "secret key (legacy)",
-        };
         f.debug_struct("Transport")
-            .field("auth", &auth)
+            .field("auth", &self.inner.auth.describe())
             .field("retry", &self.inner.retry)
             .field("attempt_timeout", &self.inner.attempt_timeout)
             .field("overall_timeout", &self.inner.overall_timeout)
@@ -189,7 +178,7 @@ impl Transport {
     pub(crate) fn new(auth: Auth, settings: Settings) -> Self {
         Transport {
             inner: Arc::new(Inner {
-                auth,
+                auth: Authorizer::new(auth),
                 retry: settings.retry,
                 attempt_timeout: settings.attempt_timeout,
                 overall_timeout: settings.overall_timeout,
@@ -198,22 +187,6 @@ impl Transport {
                 rest_version: settings.rest_version,
             }),
         }
-    }
-
-    fn authorization(&self) -> Result<header::HeaderValue, Error> {
-        let token = match &self.inner.auth {
-            Auth::AppToken(minter) => minter.mint()?,
-            Auth::SecretKey(key) => key.clone(),
-        };
-        let mut value = header::HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
-            .map_err(|_| {
-                Error::Config(
-                    "the secret key contains characters that cannot be sent in a header".into(),
-                )
-            })?;
-        // Keeps the token out of reqwest's and hyper's Debug output.
-        value.set_sensitive(true);
-        Ok(value)
     }
 
     /// Sends a request built by `make` (called once per attempt), retrying as
@@ -250,7 +223,7 @@ impl Transport {
                     .headers_mut()
                     .insert("talkjs-rest-version", version.clone());
             }
-            match self.authorization() {
+            match self.inner.auth.header() {
                 Ok(value) => {
                     request.headers_mut().insert(header::AUTHORIZATION, value);
                 }
@@ -268,19 +241,19 @@ impl Transport {
             };
             *request.timeout_mut() = Some(remaining.min(self.inner.attempt_timeout));
             // Whether an ambiguous failure may be repeated is decided only
-            // if one happens: for a message send or a batch it parses the
-            // body, which a successful call never needs.
-            let method = request.method().clone();
-            let checked_body = (method == Method::POST
-                && matches!(operation, "send_messages" | "batch_requests"))
-            .then(|| {
-                request
-                    .body()
-                    .and_then(|b| b.as_bytes())
-                    .map(Bytes::copy_from_slice)
-            })
-            .flatten();
-            let repeat_ok = || repeatable(&method, operation, checked_body.as_deref());
+            // if one happens, from a fresh copy of the request (for a message
+            // send or a batch it parses the body): a successful call pays
+            // for neither the copy nor the parsing.
+            let repeat_ok = |make: &mut dyn FnMut() -> Request| {
+                repeatable_body && {
+                    let probe = make();
+                    repeatable(
+                        probe.method(),
+                        operation,
+                        probe.body().and_then(|b| b.as_bytes()),
+                    )
+                }
+            };
 
             let span = tracing::info_span!(
                 "talkjs.request",
@@ -291,8 +264,13 @@ impl Transport {
                 duration_ms = tracing::field::Empty,
             );
             let sent_at = Instant::now();
-            // reqwest's and hyper's own events nest under this span.
-            let result = client.execute(request).instrument(span.clone()).await;
+            // reqwest's and hyper's own events nest under this span; with no
+            // subscriber listening, the wrapper would only cost time.
+            let result = if span.is_disabled() {
+                client.execute(request).await
+            } else {
+                client.execute(request).instrument(span.clone()).await
+            };
             span.record("duration_ms", sent_at.elapsed().as_millis() as u64);
 
             let retry_after;
@@ -303,7 +281,7 @@ impl Transport {
                     if !retryable_status(status) {
                         return Ok(self.finish(response, operation, timeout).await);
                     }
-                    if status == StatusCode::GATEWAY_TIMEOUT && !repeat_ok() {
+                    if status == StatusCode::GATEWAY_TIMEOUT && !repeat_ok(&mut make) {
                         // A gateway gave up waiting: the request may have
                         // been applied, and this one is not de-duplicated.
                         record(Error::OutcomeUnknown {
@@ -321,7 +299,10 @@ impl Transport {
                         .delay(attempt, retry_after)
                         .map(|d| pace(operation, d))
                     {
-                        Some(delay) if before(deadline, delay) => {
+                        Some(delay)
+                            if before(deadline, delay)
+                                && policy.within_elapsed(started.elapsed(), delay) =>
+                        {
                             tracing::info!(parent: &span, status = status.as_u16(), delay_ms = delay.as_millis() as u64, "retrying");
                             drop(response);
                             tokio::time::sleep(delay).await;
@@ -339,7 +320,7 @@ impl Transport {
                         };
                         record(Error::Timeout { which, after });
                     }
-                    if !before_sending && !repeat_ok() {
+                    if !before_sending && !repeat_ok(&mut make) {
                         let reason = if error.is_timeout() {
                             // Which timeout fired stays in the message.
                             format!(
@@ -354,7 +335,10 @@ impl Transport {
                         return Err(error);
                     }
                     match policy.delay(attempt, None).map(|d| pace(operation, d)) {
-                        Some(delay) if before(deadline, delay) => {
+                        Some(delay)
+                            if before(deadline, delay)
+                                && policy.within_elapsed(started.elapsed(), delay) =>
+                        {
                             tracing::info!(parent: &span, error = %describe(&error), delay_ms = delay.as_millis() as u64, "retrying");
                             tokio::time::sleep(delay).await;
                             // A later attempt may succeed: forget this failure.

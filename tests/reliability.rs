@@ -450,7 +450,6 @@ async fn an_upload_rides_through_a_503_and_a_drop_before_applying_with_full_bodi
 /// overall timeout. The transport reads the cap through
 /// `RetryPolicy::elapsed_cap`.
 #[tokio::test]
-#[ignore = "G5: src/transport.rs must honour RetryPolicy::max_elapsed (see the commit message)"]
 async fn a_per_call_total_time_cap_stops_retries_that_would_pass_it() {
     let (emulator, client) = setup(RetryPolicy::default().max_attempts(5)).await;
     // A 1 s hint, within max_retry_after (60 s) and the overall timeout

@@ -1,0 +1,152 @@
+//! The `Authorization` header of every request.
+//!
+//! TalkJS recommends a fresh short-lived app token per request. An app
+//! token's claims are `tokenType`, `iss`, `iat` and `exp`, with times in whole
+//! seconds and no nonce, so every token minted during the same second of the
+//! clock is byte for byte the same JWT. The header is therefore minted once
+//! per second and reused within it: what goes on the wire is exactly what
+//! minting per request sends, without an HMAC, a JSON serialisation and a
+//! base64 pass on every call (BENCHMARKS.md).
+
+use std::{
+    sync::{Arc, Mutex},
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use reqwest::header::HeaderValue;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::{Error, tokens::AppTokenMinter};
+
+/// How the client authenticates.
+#[derive(Clone)]
+pub(crate) enum Auth {
+    /// A fresh short-lived app JWT per request, as TalkJS recommends.
+    AppToken(Arc<AppTokenMinter>),
+    /// The secret key itself as the bearer token (legacy).
+    SecretKey(SecretString),
+}
+
+/// Produces the header value for each request.
+pub(crate) enum Authorizer {
+    /// The same header for every request: the legacy secret key, checked
+    /// and encoded once.
+    Fixed(Result<HeaderValue, InvalidKey>),
+    /// App tokens, minted at most once per second of the clock.
+    Minted {
+        minter: Arc<AppTokenMinter>,
+        /// The second a header was minted for, and that header.
+        last: Mutex<Option<(u64, HeaderValue)>>,
+    },
+}
+
+/// A secret key that no HTTP header can carry.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct InvalidKey;
+
+impl Authorizer {
+    pub(crate) fn new(auth: Auth) -> Self {
+        match auth {
+            Auth::AppToken(minter) => Authorizer::Minted {
+                minter,
+                last: Mutex::new(None),
+            },
+            Auth::SecretKey(key) => Authorizer::Fixed(bearer(&key)),
+        }
+    }
+
+    /// Whether the tokens are minted (for `Debug`, which names the mode).
+    pub(crate) fn describe(&self) -> &'static str {
+        match self {
+            Authorizer::Minted { .. } => "app token (HS256, per request)",
+            Authorizer::Fixed(_) => "secret key (legacy)",
+        }
+    }
+
+    /// The `Authorization` header for a request sent now.
+    pub(crate) fn header(&self) -> Result<HeaderValue, Error> {
+        match self {
+            Authorizer::Fixed(value) => value.clone().map_err(|InvalidKey| invalid_key()),
+            Authorizer::Minted { minter, last } => {
+                let now = SystemTime::now();
+                let second = now.duration_since(UNIX_EPOCH).ok().map(|d| d.as_secs());
+                // A poisoned lock only means another thread panicked while
+                // holding it; the cached pair is still whole.
+                let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
+                if let (Some(second), Some((at, value))) = (second, last.as_ref())
+                    && *at == second
+                {
+                    return Ok(value.clone());
+                }
+                let value = bearer(&minter.mint_at(now)?).map_err(|InvalidKey| invalid_key())?;
+                if let Some(second) = second {
+                    *last = Some((second, value.clone()));
+                }
+                Ok(value)
+            }
+        }
+    }
+}
+
+/// `Bearer {token}`, marked sensitive so that it stays out of reqwest's and
+/// hyper's `Debug` output.
+fn bearer(token: &SecretString) -> Result<HeaderValue, InvalidKey> {
+    let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
+        .map_err(|_| InvalidKey)?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+fn invalid_key() -> Error {
+    Error::Config("the secret key contains characters that cannot be sent in a header".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn minted() -> Authorizer {
+        let minter = AppTokenMinter::new("app", &SecretString::from("sk_test_unit")).unwrap();
+        Authorizer::new(Auth::AppToken(Arc::new(minter)))
+    }
+
+    #[test]
+    fn a_reused_header_is_the_token_minting_would_give_now() {
+        let authorizer = minted();
+        let Authorizer::Minted { minter, .. } = &authorizer else {
+            unreachable!()
+        };
+        // Retried across a second boundary, the two may legitimately differ;
+        // within one second they must be equal.
+        for _ in 0..3 {
+            let before = SystemTime::now();
+            let header = authorizer.header().unwrap();
+            let fresh = bearer(&minter.mint_at(before).unwrap()).unwrap();
+            let after = SystemTime::now();
+            let secs = |t: SystemTime| t.duration_since(UNIX_EPOCH).unwrap().as_secs();
+            if secs(before) == secs(after) {
+                assert_eq!(header, fresh);
+                assert!(header.is_sensitive());
+                return;
+            }
+        }
+        panic!("the clock crossed a second boundary three times in a row");
+    }
+
+    #[test]
+    fn a_stale_cached_header_is_replaced() {
+        let authorizer = minted();
+        let Authorizer::Minted { last, .. } = &authorizer else {
+            unreachable!()
+        };
+        let stale = HeaderValue::from_static("Bearer stale");
+        *last.lock().unwrap() = Some((1, stale.clone()));
+        assert_ne!(authorizer.header().unwrap(), stale);
+    }
+
+    #[test]
+    fn a_key_no_header_can_carry_fails_each_request_with_a_config_error() {
+        let authorizer = Authorizer::new(Auth::SecretKey(SecretString::from("bad\nkey")));
+        assert!(matches!(authorizer.header(), Err(Error::Config(_))));
+    }
+}
