@@ -5,13 +5,11 @@ use futures::Stream;
 use reqwest::Method;
 
 use crate::{
-    Client, Error, MAX_MESSAGES_PER_REQUEST,
-    messages::{add_idempotency_keys, partial},
+    Client, Error,
+    messages::send_in_chunks,
     pagination::{check_limit, stream_pages},
     path::encode_path,
-    raw::types::{
-        Conversation, ConversationInput, Message, MessageList, SendMessageInput, SentMessage,
-    },
+    raw::types::{Conversation, ConversationInput, Message, MessageList, SendMessageInput},
 };
 
 /// A conversation addressed by its participants (and topic), not its id.
@@ -176,40 +174,6 @@ impl<'a> ConversationByParticipants<'a> {
         })
         .await
     }
-}
-
-/// The send loop of a message array: validates it, adds idempotency keys,
-/// sends chunks of at most [`MAX_MESSAGES_PER_REQUEST`] in order through
-/// `send_chunk`, checks that each answer holds one id per message, and
-/// reports a failure after the first chunk as [`Error::Partial`] with the
-/// ids already stored. [`Messages::send`](crate::Messages::send) follows the
-/// same steps with the generated client.
-pub(crate) async fn send_in_chunks<F, Fut>(
-    mut messages: Vec<SendMessageInput>,
-    mut send_chunk: F,
-) -> Result<Vec<String>, Error>
-where
-    F: FnMut(&[SendMessageInput]) -> Fut,
-    Fut: Future<Output = Result<Vec<SentMessage>, Error>>,
-{
-    crate::validate::messages(&messages)?;
-    add_idempotency_keys(&mut messages);
-    let mut ids = Vec::with_capacity(messages.len());
-    for (index, chunk) in messages.chunks(MAX_MESSAGES_PER_REQUEST).enumerate() {
-        match send_chunk(chunk).await {
-            Ok(sent) if sent.len() == chunk.len() => ids.extend(sent.into_iter().map(|m| m.id)),
-            Ok(sent) => {
-                let source = Error::Protocol(format!(
-                    "sent {} messages, TalkJS answered {} ids",
-                    chunk.len(),
-                    sent.len()
-                ));
-                return Err(partial(index, ids.len(), ids, source));
-            }
-            Err(source) => return Err(partial(index, ids.len(), ids, source)),
-        }
-    }
-    Ok(ids)
 }
 
 pub(crate) fn to_value(value: &impl serde::Serialize) -> Result<serde_json::Value, Error> {

@@ -7,7 +7,7 @@ use crate::{
     Client, Error,
     pagination::{list_params, stream_pages},
     path::check_segment,
-    raw::types::{EditMessageBody, ImportMessageInput, Message, SendMessageInput},
+    raw::types::{EditMessageBody, ImportMessageInput, Message, SendMessageInput, SentMessage},
 };
 
 /// TalkJS takes at most 10 messages per send or import request.
@@ -120,37 +120,19 @@ impl<'a> Messages<'a> {
     /// let ids = client.messages("order-42").send(vec![notice.try_into().unwrap()]).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn send(&self, mut messages: Vec<SendMessageInput>) -> Result<Vec<String>, Error> {
+    pub async fn send(&self, messages: Vec<SendMessageInput>) -> Result<Vec<String>, Error> {
         let conversation = self.conversation()?;
-        crate::validate::messages(&messages)?;
-        add_idempotency_keys(&mut messages);
-        let mut ids = Vec::with_capacity(messages.len());
-        for (index, chunk) in owned_chunks(messages, MAX_MESSAGES_PER_REQUEST).enumerate() {
-            let len = chunk.len();
-            let sent = self
-                .client
-                .run(
-                    self.client
-                        .raw
-                        .send_messages()
-                        .conversation_id(conversation)
-                        .body(chunk)
-                        .send(),
-                )
-                .await;
-            match sent {
-                Ok(sent) if sent.len() == len => ids.extend(sent.into_iter().map(|m| m.id)),
-                Ok(sent) => {
-                    let source = Error::Protocol(format!(
-                        "sent {len} messages, TalkJS answered {} ids",
-                        sent.len()
-                    ));
-                    return Err(partial(index, ids.len(), ids, source));
-                }
-                Err(source) => return Err(partial(index, ids.len(), ids, source)),
-            }
-        }
-        Ok(ids)
+        send_in_chunks(messages, |chunk| {
+            self.client.run(
+                self.client
+                    .raw
+                    .send_messages()
+                    .conversation_id(conversation)
+                    .body(chunk)
+                    .send(),
+            )
+        })
+        .await
     }
 
     /// Imports historical messages (kept with their `timestamp`, origin
@@ -301,6 +283,40 @@ impl<'a> Messages<'a> {
         check_segment("userId", user_id)?;
         self.conversation()
     }
+}
+
+/// The send loop of a message array, for both the conversation path and the
+/// deprecated `participants=` path: validates the array, adds idempotency
+/// keys, sends chunks of at most [`MAX_MESSAGES_PER_REQUEST`] in order
+/// through `send_chunk`, checks that each answer holds one id per message,
+/// and reports a failure after the first chunk as [`Error::Partial`] with the
+/// ids already stored.
+pub(crate) async fn send_in_chunks<F, Fut>(
+    mut messages: Vec<SendMessageInput>,
+    mut send_chunk: F,
+) -> Result<Vec<String>, Error>
+where
+    F: FnMut(Vec<SendMessageInput>) -> Fut,
+    Fut: Future<Output = Result<Vec<SentMessage>, Error>>,
+{
+    crate::validate::messages(&messages)?;
+    add_idempotency_keys(&mut messages);
+    let mut ids = Vec::with_capacity(messages.len());
+    for (index, chunk) in owned_chunks(messages, MAX_MESSAGES_PER_REQUEST).enumerate() {
+        let len = chunk.len();
+        match send_chunk(chunk).await {
+            Ok(sent) if sent.len() == len => ids.extend(sent.into_iter().map(|m| m.id)),
+            Ok(sent) => {
+                let source = Error::Protocol(format!(
+                    "sent {len} messages, TalkJS answered {} ids",
+                    sent.len()
+                ));
+                return Err(partial(index, ids.len(), ids, source));
+            }
+            Err(source) => return Err(partial(index, ids.len(), ids, source)),
+        }
+    }
+    Ok(ids)
 }
 
 /// Gives every message without an idempotency key a fresh one; the body is
