@@ -68,7 +68,9 @@
 //!   tokens ([`tokens::UserToken`]), legacy identity signatures.
 //! - [`webhooks`]: signature verification and typed events.
 //! - Errors: one [`Error`] type; [`Error::Validation`] means nothing was
-//!   sent, [`Error::Partial`] that a chunked call stopped part-way.
+//!   sent, [`Error::Partial`] that a chunked call stopped part-way
+//!   ([`Error::BatchPartial`] for batches, with the outcomes already
+//!   applied).
 //! - Retries: [`RetryPolicy`], set in [`ClientConfig::retry`] or per call
 //!   with [`Client::with_retry`]; with timeouts, user agent and auth mode in
 //!   [`ClientConfig`].

@@ -218,6 +218,16 @@ impl Transport {
             // progenitor sends the spec's `info.version` as `api-version`;
             // TalkJS's own version header is `TalkJS-REST-Version`.
             request.headers_mut().remove("api-version");
+            // TalkJS takes only JSON requests besides GET; progenitor sets no
+            // Content-Type on a call without a body (DELETE, reactions).
+            if request.method() != Method::GET
+                && !request.headers().contains_key(header::CONTENT_TYPE)
+            {
+                request.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    header::HeaderValue::from_static("application/json"),
+                );
+            }
             if let Some(version) = &self.inner.rest_version {
                 request
                     .headers_mut()

@@ -86,13 +86,21 @@ fn assert_app_token(r: &Request) {
     assert_eq!(claims["tokenType"], "app", "{claims}");
 }
 
-/// Method, raw path, query, app token, and a JSON body (or none).
+/// Method, raw path, query, app token, `Accept`, `User-Agent`, and a JSON
+/// body (or none; a bodiless non-GET call still says it is JSON, as TalkJS
+/// takes only JSON requests besides GET).
 #[track_caller]
 fn assert_request(r: &Request, method: &str, path: &str, q: &[(&str, &str)], body: Option<Value>) {
     assert_eq!(r.method.as_str(), method, "{r:?}");
     assert_eq!(r.url.path(), path, "{}", r.url);
     assert_eq!(query(r), pairs(q), "{}", r.url);
     assert_app_token(r);
+    assert_eq!(header(r, "accept"), Some("application/json"), "{r:?}");
+    assert_eq!(
+        header(r, "user-agent"),
+        Some(concat!("talkjs-rust/", env!("CARGO_PKG_VERSION"))),
+        "{r:?}"
+    );
     match body {
         Some(expected) => {
             assert_eq!(header(r, "content-type"), Some("application/json"), "{r:?}");
@@ -105,7 +113,8 @@ fn assert_request(r: &Request, method: &str, path: &str, q: &[(&str, &str)], bod
                 "unexpected body {:?}",
                 String::from_utf8_lossy(&r.body)
             );
-            assert_eq!(header(r, "content-type"), None, "{r:?}");
+            let expected = (method != "GET").then_some("application/json");
+            assert_eq!(header(r, "content-type"), expected, "{r:?}");
         }
     }
 }

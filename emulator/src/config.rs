@@ -31,7 +31,7 @@ impl Default for EmulatorConfig {
             webhook_url: None,
             webhook_retry_delay: Duration::from_secs(5),
             request_log_capacity: 10_000,
-            strict_content_type: false,
+            strict_content_type: true,
         }
     }
 }
@@ -95,10 +95,12 @@ impl EmulatorConfig {
     }
 
     /// Refuse every non-GET request without `Content-Type: application/json`
-    /// (`POST /files` aside) with 400, also when it has no body. Off by
-    /// default: TalkJS's documents only require the header of requests
-    /// that carry JSON, and clients commonly send bodiless DELETEs and PUTs
-    /// without it. Turn it on to hold a client to the strictest reading.
+    /// (`POST /files` aside) with 400, also when it has no body. On by
+    /// default: TalkJS says "Only requests with Content-type:
+    /// application/json are accepted (except for HTTP GET requests)", and a
+    /// client tested against the strictest reading works against the
+    /// service. Turn it off (`--lenient-content-type`) to accept bodiless
+    /// DELETEs and PUTs without the header.
     pub fn strict_content_type(mut self, strict: bool) -> Self {
         self.strict_content_type = strict;
         self

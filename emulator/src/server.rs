@@ -237,8 +237,8 @@ fn handle_api(
     });
     // TalkJS: "Only requests with Content-type: application/json are
     // accepted (except for HTTP GET requests, which have no content)".
-    // By default only requests with a body are held to it (see
-    // `EmulatorConfig::strict_content_type` and the README).
+    // By default every non-GET request is held to it; lenient mode holds
+    // only requests with a body (`EmulatorConfig::strict_content_type`).
     if !is_json && tail != "files" {
         if !body.is_empty() {
             return Reply::bad_request(

@@ -95,6 +95,7 @@ async fn join_leave_and_settings() {
     let r = api
         .http
         .put(url)
+        .header("content-type", "application/json")
         .bearer_auth(api.emu.secret_key())
         .send()
         .await

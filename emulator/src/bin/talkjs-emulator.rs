@@ -1,5 +1,5 @@
 //! `talkjs-emulator --bind 127.0.0.1:8080 --app-id APP --secret-key SK [--admin] [--webhook-url URL]
-//! [--request-log N] [--batch-interval-ms MS] [--strict-content-type]`:
+//! [--request-log N] [--batch-interval-ms MS] [--lenient-content-type]`:
 //! serves the emulator until killed. The first stdout line is
 //! `listening on http://ADDR`, so scripts can find a port chosen with `:0`.
 
@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use talkjs_emulator::{Emulator, EmulatorConfig};
 
-const USAGE: &str = "usage: talkjs-emulator [--bind ADDR] [--app-id APP] [--secret-key SK] [--admin] [--webhook-url URL] [--request-log N] [--batch-interval-ms MS] [--strict-content-type]";
+const USAGE: &str = "usage: talkjs-emulator [--bind ADDR] [--app-id APP] [--secret-key SK] [--admin] [--webhook-url URL] [--request-log N] [--batch-interval-ms MS] [--lenient-content-type]";
 
 fn parse(args: &[String]) -> Result<EmulatorConfig, String> {
     // The binary is for load tests and scripts: no request log unless asked.
@@ -32,7 +32,7 @@ fn parse(args: &[String]) -> Result<EmulatorConfig, String> {
                     .map_err(|e| format!("--batch-interval-ms: {e}"))?,
             )),
             "--admin" => config.admin_routes(true),
-            "--strict-content-type" => config.strict_content_type(true),
+            "--lenient-content-type" => config.strict_content_type(false),
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         };

@@ -44,10 +44,13 @@ impl Api {
         let url = format!("{}{}", self.emu.api_url(), path);
         let mut req = self
             .http
-            .request(method, url)
+            .request(method.clone(), url)
             .bearer_auth(self.emu.secret_key());
         if let Some(b) = body {
             req = req.json(&b);
+        } else if method != Method::GET {
+            // TalkJS takes only JSON requests besides GET, bodiless or not.
+            req = req.header("content-type", "application/json");
         }
         let resp = req.send().await.expect("request completes");
         let status = resp.status().as_u16();
