@@ -102,7 +102,7 @@ async fn emulator_events_verify_and_parse() {
         other => panic!("expected message.updated, got {other:?}"),
     }
     match next(&mut rx).await {
-        // The typed variant; its payload is checked (and found wanting) in
+        // The typed variant; its payload is checked in
         // `message_read_carries_the_documented_fields` below.
         WebhookEvent::MessageRead(e) => {
             assert!(e.id.is_some_and(|id| id.starts_with("evt_")));
@@ -127,11 +127,7 @@ async fn emulator_events_verify_and_parse() {
 /// TalkJS documents `message.read` as one event per message read, with
 /// `data.message`, `data.conversation`, `data.sender` and `data.recipient`
 /// (the reader), which is what [`talkjs::webhooks::MessageEventData`] types.
-/// The emulator sends `{conversationId, userId, readUntil}` instead, so the
-/// typed fields are all empty: the emulator is the side to fix
-/// (emulator/src/routes/users.rs, `mark_read`).
 #[tokio::test]
-#[ignore = "the emulator's message.read payload is not TalkJS's (see the doc comment)"]
 async fn message_read_carries_the_documented_fields() {
     let (mut rx, _emulator, client) = start("sk_test_webhook_read").await;
     let ids = drive_every_event(&client).await;

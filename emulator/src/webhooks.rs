@@ -47,6 +47,12 @@ impl Webhooks {
         Webhooks { tx: Some(tx) }
     }
 
+    /// Whether events go anywhere (a webhook URL is configured), so callers
+    /// can skip building payloads that would be dropped.
+    pub fn enabled(&self) -> bool {
+        self.tx.is_some()
+    }
+
     /// Queues an event of `kind` with `data`.
     pub fn emit(&self, kind: &str, data: Value) {
         if let Some(tx) = &self.tx {

@@ -108,3 +108,104 @@ async fn events_are_signed_ordered_and_retried() {
     assert_eq!(sent["data"]["message"]["id"], id.as_str());
     assert_eq!(sent["data"]["conversation"]["id"], "c1");
 }
+
+/// The next delivered event, accepted with a 200.
+async fn next_event(hook: &TcpListener) -> Value {
+    let (_, body) = tokio::time::timeout(Duration::from_secs(10), receive(hook, 200))
+        .await
+        .expect("an event within 10 s");
+    serde_json::from_slice(&body).unwrap()
+}
+
+/// `message.read` comes once per message a read marker newly covers, oldest
+/// first, never for the reader's own messages, with TalkJS's
+/// `{message, conversation, sender, recipient}` exactly as the REST API
+/// shows them after the read.
+#[tokio::test]
+async fn message_read_is_one_event_per_newly_read_message() {
+    let hook = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", hook.local_addr().unwrap());
+    let api = Api::with(EmulatorConfig::default().webhook_url(url)).await;
+    api.users(&["a", "b"]).await;
+    api.conversation("c1", &["a", "b"]).await;
+    for _ in 0..2 {
+        assert_eq!(next_event(&hook).await["type"], "user.created");
+    }
+    // Imports notify nobody. b's reply at 2000 moves b's marker to 2000.
+    let (s, ids) = api
+        .post(
+            "/import/conversations/c1/messages",
+            json!([
+                {"type": "UserMessage", "sender": "a", "text": "m1", "timestamp": 1000, "readBy": []},
+                {"type": "UserMessage", "sender": "b", "text": "m2", "timestamp": 2000, "readBy": []},
+                {"type": "UserMessage", "sender": "a", "text": "m3", "timestamp": 3000, "readBy": []},
+                {"type": "UserMessage", "sender": "a", "text": "m4", "timestamp": 4000, "readBy": []}
+            ]),
+        )
+        .await;
+    assert_eq!(s, 200, "{ids}");
+    let ids: Vec<&str> = ids
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap())
+        .collect();
+    let (s, sys) = api
+        .post(
+            "/conversations/c1/messages",
+            json!([{"type": "SystemMessage", "text": "system"}]),
+        )
+        .await;
+    assert_eq!(s, 200, "{sys}");
+    let sys = sys[0]["id"].as_str().unwrap();
+    assert_eq!(next_event(&hook).await["type"], "message.sent");
+
+    // Each step: b moves its marker; the expected messages, in order.
+    let steps: [(Value, Vec<&str>); 5] = [
+        (json!(3000), vec![ids[2]]),
+        (json!("sent"), vec![ids[3], sys]),
+        (json!("sent"), vec![]),
+        (json!(0), vec![]),
+        // Marked unread, then read again: m1 again, not b's own m2.
+        (json!(2500), vec![ids[0]]),
+    ];
+    for (read_until, expected) in steps {
+        let (s, b) = api
+            .patch(
+                "/users/b/conversations/c1",
+                json!({ "readUntil": read_until }),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+        let conversation = api.get("/conversations/c1").await.1;
+        let reader = api.get("/users/b").await.1;
+        let author = api.get("/users/a").await.1;
+        for id in expected {
+            let event = next_event(&hook).await;
+            assert_eq!(event["type"], "message.read", "readUntil {read_until}");
+            let data = event["data"].as_object().unwrap();
+            let mut keys: Vec<&str> = data.keys().map(String::as_str).collect();
+            keys.sort_unstable();
+            assert_eq!(keys, ["conversation", "message", "recipient", "sender"]);
+            let message = api.get(&format!("/conversations/c1/messages/{id}")).await.1;
+            assert_eq!(data["message"], message, "readUntil {read_until}");
+            assert!(
+                data["message"]["readBy"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&json!("b"))
+            );
+            assert_eq!(data["conversation"], conversation);
+            assert_eq!(data["recipient"], reader);
+            let sender = if id == sys {
+                Value::Null
+            } else {
+                author.clone()
+            };
+            assert_eq!(data["sender"], sender, "message {id}");
+        }
+    }
+    // Nothing else was queued before this.
+    api.put("/users/a", json!({"role": "x"})).await;
+    assert_eq!(next_event(&hook).await["type"], "user.updated");
+}

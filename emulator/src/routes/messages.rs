@@ -10,7 +10,7 @@ use crate::ids::now_ms;
 use crate::reply::{Reply, Result};
 use crate::router::{ApiRequest, ConvTarget};
 use crate::state::messages::{Message, MessageEdit, parse_import, parse_send};
-use crate::state::{Conversation, MessageLog, Store};
+use crate::state::{Conversation, MessageLog, Store, User};
 
 /// Most messages one send or import request may carry.
 const MESSAGES_PER_REQUEST: usize = 10;
@@ -37,6 +37,50 @@ fn message_array(req: &ApiRequest) -> Result<Vec<Value>> {
 fn mark_read_up_to(conv: &mut Conversation, user: &str, at: i64) {
     if let Some(p) = conv.participants.get_mut(user) {
         p.read_until = Some(p.read_until.map_or(at, |r| r.max(at)));
+    }
+}
+
+/// Emits one `message.read` per message of `conv_id` that `reader`'s read
+/// marker newly covers: created after `after` (everything when `None`) up to
+/// `until`, oldest first, skipping the reader's own messages. Each carries
+/// the message, its conversation, its sender (`null` for system messages
+/// or a sender no longer stored) and the reader (`recipient`), serialised
+/// as the REST API shows them, so call this after moving the marker.
+/// Does nothing without a webhook URL.
+pub fn emit_read(
+    ctx: &Ctx,
+    store: &Store,
+    conv_id: &str,
+    reader: &str,
+    after: Option<i64>,
+    until: i64,
+) {
+    if !ctx.webhooks.enabled() {
+        return;
+    }
+    let (Some(conv), Some(log)) = (
+        store.conversations.get(conv_id),
+        store.messages.get(conv_id),
+    ) else {
+        return;
+    };
+    let user = |id: &str| store.users.get(id).map(User::to_json);
+    let recipient = user(reader);
+    let mut conversation = None;
+    for msg in log.created_between(after, until) {
+        if msg.sender.as_deref() == Some(reader) {
+            continue;
+        }
+        let conversation = conversation.get_or_insert_with(|| conv.to_json(Some(log)));
+        ctx.webhooks.emit(
+            "message.read",
+            json!({
+                "message": msg.to_json(conv),
+                "conversation": conversation,
+                "sender": msg.sender.as_deref().and_then(user),
+                "recipient": recipient,
+            }),
+        );
     }
 }
 

@@ -216,6 +216,7 @@ pub fn set_presence(ctx: &Ctx, id: &str, req: &ApiRequest) -> Result<Reply> {
 
 /// `PATCH /users/{uid}/conversations/{cid}` with `readUntil`: Unix ms, or
 /// `"sent"` for everything sent so far. Moving it back marks unread.
+/// Emits `message.read` for each message the move newly marks read.
 pub fn mark_read(ctx: &Ctx, uid: &str, conv: &ConvTarget, req: &ApiRequest) -> Result<Reply> {
     let body = req.require_json()?;
     let read_until = body
@@ -242,10 +243,7 @@ pub fn mark_read(ctx: &Ctx, uid: &str, conv: &ConvTarget, req: &ApiRequest) -> R
         .participants
         .get_mut(uid)
         .ok_or_else(|| Reply::not_found(format!("user {uid:?} is not a participant")))?;
-    p.read_until = Some(until);
-    ctx.webhooks.emit(
-        "message.read",
-        json!({ "conversationId": conv.id, "userId": uid, "readUntil": until }),
-    );
+    let previous = p.read_until.replace(until);
+    super::messages::emit_read(ctx, &store, &conv.id, uid, previous, until);
     Ok(Reply::empty())
 }

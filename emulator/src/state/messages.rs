@@ -194,6 +194,28 @@ impl MessageLog {
             .filter_map(|(_, id)| self.items.get(id)))
     }
 
+    /// Messages created after `after` (from the first when `None`) up to
+    /// and including `until`, oldest first.
+    pub fn created_between(
+        &self,
+        after: Option<i64>,
+        until: i64,
+    ) -> impl Iterator<Item = &Message> + '_ {
+        // `BTreeMap::range` panics on an empty or inverted range.
+        let range = match after {
+            Some(a) if a >= until => None,
+            Some(a) => Some(self.order.range((
+                Bound::Excluded((a, u64::MAX)),
+                Bound::Included((until, u64::MAX)),
+            ))),
+            None => Some(self.order.range(..=(until, u64::MAX))),
+        };
+        range
+            .into_iter()
+            .flatten()
+            .filter_map(|(_, id)| self.items.get(id))
+    }
+
     /// All messages, oldest first.
     pub fn all(&self) -> impl Iterator<Item = &Message> + '_ {
         self.order.values().filter_map(|id| self.items.get(id))
