@@ -338,7 +338,8 @@ async fn profile(server: &Server, side: &str) {
 }
 
 /// `BENCH_COUNT=sdk|sdk-key|baseline` (optionally `BENCH_CASE=get|send|page`):
-/// 2,000 sequential calls of one side after 200 warm-up calls, to run under
+/// 2,000 (`BENCH_COUNT_CALLS`) sequential calls of one side after 200 warm-up
+/// calls, to run under
 /// `valgrind --tool=callgrind`, which counts instructions (repeatable on a
 /// shared machine, unlike time) and attributes them to functions.
 async fn count(server: &Server, side: &str, case: &str) {
@@ -387,10 +388,14 @@ async fn count(server: &Server, side: &str, case: &str) {
     for _ in 0..200 {
         one().await;
     }
-    for _ in 0..2_000 {
+    let calls: usize = std::env::var("BENCH_COUNT_CALLS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2_000);
+    for _ in 0..calls {
         one().await;
     }
-    println!("{side} {case}: 2,200 calls");
+    println!("{side} {case}: {} calls", calls + 200);
 }
 
 fn main() {
