@@ -209,16 +209,8 @@ impl<'a> Conversations<'a> {
         access: Access,
         notify: Notify,
     ) -> Result<(), Error> {
-        check_segment("conversationId", conversation_id)?;
-        check_segment("userId", user_id)?;
-        let request = self
-            .client
-            .raw
-            .join_conversation()
-            .conversation_id(conversation_id)
-            .user_id(user_id)
-            .body(participation(Some(access), Some(notify)));
-        self.client.run(request.send()).await
+        self.put_participant(conversation_id, user_id, Some(access), Some(notify))
+            .await
     }
 
     /// Changes only the given settings of a participant: `None` fields are
@@ -251,9 +243,22 @@ impl<'a> Conversations<'a> {
         access: Option<Access>,
         notify: Option<Notify>,
     ) -> Result<(), Error> {
+        check_update(access, notify)?;
+        self.put_participant(conversation_id, user_id, access, notify)
+            .await
+    }
+
+    /// The participant PUT behind [`Conversations::join`] and
+    /// [`Conversations::update_participant`]: sends only the given fields.
+    async fn put_participant(
+        &self,
+        conversation_id: &str,
+        user_id: &str,
+        access: Option<Access>,
+        notify: Option<Notify>,
+    ) -> Result<(), Error> {
         check_segment("conversationId", conversation_id)?;
         check_segment("userId", user_id)?;
-        check_update(access, notify)?;
         let request = self
             .client
             .raw
