@@ -14,7 +14,10 @@ pub const DEFAULT_BASE_URL: &str = "https://api.talkjs.com";
 #[non_exhaustive]
 pub enum AuthMode {
     /// A fresh HS256 app token per request, valid for `lifetime` (TalkJS's
-    /// recommendation; the default, with 30 s).
+    /// recommendation; the default, with 30 s). Its claims are whole seconds
+    /// with no nonce, so requests within the same second carry the same
+    /// token; the client signs it once per second rather than once per
+    /// request, which puts the same bytes on the wire.
     AppToken {
         /// How long each minted token is valid.
         lifetime: Duration,
