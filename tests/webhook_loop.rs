@@ -78,7 +78,18 @@ async fn emulator_events_verify_and_parse() {
             assert_eq!(message.id.as_deref(), Some(ids[0].as_str()));
             assert_eq!(message.text.as_deref(), Some("hello webhooks"));
             assert_eq!(message.sender_id.as_deref(), Some("alice"));
-            assert_eq!(e.data.conversation.unwrap().id.as_deref(), Some("c1"));
+            let conversation = e.data.conversation.unwrap();
+            assert_eq!(conversation.id.as_deref(), Some("c1"));
+            assert!(
+                conversation
+                    .participants
+                    .is_some_and(|p| p.contains_key("bob"))
+            );
+            let last = conversation.last_message.and_then(|m| m.id);
+            assert_eq!(last.as_deref(), Some(ids[0].as_str()));
+            let sender = e.data.sender.unwrap();
+            assert_eq!(sender.id.as_deref(), Some("alice"));
+            assert_eq!(sender.name.as_deref(), Some("Alice"));
             assert!(e.id.is_some_and(|id| id.starts_with("evt_")));
         }
         other => panic!("expected message.sent, got {other:?}"),

@@ -107,6 +107,7 @@ async fn events_are_signed_ordered_and_retried() {
     assert_eq!(sent["type"], "message.sent");
     assert_eq!(sent["data"]["message"]["id"], id.as_str());
     assert_eq!(sent["data"]["conversation"]["id"], "c1");
+    assert_eq!(sent["data"]["sender"]["id"], "a");
 }
 
 /// The next delivered event, accepted with a 200.
@@ -115,6 +116,105 @@ async fn next_event(hook: &TcpListener) -> Value {
         .await
         .expect("an event within 10 s");
     serde_json::from_slice(&body).unwrap()
+}
+
+/// The keys of an event's `data`, sorted.
+fn data_keys(event: &Value) -> Vec<&str> {
+    let mut keys: Vec<&str> = event["data"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    keys
+}
+
+/// Checks the next event is `kind` with exactly TalkJS's
+/// `{message, conversation, sender}`, equal to the given REST answers.
+async fn expect_message_event(
+    hook: &TcpListener,
+    kind: &str,
+    message: &Value,
+    conversation: &Value,
+    sender: &Value,
+) {
+    let event = next_event(hook).await;
+    assert_eq!(event["type"], kind);
+    assert_eq!(
+        data_keys(&event),
+        ["conversation", "message", "sender"],
+        "{kind}"
+    );
+    let data = &event["data"];
+    assert_eq!(&data["message"], message, "{kind}");
+    assert_eq!(&data["conversation"], conversation, "{kind}");
+    assert_eq!(&data["sender"], sender, "{kind}");
+}
+
+/// `message.sent`, `message.updated` and `message.deleted` carry TalkJS's
+/// `{message, conversation, sender}` as the REST API shows them: the full
+/// conversation, the sender's user (`null` for system messages); a deleted
+/// message as it was just before, its conversation as it is after.
+/// Deleting a conversation sends no events for its messages.
+#[tokio::test]
+async fn message_events_carry_conversation_and_sender() {
+    let hook = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", hook.local_addr().unwrap());
+    let api = Api::with(EmulatorConfig::default().webhook_url(url)).await;
+    api.users(&["a", "b"]).await;
+    api.conversation("c1", &["a", "b"]).await;
+    for _ in 0..2 {
+        assert_eq!(next_event(&hook).await["type"], "user.created");
+    }
+    let author = api.get("/users/a").await.1;
+    let message = |id: &str| format!("/conversations/c1/messages/{id}");
+
+    // Sent: the conversation as it stands with the message stored.
+    let id = api.say("c1", "a", "hello").await;
+    let conversation = api.get("/conversations/c1").await.1;
+    assert_eq!(conversation["lastMessage"]["id"], id.as_str());
+    let sent = api.get(&message(&id)).await.1;
+    expect_message_event(&hook, "message.sent", &sent, &conversation, &author).await;
+
+    let (s, sys) = api
+        .post(
+            "/conversations/c1/messages",
+            json!([{"type": "SystemMessage", "text": "system"}]),
+        )
+        .await;
+    assert_eq!(s, 200, "{sys}");
+    let sys = sys[0]["id"].as_str().unwrap();
+    let conversation = api.get("/conversations/c1").await.1;
+    let sys_message = api.get(&message(sys)).await.1;
+    expect_message_event(
+        &hook,
+        "message.sent",
+        &sys_message,
+        &conversation,
+        &Value::Null,
+    )
+    .await;
+
+    let (s, b) = api.put(&message(&id), json!({"text": "edited"})).await;
+    assert_eq!(s, 200, "{b}");
+    let edited = api.get(&message(&id)).await.1;
+    assert_eq!(edited["text"], "edited");
+    let conversation = api.get("/conversations/c1").await.1;
+    expect_message_event(&hook, "message.updated", &edited, &conversation, &author).await;
+
+    let (s, b) = api.delete(&message(&id)).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(api.get(&message(&id)).await.0, 404);
+    let conversation = api.get("/conversations/c1").await.1;
+    expect_message_event(&hook, "message.deleted", &edited, &conversation, &author).await;
+
+    // The system message goes with its conversation, silently.
+    let (s, b) = api.delete("/conversations/c1").await;
+    assert_eq!(s, 200, "{b}");
+    let deleted = next_event(&hook).await;
+    assert_eq!(deleted["type"], "conversation.deleted");
+    assert_eq!(deleted["data"]["conversation"]["id"], "c1");
 }
 
 /// `message.read` comes once per message a read marker newly covers, oldest
@@ -183,10 +283,11 @@ async fn message_read_is_one_event_per_newly_read_message() {
         for id in expected {
             let event = next_event(&hook).await;
             assert_eq!(event["type"], "message.read", "readUntil {read_until}");
+            assert_eq!(
+                data_keys(&event),
+                ["conversation", "message", "recipient", "sender"]
+            );
             let data = event["data"].as_object().unwrap();
-            let mut keys: Vec<&str> = data.keys().map(String::as_str).collect();
-            keys.sort_unstable();
-            assert_eq!(keys, ["conversation", "message", "recipient", "sender"]);
             let message = api.get(&format!("/conversations/c1/messages/{id}")).await.1;
             assert_eq!(data["message"], message, "readUntil {read_until}");
             assert!(

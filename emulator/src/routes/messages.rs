@@ -10,7 +10,7 @@ use crate::ids::now_ms;
 use crate::reply::{Reply, Result};
 use crate::router::{ApiRequest, ConvTarget};
 use crate::state::messages::{Message, MessageEdit, parse_import, parse_send};
-use crate::state::{Conversation, MessageLog, Store, User};
+use crate::state::{Conversation, Indexed, MessageLog, Store, User};
 
 /// Most messages one send or import request may carry.
 const MESSAGES_PER_REQUEST: usize = 10;
@@ -40,6 +40,42 @@ fn mark_read_up_to(conv: &mut Conversation, user: &str, at: i64) {
     }
 }
 
+/// TalkJS's data for a message event, `{message, conversation, sender}`,
+/// as the REST API shows them: `conversation` is `conv` already serialised
+/// (so a caller emitting several events can reuse it) and `sender` is the
+/// sender's user object, `null` for system messages or a sender no longer
+/// stored.
+fn message_event(
+    users: &Indexed<User>,
+    conv: &Conversation,
+    conversation: &Value,
+    msg: &Message,
+) -> Value {
+    json!({
+        "message": msg.to_json(conv),
+        "conversation": conversation,
+        "sender": msg.sender.as_deref().and_then(|id| users.get(id)).map(User::to_json),
+    })
+}
+
+/// Emits `kind` (`message.sent`, `message.updated`, `message.deleted`)
+/// with [`message_event`]'s data for `msg` in `conv`, whose stored messages
+/// are `log`. Does nothing without a webhook URL.
+fn emit_message(
+    ctx: &Ctx,
+    kind: &str,
+    users: &Indexed<User>,
+    conv: &Conversation,
+    log: Option<&MessageLog>,
+    msg: &Message,
+) {
+    if ctx.webhooks.enabled() {
+        let conversation = conv.to_json(log);
+        ctx.webhooks
+            .emit(kind, message_event(users, conv, &conversation, msg));
+    }
+}
+
 /// Emits one `message.read` per message of `conv_id` that `reader`'s read
 /// marker newly covers: created after `after` (everything when `None`) up to
 /// `until`, oldest first, skipping the reader's own messages. Each carries
@@ -64,23 +100,16 @@ pub fn emit_read(
     ) else {
         return;
     };
-    let user = |id: &str| store.users.get(id).map(User::to_json);
-    let recipient = user(reader);
+    let recipient = store.users.get(reader).map(User::to_json);
     let mut conversation = None;
     for msg in log.created_between(after, until) {
         if msg.sender.as_deref() == Some(reader) {
             continue;
         }
         let conversation = conversation.get_or_insert_with(|| conv.to_json(Some(log)));
-        ctx.webhooks.emit(
-            "message.read",
-            json!({
-                "message": msg.to_json(conv),
-                "conversation": conversation,
-                "sender": msg.sender.as_deref().and_then(user),
-                "recipient": recipient,
-            }),
-        );
+        let mut data = message_event(&store.users, conv, conversation, msg);
+        data["recipient"] = json!(recipient);
+        ctx.webhooks.emit("message.read", data);
     }
 }
 
@@ -154,6 +183,7 @@ pub fn send(ctx: &Ctx, target: &ConvTarget, req: &ApiRequest) -> Result<Reply> {
         start(&mut store, conv);
     }
     let Store {
+        users,
         conversations,
         messages,
         ids,
@@ -177,11 +207,12 @@ pub fn send(ctx: &Ctx, target: &ConvTarget, req: &ApiRequest) -> Result<Reply> {
             mark_read_up_to(conv, sender, msg.created_at);
         }
         answer.push(json!({ "id": msg.id }));
-        ctx.webhooks.emit(
-            "message.sent",
-            json!({ "message": msg.to_json(conv), "conversation": { "id": conv.id } }),
-        );
+        let id = msg.id.clone();
         log.insert(msg);
+        // The conversation as it stands once this message is stored.
+        if let Some(msg) = log.get(&id) {
+            emit_message(ctx, "message.sent", users, conv, Some(log), msg);
+        }
     }
     Ok(Reply::ok(Value::Array(answer)))
 }
@@ -207,6 +238,7 @@ pub fn edit(ctx: &Ctx, target: &ConvTarget, mid: &str, req: &ApiRequest) -> Resu
     let edit = MessageEdit::parse(&req.require_json()?).map_err(Reply::bad_request)?;
     let mut store = ctx.store();
     let Store {
+        users,
         conversations,
         messages,
         ..
@@ -219,17 +251,20 @@ pub fn edit(ctx: &Ctx, target: &ConvTarget, mid: &str, req: &ApiRequest) -> Resu
         .and_then(|l| l.get_mut(mid))
         .ok_or_else(|| message_not_found(mid))?;
     edit.apply(msg, now_ms());
-    ctx.webhooks.emit(
-        "message.updated",
-        json!({ "message": msg.to_json(conv), "conversation": { "id": conv.id } }),
-    );
+    let log = messages.get(&target.id);
+    if let Some(msg) = log.and_then(|l| l.get(mid)) {
+        emit_message(ctx, "message.updated", users, conv, log, msg);
+    }
     Ok(Reply::empty())
 }
 
-/// `DELETE /conversations/{cid}/messages/{mid}`.
+/// `DELETE /conversations/{cid}/messages/{mid}`. `message.deleted`
+/// carries the message as it was just before and the conversation as it is
+/// after.
 pub fn delete(ctx: &Ctx, target: &ConvTarget, mid: &str) -> Result<Reply> {
     let mut store = ctx.store();
     let Store {
+        users,
         conversations,
         messages,
         ..
@@ -241,10 +276,8 @@ pub fn delete(ctx: &Ctx, target: &ConvTarget, mid: &str) -> Result<Reply> {
         .get_mut(&target.id)
         .and_then(|l| l.remove(mid))
         .ok_or_else(|| message_not_found(mid))?;
-    ctx.webhooks.emit(
-        "message.deleted",
-        json!({ "message": msg.to_json(conv), "conversation": { "id": conv.id } }),
-    );
+    let log = messages.get(&target.id);
+    emit_message(ctx, "message.deleted", users, conv, log, &msg);
     Ok(Reply::empty())
 }
 
