@@ -1,10 +1,8 @@
 //! Work-counter tests: every list page visits only the items it returns
 //! (plus, for filtered lists, the items the filter skips), wherever the
 //! cursor is. `Ctx::list_visits` counts each stored item a list examines.
-//! The unfiltered conversation list has its own test in `conversations.rs`.
 
 use std::sync::atomic::Ordering;
-use std::time::Instant;
 
 use http::Method;
 
@@ -12,7 +10,7 @@ use crate::ctx::Ctx;
 use crate::router::{ApiRequest, dispatch};
 use crate::state::conversations::Participant;
 use crate::state::messages::Message;
-use crate::state::{Conversation, User};
+use crate::state::{Conversation, Store, User};
 
 const TOTAL: usize = 100_000;
 
@@ -30,12 +28,9 @@ fn list(ctx: &Ctx, path: &str, query: &[(&str, &str)]) -> (Vec<String>, u64) {
         content_type: None,
         in_batch: false,
     };
-    let t = Instant::now();
     let reply = dispatch(ctx, &req);
-    let secs = t.elapsed().as_secs_f64();
     assert_eq!(reply.status, 200, "{path} {query:?}: {}", reply.body);
     let visits = ctx.list_visits.load(Ordering::Relaxed) - before;
-    eprintln!("{path} {query:?}: {visits} visited, {secs:.6}s");
     let ids = reply.body["data"]
         .as_array()
         .expect("a page")
@@ -43,6 +38,34 @@ fn list(ctx: &Ctx, path: &str, query: &[(&str, &str)]) -> (Vec<String>, u64) {
         .map(|v| v["id"].as_str().expect("id").to_owned())
         .collect();
     (ids, visits)
+}
+
+/// Lists `path` with `limit=100`, first without a cursor, then from
+/// `cursor`: each page is 100 items, running from the given first to last
+/// ids, and each visits exactly its 100 items.
+fn assert_deep_page_costs_the_same(
+    ctx: &Ctx,
+    path: &str,
+    cursor: &str,
+    first_page: (&str, &str),
+    deep_page: (&str, &str),
+) {
+    let ends = |ids: &[String]| (ids.len(), ids[0].clone(), ids[99].clone());
+    let (first, v1) = list(ctx, path, &[("limit", "100")]);
+    let (deep, v2) = list(ctx, path, &[("limit", "100"), ("startingAfter", cursor)]);
+    let (f0, f99) = first_page;
+    let (d0, d99) = deep_page;
+    assert_eq!(
+        ends(&first),
+        (100, f0.into(), f99.into()),
+        "{path}: first page"
+    );
+    assert_eq!(
+        ends(&deep),
+        (100, d0.into(), d99.into()),
+        "{path}: deep page"
+    );
+    assert_eq!((v1, v2), (100, 100), "{path}: items visited");
 }
 
 fn conversation(id: &str, participants: &[&str]) -> Conversation {
@@ -54,6 +77,39 @@ fn conversation(id: &str, participants: &[&str]) -> Conversation {
             .collect(),
         ..Conversation::default()
     }
+}
+
+fn add_user(store: &mut Store, id: &str) {
+    store.users.insert(
+        id.into(),
+        User {
+            id: id.into(),
+            ..User::default()
+        },
+    );
+}
+
+/// Page 1,000 of 100,000 conversations costs what page 1 costs: the
+/// cursor is a B-tree seek, then only the page's items are visited.
+#[test]
+fn conversations_deep_page_costs_the_same_as_the_first() {
+    let ctx = Ctx::for_tests();
+    {
+        let mut store = ctx.store();
+        for i in 0..TOTAL {
+            let id = format!("c{i:06}");
+            store
+                .conversations
+                .insert(id.clone(), conversation(&id, &[]));
+        }
+    }
+    assert_deep_page_costs_the_same(
+        &ctx,
+        "conversations",
+        "c099899",
+        ("c000000", "c000099"),
+        ("c099900", "c099999"),
+    );
 }
 
 #[test]
@@ -73,18 +129,13 @@ fn users_deep_page_costs_the_same_as_the_first() {
             );
         }
     }
-    let (first, v1) = list(&ctx, "users", &[("limit", "100")]);
-    let (deep, v2) = list(
+    assert_deep_page_costs_the_same(
         &ctx,
         "users",
-        &[("limit", "100"), ("startingAfter", "u099899")],
+        "u099899",
+        ("u000000", "u000099"),
+        ("u099900", "u099999"),
     );
-    assert_eq!((first[0].as_str(), first.len()), ("u000000", 100));
-    assert_eq!(
-        (deep[0].as_str(), deep[99].as_str()),
-        ("u099900", "u099999")
-    );
-    assert_eq!((v1, v2), (100, 100));
 }
 
 #[test]
@@ -105,23 +156,14 @@ fn messages_deep_page_costs_the_same_as_the_first() {
             ));
         }
     }
-    let path = "conversations/c/messages";
-    let (first, v1) = list(&ctx, path, &[("limit", "100")]);
     // Newest first: the deep page is the oldest 100.
-    let (deep, v2) = list(
+    assert_deep_page_costs_the_same(
         &ctx,
-        path,
-        &[("limit", "100"), ("startingAfter", "m000100")],
+        "conversations/c/messages",
+        "m000100",
+        ("m099999", "m099900"),
+        ("m000099", "m000000"),
     );
-    assert_eq!(
-        (first[0].as_str(), first[99].as_str()),
-        ("m099999", "m099900")
-    );
-    assert_eq!(
-        (deep[0].as_str(), deep[99].as_str()),
-        ("m000099", "m000000")
-    );
-    assert_eq!((v1, v2), (100, 100));
 }
 
 #[test]
@@ -129,13 +171,7 @@ fn user_conversations_deep_page_costs_the_same_as_the_first() {
     let ctx = Ctx::for_tests();
     {
         let mut store = ctx.store();
-        store.users.insert(
-            "a".into(),
-            User {
-                id: "a".into(),
-                ..User::default()
-            },
-        );
+        add_user(&mut store, "a");
         for i in 0..TOTAL {
             let id = format!("c{i:06}");
             // Every other conversation is someone else's: the index holds
@@ -149,22 +185,13 @@ fn user_conversations_deep_page_costs_the_same_as_the_first() {
             }
         }
     }
-    let path = "users/a/conversations";
-    let (first, v1) = list(&ctx, path, &[("limit", "100")]);
-    let (deep, v2) = list(
+    assert_deep_page_costs_the_same(
         &ctx,
-        path,
-        &[("limit", "100"), ("startingAfter", "c099798")],
+        "users/a/conversations",
+        "c099798",
+        ("c000000", "c000198"),
+        ("c099800", "c099998"),
     );
-    assert_eq!(
-        (first[0].as_str(), first[99].as_str()),
-        ("c000000", "c000198")
-    );
-    assert_eq!(
-        (deep[0].as_str(), deep[99].as_str()),
-        ("c099800", "c099998")
-    );
-    assert_eq!((v1, v2), (100, 100));
 }
 
 /// Filtered lists scan forward from the cursor in list order and skip
@@ -178,13 +205,7 @@ fn filtered_pages_cost_the_page_plus_what_the_filter_skips() {
     let ctx = Ctx::for_tests();
     {
         let mut store = ctx.store();
-        store.users.insert(
-            "a".into(),
-            User {
-                id: "a".into(),
-                ..User::default()
-            },
-        );
+        add_user(&mut store, "a");
         for i in 0..N {
             let id = format!("c{i:06}");
             store
@@ -252,13 +273,7 @@ fn user_conversation_filters_never_visit_other_users_conversations() {
     {
         let mut store = ctx.store();
         for u in ["a", "b"] {
-            store.users.insert(
-                u.into(),
-                User {
-                    id: u.into(),
-                    ..User::default()
-                },
-            );
+            add_user(&mut store, u);
         }
         for i in 0..10_000 {
             let id = format!("c{i:06}");
