@@ -118,6 +118,32 @@ async fn next_event(hook: &TcpListener) -> Value {
     serde_json::from_slice(&body).unwrap()
 }
 
+/// A webhook receiver and an emulator sending to it, with users a and b
+/// in conversation c1 (their two `user.created` events already taken).
+async fn hooked_c1() -> (TcpListener, Api) {
+    let hook = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", hook.local_addr().unwrap());
+    let api = Api::with(EmulatorConfig::default().webhook_url(url)).await;
+    api.users(&["a", "b"]).await;
+    api.conversation("c1", &["a", "b"]).await;
+    for _ in 0..2 {
+        assert_eq!(next_event(&hook).await["type"], "user.created");
+    }
+    (hook, api)
+}
+
+/// Sends a system message to c1; returns its id.
+async fn system_message(api: &Api) -> String {
+    let (s, sys) = api
+        .post(
+            "/conversations/c1/messages",
+            json!([{"type": "SystemMessage", "text": "system"}]),
+        )
+        .await;
+    assert_eq!(s, 200, "{sys}");
+    sys[0]["id"].as_str().unwrap().to_owned()
+}
+
 /// The keys of an event's `data`, sorted.
 fn data_keys(event: &Value) -> Vec<&str> {
     let mut keys: Vec<&str> = event["data"]
@@ -159,14 +185,7 @@ async fn expect_message_event(
 /// Deleting a conversation sends no events for its messages.
 #[tokio::test]
 async fn message_events_carry_conversation_and_sender() {
-    let hook = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", hook.local_addr().unwrap());
-    let api = Api::with(EmulatorConfig::default().webhook_url(url)).await;
-    api.users(&["a", "b"]).await;
-    api.conversation("c1", &["a", "b"]).await;
-    for _ in 0..2 {
-        assert_eq!(next_event(&hook).await["type"], "user.created");
-    }
+    let (hook, api) = hooked_c1().await;
     let author = api.get("/users/a").await.1;
     let message = |id: &str| format!("/conversations/c1/messages/{id}");
 
@@ -177,14 +196,7 @@ async fn message_events_carry_conversation_and_sender() {
     let sent = api.get(&message(&id)).await.1;
     expect_message_event(&hook, "message.sent", &sent, &conversation, &author).await;
 
-    let (s, sys) = api
-        .post(
-            "/conversations/c1/messages",
-            json!([{"type": "SystemMessage", "text": "system"}]),
-        )
-        .await;
-    assert_eq!(s, 200, "{sys}");
-    let sys = sys[0]["id"].as_str().unwrap();
+    let sys = &system_message(&api).await;
     let conversation = api.get("/conversations/c1").await.1;
     let sys_message = api.get(&message(sys)).await.1;
     expect_message_event(
@@ -223,14 +235,7 @@ async fn message_events_carry_conversation_and_sender() {
 /// shows them after the read.
 #[tokio::test]
 async fn message_read_is_one_event_per_newly_read_message() {
-    let hook = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", hook.local_addr().unwrap());
-    let api = Api::with(EmulatorConfig::default().webhook_url(url)).await;
-    api.users(&["a", "b"]).await;
-    api.conversation("c1", &["a", "b"]).await;
-    for _ in 0..2 {
-        assert_eq!(next_event(&hook).await["type"], "user.created");
-    }
+    let (hook, api) = hooked_c1().await;
     // Imports notify nobody. b's reply at 2000 moves b's marker to 2000.
     let (s, ids) = api
         .post(
@@ -250,14 +255,7 @@ async fn message_read_is_one_event_per_newly_read_message() {
         .iter()
         .map(|v| v["id"].as_str().unwrap())
         .collect();
-    let (s, sys) = api
-        .post(
-            "/conversations/c1/messages",
-            json!([{"type": "SystemMessage", "text": "system"}]),
-        )
-        .await;
-    assert_eq!(s, 200, "{sys}");
-    let sys = sys[0]["id"].as_str().unwrap();
+    let sys = &system_message(&api).await;
     assert_eq!(next_event(&hook).await["type"], "message.sent");
 
     // Each step: b moves its marker; the expected messages, in order.
