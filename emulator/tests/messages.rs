@@ -133,31 +133,26 @@ async fn idempotent_retry_after_sender_left_returns_the_original_id() {
     let (s, first) = api.post("/conversations/c1/messages", body.clone()).await;
     assert_eq!(s, 200, "{first}");
     assert_eq!(api.delete("/conversations/c1/participants/b").await.0, 200);
-    let (s, again) = api.post("/conversations/c1/messages", body).await;
+    let (s, again) = api.post("/conversations/c1/messages", body.clone()).await;
     assert_eq!((s, &again), (200, &first));
     assert_eq!(api.emu.messages("c1").len(), 1);
     // A new key from the departed sender is still refused, and a request
     // mixing a retry with an invalid new message stores nothing.
+    // The retry above, then a new message from `sender`.
+    let retry_and_new = |sender: &str| {
+        json!([
+            body[0],
+            {"type": "UserMessage", "sender": sender, "text": "new", "idempotencyKey": "k-new"}
+        ])
+    };
     let (s, _) = api
-        .post(
-            "/conversations/c1/messages",
-            json!([
-                {"type": "UserMessage", "sender": "b", "text": "hi", "idempotencyKey": "k-left"},
-                {"type": "UserMessage", "sender": "b", "text": "new", "idempotencyKey": "k-new"}
-            ]),
-        )
+        .post("/conversations/c1/messages", retry_and_new("b"))
         .await;
     assert_eq!(s, 400);
     assert_eq!(api.emu.messages("c1").len(), 1);
     // A retry alongside a valid new message: the original id, then a new one.
     let (s, mixed) = api
-        .post(
-            "/conversations/c1/messages",
-            json!([
-                {"type": "UserMessage", "sender": "b", "text": "hi", "idempotencyKey": "k-left"},
-                {"type": "UserMessage", "sender": "a", "text": "new", "idempotencyKey": "k-new"}
-            ]),
-        )
+        .post("/conversations/c1/messages", retry_and_new("a"))
         .await;
     assert_eq!(s, 200, "{mixed}");
     assert_eq!(mixed[0], first[0]);
