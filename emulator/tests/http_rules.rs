@@ -245,15 +245,8 @@ async fn bodiless_requests_and_strict_content_type() {
         if strict {
             // Nothing was applied, and the same calls with the header pass.
             assert_eq!(api.emu.messages("c1").len(), 1);
-            let r = api
-                .http
-                .delete(format!("{}/conversations/c1", api.emu.api_url()))
-                .bearer_auth(api.emu.secret_key())
-                .header("content-type", "application/json")
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), 200);
+            // `Api::delete` sends `Content-Type: application/json`.
+            assert_eq!(api.delete("/conversations/c1").await.0, 200);
         }
         assert_eq!(api.emu.conversation_count(), 0, "strict={strict}");
     }
