@@ -91,16 +91,14 @@ async fn join_leave_and_settings() {
         404
     );
     // No body at all is allowed: defaults.
-    let url = format!("{}/conversations/c1/participants/z", api.emu.api_url());
-    let r = api
-        .http
-        .put(url)
-        .header("content-type", "application/json")
-        .bearer_auth(api.emu.secret_key())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    let (s, _) = api
+        .call(
+            reqwest::Method::PUT,
+            "/conversations/c1/participants/z",
+            None,
+        )
+        .await;
+    assert_eq!(s, 200);
     let c = api.get("/conversations/c1").await.1;
     assert_eq!(c["participants"]["z"]["access"], "ReadWrite");
     assert_eq!(c["participants"]["z"]["notify"], true);
