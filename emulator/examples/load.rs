@@ -66,35 +66,19 @@ fn args() -> Result<Args, String> {
     Ok(a)
 }
 
-/// An HS256 app token, written out by hand (no JWT crate needed here).
+/// An HS256 app token valid for an hour, signed like the SDK's.
 fn app_token(app_id: &str, secret: &str) -> String {
-    use hmac::{KeyInit, Mac};
-    fn b64url(bytes: &[u8]) -> String {
-        const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        let mut out = String::new();
-        for chunk in bytes.chunks(3) {
-            let n = chunk
-                .iter()
-                .enumerate()
-                .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
-            for i in 0..=chunk.len() {
-                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
-            }
-        }
-        out
-    }
     let exp = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
         + 3600;
-    let header = b64url(br#"{"alg":"HS256","typ":"JWT"}"#);
     let claims = serde_json::json!({ "tokenType": "app", "iss": app_id, "exp": exp });
-    let claims = b64url(claims.to_string().as_bytes());
-    let signing = format!("{header}.{claims}");
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())
-        .expect("HMAC takes any key length");
-    mac.update(signing.as_bytes());
-    format!("{signing}.{}", b64url(&mac.finalize().into_bytes()))
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("HS256 signs any claims")
 }
 
 #[derive(Default)]
