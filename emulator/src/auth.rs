@@ -8,10 +8,11 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
+
+use crate::ids::now_ms;
 
 /// Most verified tokens remembered; the cache is emptied when full (a
 /// client minting a token per request just misses, at no extra cost).
@@ -42,10 +43,9 @@ impl std::fmt::Debug for Verifier {
     }
 }
 
+/// Unix seconds, the unit of `exp`.
 fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    u64::try_from(now_ms() / 1000).unwrap_or(0)
 }
 
 impl Verifier {
