@@ -206,13 +206,13 @@ pub fn send(ctx: &Ctx, target: &ConvTarget, req: &ApiRequest) -> Result<Reply> {
         if let Some(sender) = &msg.sender {
             mark_read_up_to(conv, sender, msg.created_at);
         }
-        answer.push(json!({ "id": msg.id }));
         let id = msg.id.clone();
         log.insert(msg);
         // The conversation as it stands once this message is stored.
         if let Some(msg) = log.get(&id) {
             emit_message(ctx, "message.sent", users, conv, Some(log), msg);
         }
+        answer.push(json!({ "id": id }));
     }
     Ok(Reply::ok(Value::Array(answer)))
 }
