@@ -80,9 +80,10 @@ fn idempotency_key() -> String {
 /// `items` in consecutive chunks of at most `size`, moved rather than cloned
 /// (the common single chunk is `items` itself).
 pub(crate) fn owned_chunks<T>(mut items: Vec<T>, size: usize) -> impl Iterator<Item = Vec<T>> {
-    let mut chunks = Vec::with_capacity(items.len().div_ceil(size.max(1)));
-    while items.len() > size.max(1) {
-        let rest = items.split_off(size.max(1));
+    let size = size.max(1);
+    let mut chunks = Vec::with_capacity(items.len().div_ceil(size));
+    while items.len() > size {
+        let rest = items.split_off(size);
         chunks.push(std::mem::replace(&mut items, rest));
     }
     if !items.is_empty() {
