@@ -211,6 +211,14 @@ impl Transport {
         let deadline = started
             .checked_add(self.inner.overall_timeout)
             .unwrap_or_else(|| started + Duration::from_secs(100 * 365 * 86_400));
+        // The wait before the next attempt, if one may still start before
+        // the overall deadline and within the policy's elapsed-time cap.
+        let next_delay = |attempt: u32, hint: Option<Duration>| {
+            policy
+                .delay(attempt, hint)
+                .map(|d| pace(operation, d))
+                .filter(|&d| before(deadline, d) && policy.within_elapsed(started.elapsed(), d))
+        };
         let mut attempt = 0u32;
         loop {
             attempt += 1;
@@ -305,14 +313,8 @@ impl Transport {
                         .get(header::RETRY_AFTER)
                         .and_then(|v| v.to_str().ok())
                         .and_then(|v| crate::retry::parse_retry_after(v, SystemTime::now()));
-                    match policy
-                        .delay(attempt, retry_after)
-                        .map(|d| pace(operation, d))
-                    {
-                        Some(delay)
-                            if before(deadline, delay)
-                                && policy.within_elapsed(started.elapsed(), delay) =>
-                        {
+                    match next_delay(attempt, retry_after) {
+                        Some(delay) => {
                             tracing::info!(parent: &span, status = status.as_u16(), delay_ms = delay.as_millis() as u64, "retrying");
                             drop(response);
                             tokio::time::sleep(delay).await;
@@ -344,11 +346,8 @@ impl Transport {
                         record(Error::OutcomeUnknown { operation, reason });
                         return Err(error);
                     }
-                    match policy.delay(attempt, None).map(|d| pace(operation, d)) {
-                        Some(delay)
-                            if before(deadline, delay)
-                                && policy.within_elapsed(started.elapsed(), delay) =>
-                        {
+                    match next_delay(attempt, None) {
+                        Some(delay) => {
                             tracing::info!(parent: &span, error = %describe(&error), delay_ms = delay.as_millis() as u64, "retrying");
                             tokio::time::sleep(delay).await;
                             // A later attempt may succeed: forget this failure.
