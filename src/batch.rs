@@ -16,6 +16,7 @@ use crate::{
         BatchOperation, ConversationInput, EditMessageBody, ImportMessageInput, PresenceInput,
         SendMessageInput, UserInput,
     },
+    users::check_user_ids,
 };
 
 /// TalkJS runs at most 10 operations per batch request.
@@ -203,15 +204,10 @@ impl BatchOp {
                 ),
             ));
         }
+        check_user_ids(users)?;
         let mut body = serde_json::Map::new();
-        for (i, (id, user)) in users.iter().enumerate() {
-            check_segment(&format!("users[{i}].id"), id)?;
-            if body.insert(id.clone(), to_value(user)?).is_some() {
-                return Err(Error::validation(
-                    format!("users[{i}].id"),
-                    format!("{id:?} appears twice: one request could not say which to apply"),
-                ));
-            }
+        for (id, user) in users {
+            body.insert(id.clone(), to_value(user)?);
         }
         Ok(Self::at(Method::PUT, &[], "/users")?.with(Value::Object(body)))
     }

@@ -147,16 +147,7 @@ impl<'a> Users<'a> {
     /// # Ok(()) }
     /// ```
     pub async fn upsert_many(&self, users: Vec<(String, UserInput)>) -> Result<(), Error> {
-        let mut seen = std::collections::HashSet::new();
-        for (i, (id, _)) in users.iter().enumerate() {
-            check_segment(&format!("users[{i}].id"), id)?;
-            if !seen.insert(id.as_str()) {
-                return Err(Error::validation(
-                    format!("users[{i}].id"),
-                    format!("{id:?} appears twice: one request could not say which to apply"),
-                ));
-            }
-        }
+        check_user_ids(&users)?;
         let mut applied = 0;
         for (index, chunk) in users.chunks(MAX_USERS_PER_REQUEST).enumerate() {
             let body: HashMap<String, UserInput> = chunk.iter().cloned().collect();
@@ -307,4 +298,20 @@ impl<'a> Users<'a> {
             .body(presence);
         self.client.run(request.send()).await
     }
+}
+
+/// Refuses, before anything is sent, an id no URL path segment can carry and
+/// an id given twice (an upsert body is a map and could keep only one).
+pub(crate) fn check_user_ids(users: &[(String, UserInput)]) -> Result<(), Error> {
+    let mut seen = std::collections::HashSet::new();
+    for (i, (id, _)) in users.iter().enumerate() {
+        check_segment(&format!("users[{i}].id"), id)?;
+        if !seen.insert(id.as_str()) {
+            return Err(Error::validation(
+                format!("users[{i}].id"),
+                format!("{id:?} appears twice: one request could not say which to apply"),
+            ));
+        }
+    }
+    Ok(())
 }
