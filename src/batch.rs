@@ -176,12 +176,7 @@ impl BatchOp {
         mut messages: Vec<SendMessageInput>,
     ) -> Result<Self, Error> {
         crate::validate::messages(&messages)?;
-        if messages.len() > crate::MAX_MESSAGES_PER_REQUEST {
-            return Err(Error::validation(
-                "messages",
-                "at most 10 per batch operation",
-            ));
-        }
+        check_message_count(messages.len())?;
         crate::messages::add_idempotency_keys(&mut messages);
         Ok(Self::at(
             Method::POST,
@@ -420,12 +415,7 @@ impl BatchOp {
         messages: Vec<ImportMessageInput>,
     ) -> Result<Self, Error> {
         crate::validate::imports(&messages)?;
-        if messages.len() > MAX_MESSAGES_PER_REQUEST {
-            return Err(Error::validation(
-                "messages",
-                "at most 10 per batch operation",
-            ));
-        }
+        check_message_count(messages.len())?;
         Ok(Self::at(
             Method::POST,
             &[("conversationId", conversation_id)],
@@ -441,6 +431,18 @@ impl BatchOp {
         }
         BatchOperation(tuple)
     }
+}
+
+/// A send or an import carries at most [`MAX_MESSAGES_PER_REQUEST`]
+/// messages; a batch operation is one request, so it cannot be split.
+fn check_message_count(len: usize) -> Result<(), Error> {
+    if len > MAX_MESSAGES_PER_REQUEST {
+        return Err(Error::validation(
+            "messages",
+            "at most 10 per batch operation",
+        ));
+    }
+    Ok(())
 }
 
 /// Matches one request's `[seq, status, body]` results back to its `len`
