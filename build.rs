@@ -42,17 +42,18 @@ fn run() -> Result<(), String> {
     println!("cargo:rerun-if-env-changed={SPEC_ENV}");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=build/patching.rs");
-    let spec_path = patching::spec_path(&manifest_dir, std::env::var_os(SPEC_ENV))?;
+    let spec_env = std::env::var_os(SPEC_ENV);
+    let hint = if spec_env.is_some() {
+        format!(" ({SPEC_ENV} points here)")
+    } else {
+        String::new()
+    };
+    let spec_path = patching::spec_path(&manifest_dir, spec_env)?;
     println!("cargo:rerun-if-changed={}", spec_path.display());
     let patch_dir = manifest_dir.join("patches");
     // Watching the directory catches added and removed patch files.
     println!("cargo:rerun-if-changed={}", patch_dir.display());
 
-    let hint = if std::env::var_os(SPEC_ENV).is_some() {
-        format!(" ({SPEC_ENV} points here)")
-    } else {
-        String::new()
-    };
     let mut spec = patching::read_spec(&spec_path, &hint)?;
     for patch_path in patching::patch_files(&patch_dir)? {
         println!("cargo:rerun-if-changed={}", patch_path.display());
