@@ -8,15 +8,17 @@
 //! and the deprecated `participants=` paths (get, upsert, messages page,
 //! send). 256 cases per property.
 
+mod common;
+
 use std::{collections::BTreeSet, time::Duration};
 
+use common::{import, named, text, with_participants};
 use proptest::prelude::*;
 use talkjs::{
     Access, Client, ClientConfig, ConversationFilter, Error, Notify, ReadUntil,
     raw::types::{
-        ConversationInput, EditMessageBody, ImportMessageInput, ImportMessageInputType,
-        NullableString, PresenceInput, PresenceInputAvailability, SendMessageInput,
-        SendMessageInputType, UserInput,
+        ConversationInput, EditMessageBody, NullableString, PresenceInput,
+        PresenceInputAvailability,
     },
 };
 use talkjs_emulator::{Emulator, EmulatorConfig};
@@ -112,46 +114,6 @@ fn assert_refused_all<T: std::fmt::Debug>(results: Vec<Result<T, Error>>, env: &
     );
 }
 
-fn assert_not_found<T: std::fmt::Debug>(result: Result<T, Error>, id: &str) {
-    assert!(
-        matches!(result, Err(Error::NotFound { .. })),
-        "message id {id:?} must be NotFound, got {result:?}"
-    );
-}
-
-fn conversation_of(participants: &[&str]) -> ConversationInput {
-    ConversationInput::builder()
-        .participants(
-            participants
-                .iter()
-                .map(|p| p.to_string())
-                .collect::<Vec<_>>(),
-        )
-        .try_into()
-        .unwrap()
-}
-
-fn user_message(sender: &str, text: &str) -> SendMessageInput {
-    SendMessageInput::builder()
-        .type_(SendMessageInputType::UserMessage)
-        .sender(Some(sender.to_string()))
-        .text(Some(text.to_string()))
-        .try_into()
-        .unwrap()
-}
-
-fn imported(sender: &str, text: &str) -> ImportMessageInput {
-    ImportMessageInput {
-        type_: ImportMessageInputType::UserMessage,
-        sender: sender.into(),
-        text: Some(text.into()),
-        attachment_token: None,
-        timestamp: 1_600_000_000_000,
-        read_by: vec![],
-        custom: None,
-    }
-}
-
 fn online() -> PresenceInput {
     PresenceInput::builder()
         .visible(Some(true))
@@ -161,13 +123,6 @@ fn online() -> PresenceInput {
 }
 
 const BYSTANDER: &str = "bystander-\u{1}";
-
-fn user(name: &str) -> UserInput {
-    UserInput::builder()
-        .name(Some(NullableString(Some(name.to_string()))))
-        .try_into()
-        .unwrap()
-}
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
@@ -183,7 +138,7 @@ proptest! {
             let filter = ConversationFilter::default();
             let results = env.rt.block_on(async {
                 vec![
-                    users.upsert(&id, user(&name)).await,
+                    users.upsert(&id, named(&name)).await,
                     users.get(&id).await.map(drop),
                     users.presence(&id).await.map(drop),
                     users.set_presence(&id, online()).await,
@@ -194,10 +149,10 @@ proptest! {
             return Ok(());
         }
         // Someone else, who must not be touched.
-        env.rt.block_on(env.client.users().upsert(BYSTANDER, user("Bystander"))).unwrap();
+        env.rt.block_on(env.client.users().upsert(BYSTANDER, named("Bystander"))).unwrap();
         let existed = env.emulator.user(&id).is_some();
         let count = env.emulator.user_count();
-        env.rt.block_on(env.client.users().upsert(&id, user(&name))).unwrap();
+        env.rt.block_on(env.client.users().upsert(&id, named(&name))).unwrap();
         // Stored under exactly this id, and read back through it.
         let stored = env.emulator.user(&id).unwrap();
         prop_assert_eq!(stored["name"].as_str(), Some(name.as_str()));
@@ -224,8 +179,8 @@ proptest! {
         let theirs = format!("theirs-{n}");
         env.rt.block_on(async {
             let conversations = env.client.conversations();
-            conversations.upsert(&theirs, conversation_of(&[&id])).await?;
-            conversations.upsert(&format!("not-theirs-{n}"), conversation_of(&[BYSTANDER])).await
+            conversations.upsert(&theirs, with_participants(&[&id])).await?;
+            conversations.upsert(&format!("not-theirs-{n}"), with_participants(&[BYSTANDER])).await
         }).unwrap();
         let page = env.rt.block_on(
             env.client.users().conversations_page(&id, &ConversationFilter::default(), 100, None),
@@ -243,10 +198,10 @@ proptest! {
         let env = env();
         let n = case();
         env.rt.block_on(async {
-            env.client.users().upsert("sender", user("Sender")).await?;
-            env.client.conversations().upsert(BYSTANDER, conversation_of(&["sender"])).await?;
+            env.client.users().upsert("sender", named("Sender")).await?;
+            env.client.conversations().upsert(BYSTANDER, with_participants(&["sender"])).await?;
             if env.emulator.messages(BYSTANDER).is_empty() {
-                env.client.messages(BYSTANDER).send(vec![user_message("sender", "bystander")]).await?;
+                env.client.messages(BYSTANDER).send(vec![text("sender", "bystander")]).await?;
             }
             Ok::<_, Error>(())
         }).unwrap();
@@ -259,14 +214,14 @@ proptest! {
         if unaddressable(&conversation) {
             let results = env.rt.block_on(async {
                 vec![
-                    conversations.upsert(&conversation, conversation_of(&["sender"])).await.map(drop),
+                    conversations.upsert(&conversation, with_participants(&["sender"])).await.map(drop),
                     conversations.get(&conversation).await.map(drop),
                     conversations.delete(&conversation).await,
                     conversations.join(&conversation, "sender", Access::Read, Notify::Off).await,
                     conversations.leave(&conversation, "sender").await,
                     conversations.mark_read(&conversation, "sender", ReadUntil::Sent).await,
-                    messages.send(vec![user_message("sender", "hi")]).await.map(drop),
-                    messages.import(vec![imported("sender", "old")]).await.map(drop),
+                    messages.send(vec![text("sender", "hi")]).await.map(drop),
+                    messages.import(vec![import("sender", "old", 1_600_000_000_000)]).await.map(drop),
                     messages.page(10, None).await.map(drop),
                     messages.get("msg_x").await.map(drop),
                     messages.delete("msg_x").await,
@@ -277,18 +232,18 @@ proptest! {
             prop_assert_eq!(env.emulator.conversation_count(), 1);
             return Ok(());
         }
-        env.rt.block_on(conversations.upsert(&conversation, conversation_of(&["sender"]))).unwrap();
+        env.rt.block_on(conversations.upsert(&conversation, with_participants(&["sender"]))).unwrap();
         prop_assert!(env.emulator.conversation(&conversation).is_some());
         prop_assert_eq!(env.emulator.conversation_count(), 2);
         let got = env.rt.block_on(conversations.get(&conversation)).unwrap();
         prop_assert_eq!(got.id.as_deref(), Some(conversation.as_str()));
 
-        let ids = env.rt.block_on(messages.send(vec![user_message("sender", &hi)])).unwrap();
+        let ids = env.rt.block_on(messages.send(vec![text("sender", &hi)])).unwrap();
         let stored = env.emulator.messages(&conversation);
         prop_assert_eq!(stored.len(), 1);
         let got = env.rt.block_on(messages.get(&ids[0])).unwrap();
         prop_assert_eq!(got.conversation_id.as_deref(), Some(conversation.as_str()));
-        prop_assert_eq!(env.rt.block_on(messages.import(vec![imported("sender", &old)])).unwrap(), 1);
+        prop_assert_eq!(env.rt.block_on(messages.import(vec![import("sender", &old, 1_600_000_000_000)])).unwrap(), 1);
         let page = env.rt.block_on(messages.page(10, None)).unwrap();
         let texts: Vec<_> = page.iter().map(|m| m.text.as_deref()).collect();
         prop_assert_eq!(texts, vec![Some(hi.as_str()), Some(old.as_str())]);
@@ -296,7 +251,7 @@ proptest! {
 
         // The member id in the participant path.
         let joined = env.rt.block_on(async {
-            env.client.users().upsert(&member, user("Member")).await?;
+            env.client.users().upsert(&member, named("Member")).await?;
             conversations.join(&conversation, &member, Access::Read, Notify::Off).await?;
             conversations.mark_read(&conversation, &member, ReadUntil::Sent).await
         });
@@ -326,9 +281,9 @@ proptest! {
     fn reaction_emoji_and_user_ids(emoji in hostile_id(), reactor in hostile_id()) {
         let env = env();
         let ids = env.rt.block_on(async {
-            env.client.users().upsert("u", user("U")).await.unwrap();
-            env.client.conversations().upsert("c", conversation_of(&["u"])).await.unwrap();
-            env.client.messages("c").send(vec![user_message("u", "react to me")]).await.unwrap()
+            env.client.users().upsert("u", named("U")).await.unwrap();
+            env.client.conversations().upsert("c", with_participants(&["u"])).await.unwrap();
+            env.client.messages("c").send(vec![text("u", "react to me")]).await.unwrap()
         });
         env.emulator.clear_log();
         let find = || {
@@ -373,12 +328,12 @@ proptest! {
     fn message_ids(raw in hostile_id(), prefix in hostile_id(), suffix in hostile_id(), wrap in any::<bool>()) {
         let env = env();
         let (real, other) = env.rt.block_on(async {
-            env.client.users().upsert("u", user("U")).await.unwrap();
+            env.client.users().upsert("u", named("U")).await.unwrap();
             let conversations = env.client.conversations();
-            conversations.upsert("c", conversation_of(&["u"])).await.unwrap();
-            conversations.upsert("d", conversation_of(&["u"])).await.unwrap();
-            let real = env.client.messages("c").send(vec![user_message("u", "in c")]).await.unwrap();
-            let other = env.client.messages("d").send(vec![user_message("u", "in d")]).await.unwrap();
+            conversations.upsert("c", with_participants(&["u"])).await.unwrap();
+            conversations.upsert("d", with_participants(&["u"])).await.unwrap();
+            let real = env.client.messages("c").send(vec![text("u", "in c")]).await.unwrap();
+            let other = env.client.messages("d").send(vec![text("u", "in d")]).await.unwrap();
             (real[0].clone(), other[0].clone())
         });
         let mid = if wrap { format!("{prefix}{real}{suffix}") } else { raw };
@@ -445,11 +400,11 @@ proptest! {
         }
         prop_assume!(mid != other);
         env.rt.block_on(async {
-            assert_not_found(messages.get(&mid).await, &mid);
-            assert_not_found(messages.edit(&mid, edit()).await, &mid);
-            assert_not_found(messages.react(&mid, "👍", "u").await, &mid);
-            assert_not_found(messages.unreact(&mid, "👍", "u").await, &mid);
-            assert_not_found(messages.delete(&mid).await, &mid);
+            common::assert_not_found(messages.get(&mid).await);
+            common::assert_not_found(messages.edit(&mid, edit()).await);
+            common::assert_not_found(messages.react(&mid, "👍", "u").await);
+            common::assert_not_found(messages.unreact(&mid, "👍", "u").await);
+            common::assert_not_found(messages.delete(&mid).await);
         });
         prop_assert_eq!(snapshot(), before, "another message changed");
         prop_assert_eq!(env.emulator.requests().len(), 5);
@@ -495,7 +450,7 @@ proptest! {
         prop_assert_eq!(stored["subject"].as_str(), Some(subject.as_str()));
 
         let stored_before = env.emulator.messages(&id).len();
-        let sent = env.rt.block_on(legacy.send(vec![user_message(&a, "legacy hi")])).unwrap();
+        let sent = env.rt.block_on(legacy.send(vec![text(&a, "legacy hi")])).unwrap();
         let stored = env.emulator.messages(&id);
         prop_assert_eq!(stored.len(), stored_before + 1);
         let last = stored.last().unwrap();

@@ -1,6 +1,8 @@
 //! Whatever a server answers, the client returns a typed value or a typed
 //! error that keeps the status, and never panics. Bodies are read with a cap.
 
+mod common;
+
 use std::time::Duration;
 
 use talkjs::{ClientConfig, Error, RetryPolicy};
@@ -193,15 +195,7 @@ async fn a_body_that_stalls_reports_the_attempt_timeout() {
 #[tokio::test]
 async fn an_import_that_times_out_says_its_outcome_is_unknown_and_which_timeout_fired() {
     let url = stalling_server(b"").await;
-    let message = talkjs::raw::types::ImportMessageInput {
-        type_: talkjs::raw::types::ImportMessageInputType::UserMessage,
-        sender: "u1".into(),
-        text: Some("hello".into()),
-        attachment_token: None,
-        timestamp: 1_600_000_000_000,
-        read_by: vec![],
-        custom: None,
-    };
+    let message = common::import("u1", "hello", 1_600_000_000_000);
     let error = impatient(url)
         .messages("c1")
         .import(vec![message])

@@ -1,13 +1,13 @@
 //! Retries, timeouts and ambiguous failures, against the emulator's faults.
 
+mod common;
+
 use std::time::Duration;
 
+use common::{import, text};
 use talkjs::{
     Client, ClientConfig, Error, RetryPolicy, TimeoutKind,
-    raw::types::{
-        ConversationInput, ImportMessageInput, ImportMessageInputType, NullableString,
-        SendMessageInput, SendMessageInputType, UserInput,
-    },
+    raw::types::{ConversationInput, NullableString, UserInput},
 };
 use talkjs_emulator::{Emulator, EmulatorConfig, Fault};
 
@@ -39,27 +39,6 @@ async fn setup(retry: RetryPolicy) -> (Emulator, Client) {
     client.conversations().upsert("c1", input).await.unwrap();
     emulator.clear_log();
     (emulator, client)
-}
-
-fn text(sender: &str, text: &str) -> SendMessageInput {
-    SendMessageInput::builder()
-        .type_(SendMessageInputType::UserMessage)
-        .sender(Some(sender.to_string()))
-        .text(Some(text.to_string()))
-        .try_into()
-        .unwrap()
-}
-
-fn import(text: &str) -> ImportMessageInput {
-    ImportMessageInput {
-        type_: ImportMessageInputType::UserMessage,
-        sender: "u1".into(),
-        text: Some(text.into()),
-        attachment_token: None,
-        timestamp: 1_600_000_000_000,
-        read_by: vec![],
-        custom: None,
-    }
 }
 
 #[tokio::test]
@@ -96,7 +75,7 @@ async fn an_import_whose_answer_was_lost_is_not_retried_and_says_so() {
     emulator.inject_fault(Fault::DropAfterApply);
     let error = client
         .messages("c1")
-        .import(vec![import("old")])
+        .import(vec![import("u1", "old", 1_600_000_000_000)])
         .await
         .unwrap_err();
     assert!(
@@ -121,7 +100,7 @@ async fn an_import_refused_with_a_status_is_retried() {
     assert_eq!(
         client
             .messages("c1")
-            .import(vec![import("old")])
+            .import(vec![import("u1", "old", 1_600_000_000_000)])
             .await
             .unwrap(),
         1
@@ -138,7 +117,7 @@ async fn a_dropped_import_is_ambiguous_even_if_the_server_never_applied_it() {
     emulator.inject_fault(Fault::DropBeforeApply);
     let error = client
         .messages("c1")
-        .import(vec![import("old")])
+        .import(vec![import("u1", "old", 1_600_000_000_000)])
         .await
         .unwrap_err();
     assert!(matches!(error, Error::OutcomeUnknown { .. }), "{error:?}");
@@ -153,7 +132,7 @@ async fn a_batch_with_a_post_is_not_retried_after_an_ambiguous_failure() {
     let ops = vec![talkjs::BatchOp::custom(
         reqwest_method("POST"),
         "/import/conversations/c1/messages",
-        Some(serde_json::to_value(vec![import("batched")]).unwrap()),
+        Some(serde_json::to_value(vec![import("u1", "batched", 1_600_000_000_000)]).unwrap()),
     )];
     let error = client.batch(ops).await.unwrap_err();
     assert!(
@@ -352,7 +331,7 @@ async fn an_import_answered_504_is_not_retried() {
     emulator.inject_fault(Fault::status(504));
     let error = client
         .messages("c1")
-        .import(vec![import("old")])
+        .import(vec![import("u1", "old", 1_600_000_000_000)])
         .await
         .unwrap_err();
     assert!(matches!(error, Error::OutcomeUnknown { .. }), "{error:?}");

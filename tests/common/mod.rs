@@ -1,4 +1,4 @@
-//! Helpers shared by the layer's integration tests (`sdk_emulator`, `wire`).
+//! Helpers shared by the integration tests (`mod common;` in each binary).
 #![allow(dead_code)]
 
 use std::time::Duration;
