@@ -5,7 +5,6 @@
 //! malformed spec or a malformed patch produce are tested without a build.
 //! Every error is one paragraph (no line breaks) naming the file and the
 //! reason.
-#![allow(dead_code)] // each includer uses a different part
 
 use std::{
     ffi::OsString,
