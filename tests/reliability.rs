@@ -296,22 +296,9 @@ async fn a_per_call_retry_policy_overrides_the_client_policy() {
 
 #[tokio::test]
 async fn the_connect_timeout_is_reported_as_such() {
-    // A loopback listener that never accepts, its backlog already full: the
-    // kernel drops further SYNs, so connecting hangs until the timeout.
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let listener = socket.listen(1).unwrap();
-    let addr = listener.local_addr().unwrap();
-    let mut fillers = Vec::new();
-    for _ in 0..8 {
-        let connect = tokio::net::TcpStream::connect(addr);
-        match tokio::time::timeout(Duration::from_millis(200), connect).await {
-            Ok(Ok(stream)) => fillers.push(stream),
-            _ => break, // the queue is full
-        }
-    }
+    let listener = common::unconnectable().await;
     let client = ClientConfig::new("app", "sk_test_connect")
-        .base_url(format!("http://{addr}"))
+        .base_url(format!("http://{}", listener.addr))
         .connect_timeout(Duration::from_millis(300))
         .attempt_timeout(Duration::from_secs(20))
         .retry(RetryPolicy::none())

@@ -6,6 +6,8 @@
 //! bodies), and everything printed is searched for the key and for anything
 //! shaped like a JWT.
 
+mod common;
+
 use std::{
     io::Write,
     sync::{Arc, Mutex},
@@ -174,21 +176,10 @@ async fn no_failure_prints_the_secret_or_a_token() {
 
         // Connect timeout: a loopback listener that never accepts, its
         // backlog full, so the kernel drops further connection attempts.
-        let socket = tokio::net::TcpSocket::new_v4().unwrap();
-        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-        let listener = socket.listen(1).unwrap();
-        let addr = listener.local_addr().unwrap();
-        let mut fillers = Vec::new();
-        for _ in 0..8 {
-            let connect = tokio::net::TcpStream::connect(addr);
-            match tokio::time::timeout(Duration::from_millis(200), connect).await {
-                Ok(Ok(stream)) => fillers.push(stream),
-                _ => break,
-            }
-        }
+        let listener = common::unconnectable().await;
         let stalled = config
             .clone()
-            .base_url(format!("http://{addr}"))
+            .base_url(format!("http://{}", listener.addr))
             .connect_timeout(Duration::from_millis(200))
             .attempt_timeout(Duration::from_secs(20))
             .retry(RetryPolicy::none())
@@ -206,7 +197,7 @@ async fn no_failure_prints_the_secret_or_a_token() {
             "{timed_out:?}"
         );
         errors.push(timed_out);
-        drop((fillers, listener));
+        drop(listener);
 
         // Oversized bodies: a success over the cap (declared and streamed)
         // and an error body over it.

@@ -88,3 +88,32 @@ pub fn assert_not_found<T: std::fmt::Debug>(result: Result<T, talkjs::Error>) {
         other => panic!("expected NotFound, got {other:?}"),
     }
 }
+
+/// A loopback listener that never accepts, its backlog already full: the
+/// kernel drops further SYNs, so connecting to `addr` hangs until the
+/// client's connect timeout. Connecting hangs only while this is alive.
+pub struct Unconnectable {
+    pub addr: std::net::SocketAddr,
+    _listener: tokio::net::TcpListener,
+    _fillers: Vec<tokio::net::TcpStream>,
+}
+
+pub async fn unconnectable() -> Unconnectable {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(1).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut fillers = Vec::new();
+    for _ in 0..8 {
+        let connect = tokio::net::TcpStream::connect(addr);
+        match tokio::time::timeout(Duration::from_millis(200), connect).await {
+            Ok(Ok(stream)) => fillers.push(stream),
+            _ => break, // the queue is full
+        }
+    }
+    Unconnectable {
+        addr,
+        _listener: listener,
+        _fillers: fillers,
+    }
+}
