@@ -1,11 +1,10 @@
 //! Runs a generated operation and maps its outcome to [`crate::Error`].
 
-use std::time::{Duration, SystemTime};
-
 use progenitor_client::ResponseValue;
 
 use crate::{
     Client, Error, raw,
+    retry::retry_after,
     transport::{Answered, Call, Recorded},
 };
 
@@ -127,14 +126,6 @@ fn body_failure(error: &reqwest::Error, answered: Answered) -> Error {
         ),
         excerpt: String::new(),
     }
-}
-
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    headers
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()
-        .and_then(|v| crate::retry::parse_retry_after(v, SystemTime::now()))
 }
 
 /// progenitor reports a refused builder value as "conversion to `T` for

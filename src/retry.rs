@@ -149,6 +149,16 @@ pub(crate) fn random_u64() -> u64 {
     hasher.finish()
 }
 
+/// The wait a response's `Retry-After` header asks for, if it has a usable
+/// one (see [`parse_retry_after`]).
+pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()
+        .and_then(|v| parse_retry_after(v, SystemTime::now()))
+}
+
 /// Parses `Retry-After`: delta seconds or an HTTP date (RFC 9110 §10.2.3)
 /// in any of the three forms a recipient must accept (§5.6.7): IMF-fixdate
 /// (`Sun, 06 Nov 1994 08:49:37 GMT`), RFC 850 (`Sunday, 06-Nov-94 08:49:37

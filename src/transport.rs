@@ -8,7 +8,7 @@
 use std::{
     cell::{Cell, RefCell},
     sync::Arc,
-    time::{Duration, Instant, SystemTime},
+    time::{Duration, Instant},
 };
 
 use bytes::Bytes;
@@ -308,11 +308,7 @@ impl Transport {
                         });
                         return Ok(self.finish(response, operation, timeout).await);
                     }
-                    retry_after = response
-                        .headers()
-                        .get(header::RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| crate::retry::parse_retry_after(v, SystemTime::now()));
+                    retry_after = crate::retry::retry_after(response.headers());
                     match next_delay(attempt, retry_after) {
                         Some(delay) => {
                             tracing::info!(parent: &span, status = status.as_u16(), delay_ms = delay.as_millis() as u64, "retrying");
