@@ -140,14 +140,12 @@ async fn no_failure_prints_the_secret_or_a_token() {
         errors.push(legacy.messages_page(10, None).await.unwrap_err());
         emulator.inject_fault(Fault::DropAfterApply);
         emulator.inject_fault(Fault::status(500));
-        let message: talkjs::raw::types::SendMessageInput =
-            talkjs::raw::types::SendMessageInput::builder()
-                .type_(talkjs::raw::types::SendMessageInputType::UserMessage)
-                .sender(Some("a".to_string()))
-                .text(Some("legacy".to_string()))
-                .try_into()
-                .unwrap();
-        errors.push(legacy.send(vec![message]).await.unwrap_err());
+        errors.push(
+            legacy
+                .send(vec![common::text("a", "legacy")])
+                .await
+                .unwrap_err(),
+        );
         errors.push(
             client
                 .conversation_by_participants(&["a,b"], None)
