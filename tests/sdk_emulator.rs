@@ -17,7 +17,8 @@ use talkjs::{Access, BatchOp, ConversationFilter, Error, Notify, ReadUntil};
 use talkjs_emulator::{Emulator, RequestRecord};
 
 use common::{
-    assert_not_found, assert_validation, emulator, import, named, system, text, with_participants,
+    assert_not_found, assert_validation, client_of, emulator, import, named, system, text,
+    with_participants,
 };
 
 /// Requests with this method whose path (after `/v1/{app}`) is `suffix`.
@@ -1221,7 +1222,7 @@ async fn update_participant_changes_only_the_given_setting() {
     assert_eq!(alice.notify, Some(json!(true)));
 
     emu.clear_log();
-    common::assert_validation(
+    assert_validation(
         c.update_participant("room", "carol", None, None).await,
         "access, notify",
     );
@@ -1230,15 +1231,6 @@ async fn update_participant_changes_only_the_given_setting() {
         c.update_participant("no-such-room", "carol", Some(Access::Read), None)
             .await,
     );
-}
-
-/// A second client of the same emulator: its batches don't wait for the
-/// first client's (the one-per-second gate is per client).
-fn another_client(emu: &Emulator) -> talkjs::Client {
-    talkjs::ClientConfig::new(emu.app_id(), emu.secret_key())
-        .base_url(emu.base_url())
-        .build()
-        .unwrap()
 }
 
 #[tokio::test]
@@ -1270,7 +1262,8 @@ async fn batch_puts_then_deletes_a_conversation() {
         ["alice", "bob"]
     );
 
-    let outcomes = another_client(&emu)
+    // A second client: its batch doesn't wait for the first client's.
+    let outcomes = client_of(&emu)
         .batch(vec![
             BatchOp::delete_conversation("a/room").unwrap(),
             BatchOp::get_conversation("a/room").unwrap(),
@@ -1328,7 +1321,8 @@ async fn batch_participant_message_and_import_operations_reach_the_emulator() {
     assert_eq!(outcomes[8].body["data"][0]["id"], "chat");
     assert_eq!(outcomes[9].body["data"].as_array().unwrap().len(), 2);
 
-    let outcomes = another_client(&emu)
+    // A second client: its batch doesn't wait for the first client's.
+    let outcomes = client_of(&emu)
         .batch(vec![
             BatchOp::remove_reaction("chat", &id, "👍", "bob").unwrap(),
             BatchOp::leave("chat", "carol").unwrap(),
@@ -1417,7 +1411,7 @@ async fn conversation_by_participants_sends_25_in_3_requests_and_streams_them() 
         requests_to(&emu, "GET", "/conversations/participants=a,b/messages").len(),
         3
     );
-    common::assert_validation(
+    assert_validation(
         legacy.messages_stream(101).try_collect::<Vec<_>>().await,
         "limit",
     );

@@ -14,11 +14,18 @@ pub async fn emulator() -> (Emulator, talkjs::Client) {
     let emu = Emulator::start(EmulatorConfig::new().batch_interval(Duration::ZERO))
         .await
         .expect("emulator starts");
-    let client = talkjs::ClientConfig::new(emu.app_id(), emu.secret_key())
+    let client = client_of(&emu);
+    (emu, client)
+}
+
+/// A client of `emu` with the default settings. Each client paces its own
+/// batches (one a second), so a second client's batch does not wait for
+/// the first's.
+pub fn client_of(emu: &Emulator) -> talkjs::Client {
+    talkjs::ClientConfig::new(emu.app_id(), emu.secret_key())
         .base_url(emu.base_url())
         .build()
-        .expect("client builds");
-    (emu, client)
+        .expect("client builds")
 }
 
 /// A user input with only a name.
