@@ -4,7 +4,7 @@ use std::{net::IpAddr, sync::Arc, time::Duration};
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::{Client, Error, RetryPolicy, tokens::AppTokenMinter, transport};
+use crate::{Client, Error, RetryPolicy, authorization::Auth, tokens::AppTokenMinter, transport};
 
 /// TalkJS's production API.
 pub const DEFAULT_BASE_URL: &str = "https://api.talkjs.com";
@@ -195,7 +195,7 @@ impl ClientConfig {
                     .lifetime(lifetime)?;
                 // Fails here, at configuration time, rather than on a request.
                 minter.mint()?;
-                transport::Auth::AppToken(Arc::new(minter))
+                Auth::AppToken(Arc::new(minter))
             }
             AuthMode::SecretKey => {
                 // Checked here so that a key that cannot travel in a header
@@ -208,7 +208,7 @@ impl ClientConfig {
                         )
                     },
                 )?;
-                transport::Auth::SecretKey(self.secret_key.clone())
+                Auth::SecretKey(self.secret_key.clone())
             }
         };
         let rest_version = self

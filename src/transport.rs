@@ -19,8 +19,7 @@ use tracing::Instrument;
 
 use crate::{Error, TimeoutKind, retry::RetryPolicy};
 
-pub(crate) use crate::authorization::Auth;
-use crate::authorization::Authorizer;
+use crate::authorization::{Auth, Authorizer};
 
 /// The transport's share of [`crate::ClientConfig`].
 pub(crate) struct Settings {
