@@ -124,3 +124,25 @@ pub async fn unconnectable() -> Unconnectable {
         _fillers: fillers,
     }
 }
+
+/// The outcomes and the cause of a `BatchPartial` error whose second
+/// request failed after the first (ten operations, each answered 200).
+#[track_caller]
+pub fn first_ten_applied(error: &talkjs::Error) -> (&[talkjs::BatchOutcome], &talkjs::Error) {
+    match error {
+        talkjs::Error::BatchPartial {
+            failed_chunk,
+            applied,
+            source,
+            ..
+        } => {
+            assert_eq!(*failed_chunk, 1);
+            assert_eq!(applied.len(), 10);
+            for outcome in applied {
+                assert_eq!(outcome.status, 200, "{outcome:?}");
+            }
+            (applied, source)
+        }
+        other => panic!("expected BatchPartial, got {other:?}"),
+    }
+}
