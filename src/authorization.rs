@@ -97,7 +97,9 @@ fn bearer(token: &SecretString) -> Result<HeaderValue, InvalidKey> {
     Ok(value)
 }
 
-fn invalid_key() -> Error {
+/// The error for a secret key that no header can carry, at configuration
+/// time (`ClientConfig::build`) or on a request.
+pub(crate) fn invalid_key() -> Error {
     Error::Config("the secret key contains characters that cannot be sent in a header".into())
 }
 

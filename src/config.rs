@@ -200,14 +200,8 @@ impl ClientConfig {
             AuthMode::SecretKey => {
                 // Checked here so that a key that cannot travel in a header
                 // fails at configuration time, not on every request.
-                reqwest::header::HeaderValue::from_str(self.secret_key.expose_secret()).map_err(
-                    |_| {
-                        Error::Config(
-                            "the secret key contains characters that cannot be sent in a header"
-                                .into(),
-                        )
-                    },
-                )?;
+                reqwest::header::HeaderValue::from_str(self.secret_key.expose_secret())
+                    .map_err(|_| crate::authorization::invalid_key())?;
                 Auth::SecretKey(self.secret_key.clone())
             }
         };
