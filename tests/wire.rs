@@ -445,18 +445,21 @@ async fn send_messages() {
     );
 }
 
+/// An answer to a message send: one id (`m0`, `m1`, ...) per message sent,
+/// as TalkJS answers.
+fn one_id_per_message(request: &Request) -> ResponseTemplate {
+    let sent: Value = serde_json::from_slice(&request.body).unwrap();
+    let ids: Vec<Value> = (0..sent.as_array().unwrap().len())
+        .map(|i| json!({"id": format!("m{i}")}))
+        .collect();
+    ResponseTemplate::new(200).set_body_json(ids)
+}
+
 #[tokio::test]
 async fn send_many_messages_in_chunks_with_distinct_keys() {
-    // One id per message sent, as TalkJS answers.
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(|request: &Request| {
-            let sent: Value = serde_json::from_slice(&request.body).unwrap();
-            let ids: Vec<Value> = (0..sent.as_array().unwrap().len())
-                .map(|i| json!({"id": format!("m{i}")}))
-                .collect();
-            ResponseTemplate::new(200).set_body_json(ids)
-        })
+        .respond_with(one_id_per_message)
         .mount(&server)
         .await;
     let messages = (0..11).map(|i| text("alice", &i.to_string())).collect();
@@ -1021,11 +1024,7 @@ async fn legacy_send_of_11_goes_out_in_chunks_and_the_stream_pages() {
                 };
                 return ResponseTemplate::new(200).set_body_json(page);
             }
-            let sent: Value = serde_json::from_slice(&request.body).unwrap();
-            let ids: Vec<Value> = (0..sent.as_array().unwrap().len())
-                .map(|i| json!({"id": format!("m{i}")}))
-                .collect();
-            ResponseTemplate::new(200).set_body_json(ids)
+            one_id_per_message(request)
         })
         .mount(&server)
         .await;
