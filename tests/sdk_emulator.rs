@@ -391,18 +391,24 @@ async fn conversations_page_and_stream_with_filters() {
     assert_eq!(emu.requests().len(), sent);
 }
 
-#[tokio::test]
-async fn join_with_access_and_notify_then_leave() {
-    let (emu, client) = emulator().await;
-    users(&client, &["alice", "carol"]).await;
+/// Users alice and carol; conversation `room` of alice, which carol joins
+/// read-only, notified on mentions only.
+async fn room_with_carol_reading(client: &talkjs::Client) {
+    users(client, &["alice", "carol"]).await;
     let c = client.conversations();
     c.upsert("room", with_participants(&["alice"]))
         .await
         .unwrap();
-
     c.join("room", "carol", Access::Read, Notify::MentionsOnly)
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn join_with_access_and_notify_then_leave() {
+    let (emu, client) = emulator().await;
+    room_with_carol_reading(&client).await;
+    let c = client.conversations();
     let got = c.get("room").await.unwrap();
     let carol = &got.participants.as_ref().unwrap()["carol"];
     assert_eq!(carol.access.as_deref(), Some("Read"));
@@ -1191,14 +1197,8 @@ async fn batches_wait_for_the_servers_one_per_second_limit() {
 #[tokio::test]
 async fn update_participant_changes_only_the_given_setting() {
     let (emu, client) = emulator().await;
-    users(&client, &["alice", "carol"]).await;
+    room_with_carol_reading(&client).await;
     let c = client.conversations();
-    c.upsert("room", with_participants(&["alice"]))
-        .await
-        .unwrap();
-    c.join("room", "carol", Access::Read, Notify::MentionsOnly)
-        .await
-        .unwrap();
 
     // Only notify changes; the access right stays Read.
     c.update_participant("room", "carol", None, Some(Notify::Off))
