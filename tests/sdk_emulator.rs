@@ -1120,6 +1120,26 @@ async fn status_faults_are_retried_and_mapped() {
     assert!(matches!(err, Error::Unauthorized { .. }), "{err:?}");
 }
 
+/// Asserts that `error` is `Error::Partial` at `(failed_chunk, applied)`,
+/// refused with a 400, whose `applied_ids` are those of `stored`, in order.
+#[track_caller]
+fn assert_partial_400(error: &Error, expected: (usize, usize), stored: &[serde_json::Value]) {
+    match error {
+        Error::Partial {
+            failed_chunk,
+            applied,
+            applied_ids,
+            source,
+        } => {
+            assert_eq!((*failed_chunk, *applied), expected);
+            let stored_ids: Vec<&str> = stored.iter().map(|m| m["id"].as_str().unwrap()).collect();
+            assert_eq!(applied_ids, &stored_ids);
+            assert_eq!(source.status(), Some(400));
+        }
+        other => panic!("expected Partial, got {other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn a_chunk_refused_by_the_server_is_a_partial_failure() {
     let (emu, client) = emulator().await;
@@ -1129,21 +1149,7 @@ async fn a_chunk_refused_by_the_server_is_a_partial_failure() {
         (0..25).map(|i| text("alice", &format!("m{i}"))).collect();
     messages[22] = text("mallory", "not a participant");
     let err = client.messages("chat").send(messages).await.unwrap_err();
-    match &err {
-        Error::Partial {
-            failed_chunk,
-            applied,
-            applied_ids,
-            source,
-        } => {
-            assert_eq!((*failed_chunk, *applied), (2, 20));
-            let stored = emu.messages("chat");
-            let stored_ids: Vec<&str> = stored.iter().map(|m| m["id"].as_str().unwrap()).collect();
-            assert_eq!(applied_ids, &stored_ids);
-            assert_eq!(source.status(), Some(400));
-        }
-        other => panic!("expected Partial, got {other:?}"),
-    }
+    assert_partial_400(&err, (2, 20), &emu.messages("chat"));
     assert_eq!(err.status(), Some(400));
 
     // Users: the third request holds a user without a name.
@@ -1409,22 +1415,5 @@ async fn conversation_by_participants_sends_25_in_3_requests_and_streams_them() 
         (0..15).map(|i| text("b", &format!("n{i}"))).collect();
     messages[12] = text("mallory", "not a participant");
     let err = legacy.send(messages).await.unwrap_err();
-    match &err {
-        Error::Partial {
-            failed_chunk,
-            applied,
-            applied_ids,
-            source,
-        } => {
-            assert_eq!((*failed_chunk, *applied), (1, 10));
-            let stored = emu.messages(&conv_id);
-            let new: Vec<&str> = stored[25..]
-                .iter()
-                .map(|m| m["id"].as_str().unwrap())
-                .collect();
-            assert_eq!(applied_ids, &new);
-            assert_eq!(source.status(), Some(400));
-        }
-        other => panic!("expected Partial, got {other:?}"),
-    }
+    assert_partial_400(&err, (1, 10), &emu.messages(&conv_id)[25..]);
 }
