@@ -15,7 +15,7 @@ use talkjs::raw::types::{
 use talkjs::{Access, AuthMode, BatchOp, ConversationFilter, Notify, ReadUntil};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate, matchers::any};
 
-use common::{import, named, system, text};
+use common::{assert_validation, import, named, system, text};
 
 const APP: &str = "app";
 const SECRET: &str = "sk_test_wire_0123456789";
@@ -764,11 +764,11 @@ async fn update_participant_sends_only_the_given_fields() {
     .await
     .unwrap();
     // Neither field, or an id no URL can carry: refused, nothing sent.
-    common::assert_validation(
+    assert_validation(
         c.update_participant("c 1", "bob", None, None).await,
         "access, notify",
     );
-    common::assert_validation(
+    assert_validation(
         c.update_participant("..", "bob", Some(Access::Read), None)
             .await,
         "conversationId",
@@ -903,7 +903,6 @@ async fn batch_tuples_of_every_operation() {
 
 #[test]
 fn batch_operations_refuse_what_the_direct_calls_refuse() {
-    use common::assert_validation;
     let unread = ConversationFilter::default().unreads_only();
     assert_validation(BatchOp::list_users(0, None), "limit");
     assert_validation(BatchOp::list_messages("c", 101, None), "limit");
