@@ -33,6 +33,19 @@ impl Write for Capture {
     }
 }
 
+/// The `Authorization` headers `server` received, Debug-printed with their
+/// value (the token, rightly sent) replaced.
+async fn authorization_headers(server: &MockServer) -> Vec<String> {
+    let requests = server.received_requests().await.unwrap();
+    requests
+        .iter()
+        .map(|request| {
+            let header = request.headers.get("authorization").unwrap();
+            format!("{header:?}").replace(header.to_str().unwrap(), "<sent>")
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn no_failure_prints_the_secret_or_a_token() {
     let capture = Capture::default();
@@ -225,10 +238,7 @@ async fn no_failure_prints_the_secret_or_a_token() {
         );
         errors.push(oversized);
         errors.push(capped.users().get("x").await.unwrap_err());
-        for request in big.received_requests().await.unwrap() {
-            let header = request.headers.get("authorization").unwrap();
-            printed.push(format!("{:?}", header).replace(header.to_str().unwrap(), "<sent>"));
-        }
+        printed.extend(authorization_headers(&big).await);
 
         // A garbage success body and a non-JSON error body.
         let server = MockServer::start().await;
@@ -245,10 +255,7 @@ async fn no_failure_prints_the_secret_or_a_token() {
         errors.push(mocked.users().get("x").await.unwrap_err());
         errors.push(mocked.users().get("x").await.unwrap_err());
         // What the server saw is the only place a token may be.
-        for request in server.received_requests().await.unwrap() {
-            let header = request.headers.get("authorization").unwrap();
-            printed.push(format!("{:?}", header).replace(header.to_str().unwrap(), "<sent>"));
-        }
+        printed.extend(authorization_headers(&server).await);
 
         assert_eq!(errors.len(), 23, "every failure above was collected");
         for error in &errors {
