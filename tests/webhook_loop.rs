@@ -4,19 +4,19 @@
 //! message.updated, message.read, message.deleted, conversation.deleted)
 //! must verify and parse into its typed variant.
 
+mod common;
+
 #[path = "../examples/webhook_receiver.rs"]
 #[allow(dead_code)]
 mod webhook_receiver;
 
 use std::time::Duration;
 
+use common::{client_of, named, text, with_participants};
 use secrecy::SecretString;
 use talkjs::{
-    ClientConfig, ReadUntil,
-    raw::types::{
-        ConversationInput, EditMessageBody, NullableString, SendMessageInput, SendMessageInputType,
-        UserInput,
-    },
+    ReadUntil,
+    raw::types::EditMessageBody,
     webhooks::{WebhookEvent, WebhookVerifier},
 };
 use talkjs_emulator::{Emulator, EmulatorConfig};
@@ -48,10 +48,7 @@ async fn start(
     let emulator = Emulator::start(EmulatorConfig::new().secret_key(secret).webhook_url(url))
         .await
         .unwrap();
-    let client = ClientConfig::new(emulator.app_id(), secret)
-        .base_url(emulator.base_url())
-        .build()
-        .unwrap();
+    let client = client_of(&emulator);
     (rx, emulator, client)
 }
 
@@ -160,32 +157,16 @@ async fn message_read_carries_the_documented_fields() {
 /// Returns the sent message's id.
 async fn drive_every_event(client: &talkjs::Client) -> Vec<String> {
     for (id, name) in [("alice", "Alice"), ("bob", "Bob")] {
-        let user: UserInput = UserInput::builder()
-            .name(Some(NullableString(Some(name.into()))))
-            .try_into()
-            .unwrap();
-        client.users().upsert(id, user).await.unwrap();
+        client.users().upsert(id, named(name)).await.unwrap();
     }
-    let conversation: ConversationInput = ConversationInput::builder()
-        .participants(vec!["alice".to_string(), "bob".to_string()])
-        .try_into()
-        .unwrap();
     client
         .conversations()
-        .upsert("c1", conversation)
+        .upsert("c1", with_participants(&["alice", "bob"]))
         .await
         .unwrap();
-    let hello: SendMessageInput = SendMessageInput::builder()
-        .type_(SendMessageInputType::UserMessage)
-        .sender(Some("alice".to_string()))
-        .text(Some("hello webhooks".to_string()))
-        .try_into()
-        .unwrap();
+    let hello = text("alice", "hello webhooks");
     let ids = client.messages("c1").send(vec![hello]).await.unwrap();
-    let renamed: UserInput = UserInput::builder()
-        .name(Some(NullableString(Some("Alice Renamed".into()))))
-        .try_into()
-        .unwrap();
+    let renamed = named("Alice Renamed");
     client.users().upsert("alice", renamed).await.unwrap();
     let edit: EditMessageBody = EditMessageBody::builder()
         .text(Some("edited".to_string()))
