@@ -4,11 +4,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{import, text};
-use talkjs::{
-    Client, ClientConfig, Error, RetryPolicy, TimeoutKind,
-    raw::types::{ConversationInput, NullableString, UserInput},
-};
+use common::{import, named, text, with_participants};
+use talkjs::{Client, ClientConfig, Error, RetryPolicy, TimeoutKind, raw::types::UserInput};
 use talkjs_emulator::{Emulator, EmulatorConfig, Fault};
 
 async fn setup(retry: RetryPolicy) -> (Emulator, Client) {
@@ -26,16 +23,9 @@ async fn setup(retry: RetryPolicy) -> (Emulator, Client) {
         .build()
         .unwrap();
     for id in ["u1", "u2"] {
-        let user: UserInput = UserInput::builder()
-            .name(Some(NullableString(Some(id.into()))))
-            .try_into()
-            .unwrap();
-        client.users().upsert(id, user).await.unwrap();
+        client.users().upsert(id, named(id)).await.unwrap();
     }
-    let input: ConversationInput = ConversationInput::builder()
-        .participants(vec!["u1".to_string(), "u2".to_string()])
-        .try_into()
-        .unwrap();
+    let input = with_participants(&["u1", "u2"]);
     client.conversations().upsert("c1", input).await.unwrap();
     emulator.clear_log();
     (emulator, client)
