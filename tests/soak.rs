@@ -166,6 +166,12 @@ async fn two_thousand_sends_through_faults_store_each_message_once() {
     row("duplicates", duplicates.to_string());
     row("lost", lost.to_string());
     eprintln!("{table}");
+    // Kept for .ci/run, which prints it without running the soak twice.
+    std::fs::write(
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("soak-figures.txt"),
+        &table,
+    )
+    .expect("write the soak figures");
 
     assert_eq!(duplicates, 0);
     assert_eq!(lost, 0);
