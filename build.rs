@@ -104,6 +104,7 @@ fn run() -> Result<(), String> {
     let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| format!("progenitor produced code that does not parse: {e}"))?;
     reroute_path_encoding(&mut file)?;
+    drop_api_version_header(&mut file)?;
     write(&out_dir.join("raw.rs"), &prettyplease::unparse(&file))
 }
 
@@ -124,13 +125,50 @@ fn syn_tokens(path: &str) -> Result<proc_macro2::TokenStream, String> {
 /// parser then drops dot segments and turns `\` into `/`, so an id could reach
 /// another resource. There is no generator setting for the encoder, so the
 /// generated `use progenitor_client::{encode_path, ..}` is pointed at
-/// `crate::path::encode_path` instead. The build fails if progenitor's output
-/// no longer has that shape, rather than silently keeping the unsafe encoder.
+/// `crate::path::encode_display` instead. The build fails if progenitor's
+/// output no longer has that shape, rather than silently keeping the unsafe
+/// encoder.
+///
+/// The generated calls read `encode_path(&id.to_string())`; they become
+/// `encode_path(&id)`, since `encode_display` takes any `Display` value and
+/// writes its encoding straight into the URL: two allocations fewer per id
+/// per call (BENCHMARKS.md). A call of another shape still compiles, as
+/// `&String` and `&str` are `Display` too.
 fn reroute_path_encoding(file: &mut syn::File) -> Result<(), String> {
     struct Reroute {
         rerouted: usize,
     }
     impl VisitMut for Reroute {
+        /// The calls sit inside `format!(..)`, whose arguments syn keeps as
+        /// tokens: parse them, rewrite them, print them back.
+        fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+            if !mac.path.is_ident("format") {
+                return;
+            }
+            let parser = syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated;
+            if let Ok(mut args) = mac.parse_body_with(parser) {
+                args.iter_mut().for_each(|arg| self.visit_expr_mut(arg));
+                mac.tokens = quote::ToTokens::to_token_stream(&args);
+            }
+        }
+        fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
+            syn::visit_mut::visit_expr_call_mut(self, call);
+            let syn::Expr::Path(func) = call.func.as_ref() else {
+                return;
+            };
+            if !func.path.is_ident("encode_path") || call.args.len() != 1 {
+                return;
+            }
+            let Some(syn::Expr::Reference(arg)) = call.args.first_mut() else {
+                return;
+            };
+            if let syn::Expr::MethodCall(to_string) = arg.expr.as_ref()
+                && to_string.method == "to_string"
+                && to_string.args.is_empty()
+            {
+                arg.expr = to_string.receiver.clone();
+            }
+        }
         fn visit_item_use_mut(&mut self, item: &mut syn::ItemUse) {
             let syn::UseTree::Path(root) = &mut item.tree else {
                 return;
@@ -164,8 +202,137 @@ fn reroute_path_encoding(file: &mut syn::File) -> Result<(), String> {
         0,
         syn::parse_quote! {
             #[allow(unused_imports)]
-            use crate::path::encode_path;
+            use crate::path::encode_display as encode_path;
         },
     );
+    Ok(())
+}
+
+/// progenitor sends the spec's `info.version` as an `api-version` header on
+/// every request, which TalkJS does not read (its own is
+/// `TalkJS-REST-Version`, set by the transport). Each operation builds a
+/// `HeaderMap::with_capacity(n)`, appends `api-version` to it and merges it
+/// into the request; removing the append and counting one header fewer
+/// spares two allocations and a header-map merge per call (BENCHMARKS.md).
+/// The build fails if an append is found without its `with_capacity` in the
+/// same block, rather than leave a map sized for a header it never holds.
+fn drop_api_version_header(file: &mut syn::File) -> Result<(), String> {
+    struct Drop {
+        error: Option<String>,
+    }
+    fn is_api_version_append(stmt: &syn::Stmt) -> bool {
+        let syn::Stmt::Expr(syn::Expr::MethodCall(call), _) = stmt else {
+            return false;
+        };
+        // `.append(HeaderName::from_static("api-version"), ..)`
+        let Some(syn::Expr::Call(name)) = call.args.first() else {
+            return false;
+        };
+        let syn::Expr::Path(func) = name.func.as_ref() else {
+            return false;
+        };
+        call.method == "append"
+            && func
+                .path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "from_static")
+            && matches!(
+                name.args.first(),
+                Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. })) if s.value() == "api-version"
+            )
+    }
+    /// `let mut header_map = ...HeaderMap::with_capacity(<n>usize);`
+    fn capacity_literal(stmt: &mut syn::Stmt) -> Option<&mut syn::LitInt> {
+        let syn::Stmt::Local(local) = stmt else {
+            return None;
+        };
+        let syn::Expr::Call(call) = local.init.as_mut()?.expr.as_mut() else {
+            return None;
+        };
+        let syn::Expr::Path(func) = call.func.as_ref() else {
+            return None;
+        };
+        let last = func.path.segments.last()?;
+        if last.ident != "with_capacity" || call.args.len() != 1 {
+            return None;
+        }
+        match call.args.first_mut()? {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Int(n),
+                ..
+            }) => Some(n),
+            _ => None,
+        }
+    }
+    impl VisitMut for Drop {
+        fn visit_block_mut(&mut self, block: &mut syn::Block) {
+            syn::visit_mut::visit_block_mut(self, block);
+            let before = block.stmts.len();
+            block.stmts.retain(|stmt| !is_api_version_append(stmt));
+            let removed = before - block.stmts.len();
+            if removed == 0 {
+                return;
+            }
+            let sized = block
+                .stmts
+                .iter_mut()
+                .position(|stmt| capacity_literal(stmt).is_some());
+            let left = sized.and_then(|at| {
+                let lit = capacity_literal(&mut block.stmts[at])?;
+                let n = lit.base10_parse::<usize>().ok()?.checked_sub(removed)?;
+                *lit = syn::LitInt::new(&format!("{n}usize"), lit.span());
+                Some((at, n))
+            });
+            match left {
+                // No header left to add: drop the map and its merge.
+                Some((at, 0)) => {
+                    block.stmts.remove(at);
+                    let mut merge = UnwrapHeaders { unwrapped: 0 };
+                    block.stmts.iter_mut().for_each(|s| merge.visit_stmt_mut(s));
+                    if merge.unwrapped != 1 {
+                        self.error.get_or_insert_with(|| {
+                            format!(
+                                "{} `.headers(header_map)` calls where one was expected",
+                                merge.unwrapped
+                            )
+                        });
+                    }
+                }
+                Some(_) => {}
+                None => {
+                    self.error.get_or_insert_with(|| {
+                        "an `api-version` header append without a `HeaderMap::with_capacity(n)` \
+                         sized for it in the same block"
+                            .into()
+                    });
+                }
+            }
+        }
+    }
+    /// Replaces `<request builder>.headers(header_map)` with the builder.
+    struct UnwrapHeaders {
+        unwrapped: usize,
+    }
+    impl VisitMut for UnwrapHeaders {
+        fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+            syn::visit_mut::visit_expr_mut(self, expr);
+            if let syn::Expr::MethodCall(call) = expr
+                && call.method == "headers"
+                && call.args.len() == 1
+                && matches!(call.args.first(), Some(syn::Expr::Path(p)) if p.path.is_ident("header_map"))
+            {
+                *expr = (*call.receiver).clone();
+                self.unwrapped += 1;
+            }
+        }
+    }
+    let mut visitor = Drop { error: None };
+    visitor.visit_file_mut(file);
+    if let Some(error) = visitor.error {
+        return Err(format!(
+            "progenitor's output changed: {error}; update drop_api_version_header in build.rs"
+        ));
+    }
     Ok(())
 }

@@ -24,12 +24,7 @@ impl Client {
     ) -> impl Future<Output = Result<T, Error>> + 'a {
         let fut = Box::pin(fut);
         async move {
-            let (result, recorded) = Call {
-                retry: self.retry.clone(),
-                ..Call::default()
-            }
-            .scope(fut)
-            .await;
+            let (result, recorded) = Call::default().scope(fut).await;
             match result {
                 Ok(value) => Ok(value.into_inner()),
                 Err(error) => {
@@ -152,26 +147,23 @@ impl Client {
     ) -> Result<T, Error> {
         use progenitor_client::ClientInfo as _;
         let cap = self.config.max_response_bytes;
-        let (result, recorded) = Call {
-            retry: self.retry.clone(),
-            ..Call::default()
-        }
-        .scope(async {
-            let response = self
-                .raw
-                .inner()
-                .send(self.raw.client(), operation, true, make)
-                .await
-                .map_err(raw::Error::CommunicationError)?;
-            let status = response.status();
-            let retry_after = retry_after(response.headers());
-            let bytes = response
-                .bytes()
-                .await
-                .map_err(raw::Error::ResponseBodyError)?;
-            Ok::<_, raw::Error<raw::types::Error>>((status, retry_after, bytes))
-        })
-        .await;
+        let (result, recorded) = Call::default()
+            .scope(async {
+                let response = self
+                    .raw
+                    .inner()
+                    .send(self.raw.client(), operation, true, make)
+                    .await
+                    .map_err(raw::Error::CommunicationError)?;
+                let status = response.status();
+                let retry_after = retry_after(response.headers());
+                let bytes = response
+                    .bytes()
+                    .await
+                    .map_err(raw::Error::ResponseBodyError)?;
+                Ok::<_, raw::Error<raw::types::Error>>((status, retry_after, bytes))
+            })
+            .await;
         let error_body = recorded.error_body.clone();
         let (status, retry_after, bytes) = match result {
             Ok(parts) => parts,

@@ -18,8 +18,6 @@ use crate::{ClientConfig, Error, raw};
 pub struct Client {
     pub(crate) raw: raw::Client,
     pub(crate) config: ClientConfig,
-    /// A retry policy for the calls made through this handle only.
-    pub(crate) retry: Option<crate::RetryPolicy>,
     /// When this client last sent a batch: TalkJS takes one per second.
     pub(crate) batch_gate: std::sync::Arc<tokio::sync::Mutex<Option<std::time::Instant>>>,
 }
@@ -49,7 +47,6 @@ impl Client {
         Client {
             raw,
             config,
-            retry: None,
             batch_gate: Default::default(),
         }
     }
@@ -76,8 +73,15 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub fn with_retry(&self, policy: crate::RetryPolicy) -> Client {
+        // Its own generated client around a transport with that policy:
+        // the connection pool and the base URL are shared.
+        let transport = self.raw.inner().with_retry(policy);
         Client {
-            retry: Some(policy),
+            raw: raw::Client::new_with_client(
+                self.raw.baseurl(),
+                self.raw.client().clone(),
+                transport,
+            ),
             ..self.clone()
         }
     }

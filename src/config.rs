@@ -184,6 +184,9 @@ impl ClientConfig {
         let http = reqwest::Client::builder()
             .user_agent(&self.user_agent)
             .connect_timeout(self.connect_timeout)
+            // Every attempt's bound; the transport sets a request's own
+            // timeout only when the overall deadline is nearer.
+            .timeout(self.attempt_timeout)
             // Idle connections are reused across calls; many in flight each
             // get their own.
             .pool_idle_timeout(Duration::from_secs(60))

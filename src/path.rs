@@ -27,7 +27,34 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 /// assert_eq!(talkjs::path::encode_path("%2e"), "%252e");
 /// ```
 pub fn encode_path(segment: &str) -> String {
-    utf8_percent_encode(segment, SEGMENT).to_string()
+    Encoded(segment).to_string()
+}
+
+/// What the generated operations call for each `{id}` of a path: the same
+/// encoding as [`encode_path`], written straight into the URL being
+/// formatted. `build.rs` turns progenitor's `encode_path(&id.to_string())`
+/// into `encode_path(&id)` with this function behind the name, so a call
+/// allocates neither the id's string copy nor its encoded copy.
+pub(crate) fn encode_display<T: std::fmt::Display + ?Sized>(segment: &T) -> Encoded<'_, T> {
+    Encoded(segment)
+}
+
+/// A path segment that percent-encodes whatever its value displays as.
+///
+/// Encoding is per byte, so encoding each piece a `Display` impl writes
+/// gives exactly the encoding of the whole string.
+pub(crate) struct Encoded<'a, T: ?Sized>(&'a T);
+
+impl<T: std::fmt::Display + ?Sized> std::fmt::Display for Encoded<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        struct Escape<'a, 'b>(&'a mut std::fmt::Formatter<'b>);
+        impl std::fmt::Write for Escape<'_, '_> {
+            fn write_str(&mut self, s: &str) -> std::fmt::Result {
+                utf8_percent_encode(s, SEGMENT).try_for_each(|piece| self.0.write_str(piece))
+            }
+        }
+        std::fmt::write(&mut Escape(f), format_args!("{}", self.0))
+    }
 }
 
 /// Refuses the ids that no URL path segment can carry: empty, `.` and `..`.
@@ -68,6 +95,12 @@ pub struct ResourceId(String);
 impl ResourceId {
     /// The id as a string slice.
     pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for ResourceId {
+    fn as_ref(&self) -> &str {
         &self.0
     }
 }
@@ -137,5 +170,33 @@ impl schemars::JsonSchema for ResourceId {
         schema.string().min_length = Some(1);
         schema.string().pattern = Some(r"^(?!\.{1,2}$)[\s\S]+$".into());
         schema.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    /// Displays its parts one `write_str` at a time, as a `Display` impl of
+    /// a composite value would.
+    struct Pieces(Vec<String>);
+
+    impl std::fmt::Display for Pieces {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            self.0.iter().try_for_each(|p| f.write_str(p))
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Encoding piece by piece equals encoding the whole string.
+        #[test]
+        fn streamed_encoding_equals_whole(parts in proptest::collection::vec(any::<String>(), 0..5)) {
+            let whole = parts.concat();
+            let streamed = super::encode_display(&Pieces(parts)).to_string();
+            prop_assert_eq!(&streamed, &super::encode_path(&whole));
+            prop_assert!(streamed.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)));
+        }
     }
 }

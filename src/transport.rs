@@ -36,6 +36,9 @@ pub(crate) struct Settings {
 #[derive(Clone)]
 pub struct Transport {
     inner: Arc<Inner>,
+    /// The policy of a [`crate::Client::with_retry`] handle, instead of the
+    /// configured one.
+    retry: Option<Arc<RetryPolicy>>,
 }
 
 struct Inner {
@@ -52,7 +55,7 @@ impl std::fmt::Debug for Transport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Transport")
             .field("auth", &self.inner.auth.describe())
-            .field("retry", &self.inner.retry)
+            .field("retry", self.policy())
             .field("attempt_timeout", &self.inner.attempt_timeout)
             .field("overall_timeout", &self.inner.overall_timeout)
             .field("max_response_bytes", &self.inner.max_response_bytes)
@@ -62,23 +65,30 @@ impl std::fmt::Debug for Transport {
 
 tokio::task_local! {
     /// Per-call state set by the hand-written layer around a generated call:
-    /// a retry override, and the failure detail that `reqwest::Error` cannot
-    /// carry (which timeout fired, an unknown outcome, an oversized body).
+    /// the failure detail that `reqwest::Error` cannot carry (which timeout
+    /// fired, an unknown outcome, an oversized body).
     static CALL: Call;
 }
 
-/// Per-call options and the record of what went wrong.
+/// The record of a call. Kept to a few words: the task-local is swapped in
+/// and out on every poll of the call, so its size is paid many times per
+/// call (BENCHMARKS.md); what only a failure needs is boxed on demand.
 #[derive(Default)]
 pub(crate) struct Call {
-    pub(crate) retry: Option<RetryPolicy>,
-    pub(crate) failure: RefCell<Option<Error>>,
-    /// The last error response's body exactly as the server sent it (the
-    /// generated decoder may drop fields the spec doesn't know).
-    pub(crate) error_body: RefCell<Option<Bytes>>,
+    detail: RefCell<Option<Box<Detail>>>,
     /// The status of the response handed to the decoder, and the timeout
     /// that bounded its attempt: a body that fails to read or decode is
     /// reported with them.
-    pub(crate) answered: Cell<Option<Answered>>,
+    answered: Cell<Option<Answered>>,
+}
+
+/// What a failed call records.
+#[derive(Default)]
+struct Detail {
+    failure: Option<Error>,
+    /// The last error response's body exactly as the server sent it (the
+    /// generated decoder may drop fields the spec doesn't know).
+    error_body: Option<Bytes>,
 }
 
 /// The status of the last response and the timeout that bounded reading it.
@@ -100,10 +110,13 @@ impl Call {
     pub(crate) async fn scope<F: Future>(self, fut: F) -> (F::Output, Recorded) {
         CALL.scope(self, async move {
             let out = fut.await;
-            let recorded = CALL.with(|c| Recorded {
-                failure: c.failure.borrow_mut().take(),
-                error_body: c.error_body.borrow_mut().take(),
-                answered: c.answered.take(),
+            let recorded = CALL.with(|c| {
+                let detail = c.detail.take().map(|d| *d).unwrap_or_default();
+                Recorded {
+                    failure: detail.failure,
+                    error_body: detail.error_body,
+                    answered: c.answered.take(),
+                }
             });
             (out, recorded)
         })
@@ -111,10 +124,15 @@ impl Call {
     }
 }
 
+/// Changes the call's record, if there is one: outside a layer call (raw
+/// use) there is nowhere to put detail, and the reqwest error or the
+/// response status still reaches the caller.
+fn with_detail(change: impl FnOnce(&mut Detail)) {
+    let _ = CALL.try_with(|c| change(c.detail.borrow_mut().get_or_insert_default()));
+}
+
 fn record(failure: Error) {
-    // Outside a layer call (raw use) there is nowhere to put detail; the
-    // reqwest error or the response status still reaches the caller.
-    let _ = CALL.try_with(|c| *c.failure.borrow_mut() = Some(failure));
+    with_detail(|d| d.failure = Some(failure));
 }
 
 /// Whether a request may be sent again after an ambiguous failure (a timeout
@@ -185,7 +203,20 @@ impl Transport {
                 max_response_bytes: settings.max_response_bytes,
                 rest_version: settings.rest_version,
             }),
+            retry: None,
         }
+    }
+
+    /// This transport with `policy` in place of the configured retry policy.
+    pub(crate) fn with_retry(&self, policy: RetryPolicy) -> Self {
+        Transport {
+            inner: Arc::clone(&self.inner),
+            retry: Some(Arc::new(policy)),
+        }
+    }
+
+    fn policy(&self) -> &RetryPolicy {
+        self.retry.as_deref().unwrap_or(&self.inner.retry)
     }
 
     /// Sends a request built by `make` (called once per attempt), retrying as
@@ -197,13 +228,11 @@ impl Transport {
         repeatable_body: bool,
         mut make: impl FnMut() -> Request,
     ) -> reqwest::Result<Response> {
+        let once = RetryPolicy::none();
         let policy = if repeatable_body {
-            CALL.try_with(|c| c.retry.clone())
-                .ok()
-                .flatten()
-                .unwrap_or_else(|| self.inner.retry.clone())
+            self.policy()
         } else {
-            RetryPolicy::none()
+            &once
         };
         let started = Instant::now();
         // `Duration::MAX` means "no limit"; it must not overflow the clock.
@@ -219,12 +248,9 @@ impl Transport {
                 .filter(|&d| before(deadline, d) && policy.within_elapsed(started.elapsed(), d))
         };
         let mut attempt = 0u32;
-        loop {
+        let (response, timeout) = loop {
             attempt += 1;
             let mut request = make();
-            // progenitor sends the spec's `info.version` as `api-version`;
-            // TalkJS's own version header is `TalkJS-REST-Version`.
-            request.headers_mut().remove("api-version");
             // TalkJS takes only JSON requests besides GET; progenitor sets no
             // Content-Type on a call without a body (DELETE, reactions).
             if request.method() != Method::GET
@@ -249,14 +275,26 @@ impl Transport {
                     return Err(unsendable(client));
                 }
             }
-            let remaining = deadline.saturating_duration_since(Instant::now());
+            // The first attempt starts as the call does: no second clock read.
+            let now = if attempt == 1 {
+                started
+            } else {
+                Instant::now()
+            };
+            let remaining = deadline.saturating_duration_since(now);
             let overall_bound = remaining < self.inner.attempt_timeout;
             let timeout = if overall_bound {
                 (TimeoutKind::Overall, self.inner.overall_timeout)
             } else {
                 (TimeoutKind::Attempt, self.inner.attempt_timeout)
             };
-            *request.timeout_mut() = Some(remaining.min(self.inner.attempt_timeout));
+            // The client's own timeout is the attempt timeout (see
+            // `ClientConfig::build`); a request gets its own only when the
+            // overall deadline is nearer. Setting it on every request would
+            // cost an extension map, and a copy of it per attempt.
+            if overall_bound {
+                *request.timeout_mut() = Some(remaining);
+            }
             // Whether an ambiguous failure may be repeated is decided only
             // if one happens, from a fresh copy of the request (for a message
             // send or a batch it parses the body): a successful call pays
@@ -280,23 +318,28 @@ impl Transport {
                 status = tracing::field::Empty,
                 duration_ms = tracing::field::Empty,
             );
-            let sent_at = Instant::now();
             // reqwest's and hyper's own events nest under this span; with no
-            // subscriber listening, the wrapper would only cost time.
-            let result = if span.is_disabled() {
-                client.execute(request).await
+            // subscriber listening, the wrapper, the clock and the records
+            // would only cost time.
+            let traced = !span.is_disabled();
+            let result = if traced {
+                let sent_at = Instant::now();
+                let result = client.execute(request).instrument(span.clone()).await;
+                span.record("duration_ms", sent_at.elapsed().as_millis() as u64);
+                result
             } else {
-                client.execute(request).instrument(span.clone()).await
+                client.execute(request).await
             };
-            span.record("duration_ms", sent_at.elapsed().as_millis() as u64);
 
             let retry_after;
             match result {
                 Ok(response) => {
                     let status = response.status();
-                    span.record("status", status.as_u16());
+                    if traced {
+                        span.record("status", status.as_u16());
+                    }
                     if !retryable_status(status) {
-                        return Ok(self.finish(response, operation, timeout).await);
+                        break (response, timeout);
                     }
                     if status == StatusCode::GATEWAY_TIMEOUT && !repeat_ok(&mut make) {
                         // A gateway gave up waiting: the request may have
@@ -305,16 +348,18 @@ impl Transport {
                             operation,
                             reason: "a gateway answered 504 Gateway Timeout".into(),
                         });
-                        return Ok(self.finish(response, operation, timeout).await);
+                        break (response, timeout);
                     }
                     retry_after = crate::retry::retry_after(response.headers());
                     match next_delay(attempt, retry_after) {
                         Some(delay) => {
                             tracing::info!(parent: &span, status = status.as_u16(), delay_ms = delay.as_millis() as u64, "retrying");
                             drop(response);
-                            tokio::time::sleep(delay).await;
+                            // Boxed: a retry is rare, and the timer would
+                            // otherwise enlarge every call's future.
+                            Box::pin(tokio::time::sleep(delay)).await;
                         }
-                        _ => return Ok(self.finish(response, operation, timeout).await),
+                        _ => break (response, timeout),
                     }
                 }
                 Err(error) => {
@@ -344,46 +389,58 @@ impl Transport {
                     match next_delay(attempt, None) {
                         Some(delay) => {
                             tracing::info!(parent: &span, error = %describe(&error), delay_ms = delay.as_millis() as u64, "retrying");
-                            tokio::time::sleep(delay).await;
+                            // Boxed: a retry is rare, and the timer would
+                            // otherwise enlarge every call's future.
+                            Box::pin(tokio::time::sleep(delay)).await;
                             // A later attempt may succeed: forget this failure.
-                            let _ = CALL.try_with(|c| c.failure.borrow_mut().take());
+                            with_detail(|d| d.failure = None);
                         }
                         _ => return Err(error),
                     }
                 }
             }
+        };
+        match self.finish(response, operation, timeout) {
+            Finished::Ready(response) => Ok(response),
+            // Rare, and it reads a body: boxed, like the timer above.
+            Finished::ErrorBody(error) => Ok(Box::pin(self.normalise_error(error)).await),
         }
     }
 
-    /// Caps the body and makes every error body decodable as the generated
-    /// `Error` type: JSON objects pass, anything else becomes a JSON string of
-    /// the raw text, so the status is never lost to a decode error.
-    async fn finish(
+    /// Records the answer and caps a success's body; an error response is
+    /// handed back for [`Self::normalise_error`].
+    fn finish(
         &self,
-        response: Response,
+        mut response: Response,
         operation: &'static str,
         timeout: (TimeoutKind, Duration),
-    ) -> Response {
+    ) -> Finished {
         let cap = self.inner.max_response_bytes;
         let status = response.status();
-        let _ = CALL.try_with(|c| c.answered.set(Some(Answered { status, timeout })));
-        // Error bodies are only read up to the cap below, never refused, so
-        // that their status always reaches the caller.
+        let layer_call = CALL
+            .try_with(|c| c.answered.set(Some(Answered { status, timeout })))
+            .is_ok();
         if status.is_success() && response.content_length().is_some_and(|n| n > cap as u64) {
             record(body_too_large(status, operation, cap));
-            return rebuild(
+            return Finished::Ready(rebuild(
                 response,
                 reqwest::Body::wrap_stream(futures::stream::once(async {
                     Err::<Bytes, _>(BodyTooLarge)
                 })),
-            );
+            ));
         }
         if status.is_success() {
+            if layer_call {
+                // The layer reads nothing from a success's headers, and the
+                // generated decoder would copy them into a `ResponseValue`
+                // that the layer discards. Raw calls keep them.
+                *response.headers_mut() = header::HeaderMap::new();
+            }
             if response.content_length().is_some() {
                 // Within the cap (checked above), and the body cannot outgrow
                 // its declared length (HTTP/1.1 framing; h2 checks it too):
                 // nothing to count, so no per-chunk wrapper.
-                return response;
+                return Finished::Ready(response);
             }
             // Streamed through a counter: a body without Content-Length can
             // still not grow past the cap.
@@ -407,17 +464,27 @@ impl Transport {
                 }
                 Ok(chunk)
             });
-            return Response::from(http::Response::from_parts(
+            return Finished::Ready(Response::from(http::Response::from_parts(
                 parts,
                 reqwest::Body::wrap_stream(limited),
-            ));
+            )));
         }
+        Finished::ErrorBody(response)
+    }
+
+    /// Makes an error body decodable as the generated `Error` type: JSON
+    /// objects pass, anything else becomes a JSON string of the raw text, so
+    /// the status is never lost to a decode error. The body is read only up
+    /// to the size cap, never refused, so that the status always arrives.
+    async fn normalise_error(&self, response: Response) -> Response {
+        let cap = self.inner.max_response_bytes;
+        let status = response.status();
         let headers = response.headers().clone();
         let bytes = match read_capped(response, cap).await {
             Ok(bytes) => bytes,
             Err(_) => Bytes::new(),
         };
-        let _ = CALL.try_with(|c| *c.error_body.borrow_mut() = Some(bytes.clone()));
+        with_detail(|d| d.error_body = Some(bytes.clone()));
         let body = if serde_json::from_slice::<crate::raw::types::ErrorBody>(&bytes).is_ok() {
             bytes
         } else {
@@ -437,6 +504,14 @@ impl Transport {
         );
         Response::from(rebuilt)
     }
+}
+
+/// What [`Transport::finish`] makes of a final response.
+enum Finished {
+    /// For the decoder as it is.
+    Ready(Response),
+    /// An error response whose body [`Transport::normalise_error`] reads.
+    ErrorBody(Response),
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -523,25 +598,78 @@ pub(crate) fn describe(error: &reqwest::Error) -> String {
 }
 
 impl ClientHooks<Transport> for crate::raw::Client {
-    async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
+    // Not an `async fn`: the boxed send loop is built right away, so the
+    // generated operation's future holds one pointer here rather than the
+    // request as well (BENCHMARKS.md).
+    fn exec(
+        &self,
+        request: Request,
+        info: &OperationInfo,
+    ) -> impl Future<Output = reqwest::Result<Response>> {
         let transport = self.inner();
         // Generated bodies are buffered JSON, so every attempt gets a copy; a
         // streaming body (never generated today) would get one attempt only.
-        // (What `try_clone` would tell, without making a copy to throw away.)
         let repeatable_body = request.body().is_none_or(|b| b.as_bytes().is_some());
-        let mut original = Some(request);
+        let mut first = Some(request);
+        let mut again: Option<Resend> = None;
+        let make = move || match first.take() {
+            Some(request) => {
+                again = Resend::of(&request);
+                request
+            }
+            None => again
+                .as_ref()
+                .expect("only a repeatable request is made again")
+                .request(),
+        };
         // Boxed, so that the generated operation's future, and every layer
         // future that holds it, stays small: moving a 13 KB future cost more
         // than this allocation (BENCHMARKS.md).
-        Box::pin(transport.send(
-            self.client(),
-            info.operation_id,
-            repeatable_body,
-            move || match original.as_ref().and_then(Request::try_clone) {
-                Some(copy) => copy,
-                None => original.take().expect("a non-repeatable body is sent once"),
-            },
-        ))
-        .await
+        Box::pin(transport.send(self.client(), info.operation_id, repeatable_body, make))
+    }
+}
+
+/// What a generated request's later attempts are rebuilt from: the first
+/// attempt sends the request itself.
+///
+/// Not `Request::try_clone`: that one allocates the request's extension map
+/// twice whether or not it holds anything (reqwest 0.13), which was a
+/// measurable share of a call's cost (BENCHMARKS.md). Generated requests
+/// carry no extensions besides a timeout, which is kept.
+struct Resend {
+    method: Method,
+    url: reqwest::Url,
+    headers: header::HeaderMap,
+    version: reqwest::Version,
+    timeout: Option<Duration>,
+    body: Option<Bytes>,
+}
+
+impl Resend {
+    /// `None` for a streaming body, which cannot be sent twice.
+    fn of(request: &Request) -> Option<Resend> {
+        let body = match request.body() {
+            Some(body) => Some(Bytes::copy_from_slice(body.as_bytes()?)),
+            None => None,
+        };
+        Some(Resend {
+            method: request.method().clone(),
+            url: request.url().clone(),
+            headers: request.headers().clone(),
+            version: request.version(),
+            timeout: request.timeout().copied(),
+            body,
+        })
+    }
+
+    fn request(&self) -> Request {
+        let mut request = Request::new(self.method.clone(), self.url.clone());
+        *request.headers_mut() = self.headers.clone();
+        *request.version_mut() = self.version;
+        if self.timeout.is_some() {
+            *request.timeout_mut() = self.timeout;
+        }
+        *request.body_mut() = self.body.clone().map(reqwest::Body::from);
+        request
     }
 }

@@ -281,7 +281,6 @@ impl Baseline {
         self.http
             .request(method, url)
             .header(header::ACCEPT, HeaderValue::from_static("application/json"))
-            .header("api-version", HeaderValue::from_static("1.0"))
             .header(header::AUTHORIZATION, self.auth.clone())
     }
 
