@@ -14,24 +14,28 @@ impl Client {
     /// Runs `fut` (a generated `send()`) with the transport's per-call state
     /// and maps the result.
     ///
-    /// `fut` is boxed before anything else: held by value, it would be
-    /// copied into every layer's future (the call's, the task-local scope's,
-    /// the caller's), and moving those is what made a call slower than a
-    /// hand-written one (BENCHMARKS.md).
+    /// `fut` is held once, in place: no `async` block or `async fn` stands
+    /// between it and the caller, since each would keep a second copy of it
+    /// (rustc keeps the storage of a captured value after moving it into an
+    /// awaited future, rust-lang/rust#62958). Moving and copying those
+    /// kilobytes, or boxing them, made a call slower than a hand-written one
+    /// (BENCHMARKS.md).
     pub(crate) fn run<'a, T: 'a>(
         &'a self,
         fut: impl Future<Output = RawResult<T>> + 'a,
     ) -> impl Future<Output = Result<T, Error>> + 'a {
-        let fut = Box::pin(fut);
-        async move {
-            let (result, recorded) = Call::default().scope(fut).await;
-            match result {
-                Ok(value) => Ok(value.into_inner()),
-                Err(error) => {
-                    Err(Box::pin(map_error(error, recorded, self.config.max_response_bytes)).await)
-                }
-            }
-        }
+        use futures::{FutureExt as _, future::Either};
+        let cap = self.config.max_response_bytes;
+        Call::default()
+            .scope(fut)
+            .then(move |(result, recorded)| match result {
+                Ok(value) => Either::Left(std::future::ready(Ok(value.into_inner()))),
+                // Rare, and it may read a body: boxed, out of every call's
+                // future.
+                Err(error) => Either::Right(Box::pin(async move {
+                    Err(map_error(error, recorded, cap).await)
+                })),
+            })
     }
 }
 

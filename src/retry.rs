@@ -28,20 +28,29 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy {
-            max_attempts: 4,
-            initial_backoff: Duration::from_millis(200),
-            max_backoff: Duration::from_secs(10),
-            max_retry_after: Duration::from_secs(60),
-            max_elapsed: None,
-        }
+        RetryPolicy::DEFAULT
     }
 }
 
 impl RetryPolicy {
+    const DEFAULT: RetryPolicy = RetryPolicy {
+        max_attempts: 4,
+        initial_backoff: Duration::from_millis(200),
+        max_backoff: Duration::from_secs(10),
+        max_retry_after: Duration::from_secs(60),
+        max_elapsed: None,
+    };
+
+    /// [`RetryPolicy::none`] as a constant, so that `&RetryPolicy::NONE` is
+    /// a `'static` reference.
+    pub(crate) const NONE: RetryPolicy = RetryPolicy {
+        max_attempts: 1,
+        ..RetryPolicy::DEFAULT
+    };
+
     /// Never retry.
     pub fn none() -> Self {
-        RetryPolicy::default().max_attempts(1)
+        RetryPolicy::NONE
     }
 
     /// Total attempts, the first included (at least 1).

@@ -12,7 +12,7 @@ use std::{
 };
 
 use bytes::Bytes;
-use futures::StreamExt;
+use futures::{FutureExt as _, StreamExt};
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::{Method, Request, Response, StatusCode, header};
 use tracing::Instrument;
@@ -107,20 +107,26 @@ pub(crate) struct Recorded {
 
 impl Call {
     /// Runs `fut` with this call state visible to the transport.
-    pub(crate) async fn scope<F: Future>(self, fut: F) -> (F::Output, Recorded) {
-        CALL.scope(self, async move {
-            let out = fut.await;
-            let recorded = CALL.with(|c| {
-                let detail = c.detail.take().map(|d| *d).unwrap_or_default();
-                Recorded {
-                    failure: detail.failure,
-                    error_body: detail.error_body,
-                    answered: c.answered.take(),
-                }
-            });
-            (out, recorded)
-        })
-        .await
+    ///
+    /// Not an `async fn`, which would store `fut` twice (see
+    /// [`crate::Client::run`]).
+    pub(crate) fn scope<F: Future>(self, fut: F) -> impl Future<Output = (F::Output, Recorded)> {
+        // `map`, not an `async` block: the closure runs inside the scope's
+        // poll, where the record is still reachable.
+        CALL.scope(
+            self,
+            fut.map(|out| {
+                let recorded = CALL.with(|c| {
+                    let detail = c.detail.take().map(|d| *d).unwrap_or_default();
+                    Recorded {
+                        failure: detail.failure,
+                        error_body: detail.error_body,
+                        answered: c.answered.take(),
+                    }
+                });
+                (out, recorded)
+            }),
+        )
     }
 }
 
@@ -221,80 +227,40 @@ impl Transport {
 
     /// Sends a request built by `make` (called once per attempt), retrying as
     /// the policy allows. Returns the last response or transport error.
-    pub(crate) async fn send(
-        &self,
-        client: &reqwest::Client,
+    ///
+    /// Not an `async fn`: its arguments would be stored twice in the future
+    /// (rust-lang/rust#62958), and `make` holds the request; an `async move`
+    /// block keeps one copy of what it captures.
+    #[allow(
+        clippy::manual_async_fn,
+        reason = "an async fn would store its arguments twice"
+    )]
+    pub(crate) fn send<'a>(
+        &'a self,
+        client: &'a reqwest::Client,
         operation: &'static str,
         repeatable_body: bool,
-        mut make: impl FnMut() -> Request,
-    ) -> reqwest::Result<Response> {
-        let once = RetryPolicy::none();
-        let policy = if repeatable_body {
-            self.policy()
-        } else {
-            &once
-        };
-        let started = Instant::now();
-        // `Duration::MAX` means "no limit"; it must not overflow the clock.
-        let deadline = started
-            .checked_add(self.inner.overall_timeout)
-            .unwrap_or_else(|| started + Duration::from_secs(100 * 365 * 86_400));
-        // The wait before the next attempt, if one may still start before
-        // the overall deadline and within the policy's elapsed-time cap.
-        let next_delay = |attempt: u32, hint: Option<Duration>| {
-            policy
-                .delay(attempt, hint)
-                .map(|d| pace(operation, d))
-                .filter(|&d| before(deadline, d) && policy.within_elapsed(started.elapsed(), d))
-        };
-        let mut attempt = 0u32;
-        let (response, timeout) = loop {
-            attempt += 1;
-            let mut request = make();
-            // TalkJS takes only JSON requests besides GET; progenitor sets no
-            // Content-Type on a call without a body (DELETE, reactions).
-            if request.method() != Method::GET
-                && !request.headers().contains_key(header::CONTENT_TYPE)
-            {
-                request.headers_mut().insert(
-                    header::CONTENT_TYPE,
-                    header::HeaderValue::from_static("application/json"),
-                );
-            }
-            if let Some(version) = &self.inner.rest_version {
-                request
-                    .headers_mut()
-                    .insert("talkjs-rest-version", version.clone());
-            }
-            match self.inner.auth.header() {
-                Ok(value) => {
-                    request.headers_mut().insert(header::AUTHORIZATION, value);
-                }
-                Err(e) => {
-                    record(e);
-                    return Err(unsendable(client));
-                }
-            }
-            // The first attempt starts as the call does: no second clock read.
-            let now = if attempt == 1 {
-                started
+        mut make: impl FnMut() -> Request + 'a,
+    ) -> impl Future<Output = reqwest::Result<Response>> + 'a {
+        async move {
+            let policy = if repeatable_body {
+                self.policy()
             } else {
-                Instant::now()
+                &RetryPolicy::NONE
             };
-            let remaining = deadline.saturating_duration_since(now);
-            let overall_bound = remaining < self.inner.attempt_timeout;
-            let timeout = if overall_bound {
-                (TimeoutKind::Overall, self.inner.overall_timeout)
-            } else {
-                (TimeoutKind::Attempt, self.inner.attempt_timeout)
+            let started = Instant::now();
+            // `Duration::MAX` means "no limit"; it must not overflow the clock.
+            let deadline = started
+                .checked_add(self.inner.overall_timeout)
+                .unwrap_or_else(|| started + Duration::from_secs(100 * 365 * 86_400));
+            // The wait before the next attempt, if one may still start before
+            // the overall deadline and within the policy's elapsed-time cap.
+            let next_delay = |attempt: u32, hint: Option<Duration>| {
+                policy
+                    .delay(attempt, hint)
+                    .map(|d| pace(operation, d))
+                    .filter(|&d| before(deadline, d) && policy.within_elapsed(started.elapsed(), d))
             };
-            // The client's own timeout is the attempt timeout (see
-            // `ClientConfig::build`); a request gets its own only when the
-            // overall deadline is nearer. Setting it on every request would
-            // cost an extension map, and a copy of it per attempt.
-            if overall_bound {
-                *request.timeout_mut() = Some(remaining);
-            }
             // Whether an ambiguous failure may be repeated is decided only
             // if one happens, from a fresh copy of the request (for a message
             // send or a batch it parses the body): a successful call pays
@@ -309,101 +275,156 @@ impl Transport {
                     )
                 }
             };
+            let mut attempt = 0u32;
+            let (response, timeout) = loop {
+                attempt += 1;
+                // The request is built in a block of its own: a local that lived
+                // on past the await below would keep its 264 bytes in this future
+                // even after being moved out (rustc keeps moved-from storage).
+                let (pending, span, timeout) = {
+                    let mut request = make();
+                    // TalkJS takes only JSON requests besides GET; progenitor sets no
+                    // Content-Type on a call without a body (DELETE, reactions).
+                    if request.method() != Method::GET
+                        && !request.headers().contains_key(header::CONTENT_TYPE)
+                    {
+                        request.headers_mut().insert(
+                            header::CONTENT_TYPE,
+                            header::HeaderValue::from_static("application/json"),
+                        );
+                    }
+                    if let Some(version) = &self.inner.rest_version {
+                        request
+                            .headers_mut()
+                            .insert("talkjs-rest-version", version.clone());
+                    }
+                    match self.inner.auth.header() {
+                        Ok(value) => {
+                            request.headers_mut().insert(header::AUTHORIZATION, value);
+                        }
+                        Err(e) => {
+                            record(e);
+                            return Err(unsendable(client));
+                        }
+                    }
+                    // The first attempt starts as the call does: no second clock read.
+                    let now = if attempt == 1 {
+                        started
+                    } else {
+                        Instant::now()
+                    };
+                    let remaining = deadline.saturating_duration_since(now);
+                    let overall_bound = remaining < self.inner.attempt_timeout;
+                    let timeout = if overall_bound {
+                        (TimeoutKind::Overall, self.inner.overall_timeout)
+                    } else {
+                        (TimeoutKind::Attempt, self.inner.attempt_timeout)
+                    };
+                    // The client's own timeout is the attempt timeout (see
+                    // `ClientConfig::build`); a request gets its own only when the
+                    // overall deadline is nearer. Setting it on every request would
+                    // cost an extension map, and a copy of it per attempt.
+                    if overall_bound {
+                        *request.timeout_mut() = Some(remaining);
+                    }
 
-            let span = tracing::info_span!(
-                "talkjs.request",
-                operation,
-                attempt,
-                method = %request.method(),
-                status = tracing::field::Empty,
-                duration_ms = tracing::field::Empty,
-            );
-            // reqwest's and hyper's own events nest under this span; with no
-            // subscriber listening, the wrapper, the clock and the records
-            // would only cost time.
-            let traced = !span.is_disabled();
-            let result = if traced {
-                let sent_at = Instant::now();
-                let result = client.execute(request).instrument(span.clone()).await;
-                span.record("duration_ms", sent_at.elapsed().as_millis() as u64);
-                result
-            } else {
-                client.execute(request).await
+                    let span = tracing::info_span!(
+                        "talkjs.request",
+                        operation,
+                        attempt,
+                        method = %request.method(),
+                        status = tracing::field::Empty,
+                        duration_ms = tracing::field::Empty,
+                    );
+                    (client.execute(request), span, timeout)
+                };
+                // reqwest's and hyper's own events nest under this span; with no
+                // subscriber listening, the wrapper, the clock and the records
+                // would only cost time.
+                let traced = !span.is_disabled();
+                let result = if traced {
+                    let sent_at = Instant::now();
+                    let result = pending.instrument(span.clone()).await;
+                    span.record("duration_ms", sent_at.elapsed().as_millis() as u64);
+                    result
+                } else {
+                    pending.await
+                };
+
+                // The wait before the next attempt. The sleep itself comes after
+                // this match, so that no response or result is kept in this
+                // future across it.
+                let delay = match result {
+                    Ok(response) => {
+                        let status = response.status();
+                        if traced {
+                            span.record("status", status.as_u16());
+                        }
+                        if !retryable_status(status) {
+                            break (response, timeout);
+                        }
+                        if status == StatusCode::GATEWAY_TIMEOUT && !repeat_ok(&mut make) {
+                            // A gateway gave up waiting: the request may have
+                            // been applied, and this one is not de-duplicated.
+                            record(Error::OutcomeUnknown {
+                                operation,
+                                reason: "a gateway answered 504 Gateway Timeout".into(),
+                            });
+                            break (response, timeout);
+                        }
+                        let retry_after = crate::retry::retry_after(response.headers());
+                        match next_delay(attempt, retry_after) {
+                            Some(delay) => {
+                                tracing::info!(parent: &span, status = status.as_u16(), delay_ms = delay.as_millis() as u64, "retrying");
+                                delay
+                            }
+                            _ => break (response, timeout),
+                        }
+                    }
+                    Err(error) => {
+                        let before_sending = error.is_connect();
+                        if error.is_timeout() {
+                            let (which, after) = if before_sending {
+                                (TimeoutKind::Connect, self.inner.connect_timeout)
+                            } else {
+                                timeout
+                            };
+                            record(Error::Timeout { which, after });
+                        }
+                        if !before_sending && !repeat_ok(&mut make) {
+                            let reason = if error.is_timeout() {
+                                // Which timeout fired stays in the message.
+                                format!(
+                                    "the {} timeout ({} ms) fired after the request was sent",
+                                    timeout.0,
+                                    timeout.1.as_millis()
+                                )
+                            } else {
+                                describe(&error)
+                            };
+                            record(Error::OutcomeUnknown { operation, reason });
+                            return Err(error);
+                        }
+                        match next_delay(attempt, None) {
+                            Some(delay) => {
+                                tracing::info!(parent: &span, error = %describe(&error), delay_ms = delay.as_millis() as u64, "retrying");
+                                // A later attempt may succeed: forget this failure.
+                                with_detail(|d| d.failure = None);
+                                delay
+                            }
+                            _ => return Err(error),
+                        }
+                    }
+                };
+                // Boxed: a retry is rare, and the timer would otherwise enlarge
+                // every call's future.
+                Box::pin(tokio::time::sleep(delay)).await;
             };
-
-            let retry_after;
-            match result {
-                Ok(response) => {
-                    let status = response.status();
-                    if traced {
-                        span.record("status", status.as_u16());
-                    }
-                    if !retryable_status(status) {
-                        break (response, timeout);
-                    }
-                    if status == StatusCode::GATEWAY_TIMEOUT && !repeat_ok(&mut make) {
-                        // A gateway gave up waiting: the request may have
-                        // been applied, and this one is not de-duplicated.
-                        record(Error::OutcomeUnknown {
-                            operation,
-                            reason: "a gateway answered 504 Gateway Timeout".into(),
-                        });
-                        break (response, timeout);
-                    }
-                    retry_after = crate::retry::retry_after(response.headers());
-                    match next_delay(attempt, retry_after) {
-                        Some(delay) => {
-                            tracing::info!(parent: &span, status = status.as_u16(), delay_ms = delay.as_millis() as u64, "retrying");
-                            drop(response);
-                            // Boxed: a retry is rare, and the timer would
-                            // otherwise enlarge every call's future.
-                            Box::pin(tokio::time::sleep(delay)).await;
-                        }
-                        _ => break (response, timeout),
-                    }
-                }
-                Err(error) => {
-                    let before_sending = error.is_connect();
-                    if error.is_timeout() {
-                        let (which, after) = if before_sending {
-                            (TimeoutKind::Connect, self.inner.connect_timeout)
-                        } else {
-                            timeout
-                        };
-                        record(Error::Timeout { which, after });
-                    }
-                    if !before_sending && !repeat_ok(&mut make) {
-                        let reason = if error.is_timeout() {
-                            // Which timeout fired stays in the message.
-                            format!(
-                                "the {} timeout ({} ms) fired after the request was sent",
-                                timeout.0,
-                                timeout.1.as_millis()
-                            )
-                        } else {
-                            describe(&error)
-                        };
-                        record(Error::OutcomeUnknown { operation, reason });
-                        return Err(error);
-                    }
-                    match next_delay(attempt, None) {
-                        Some(delay) => {
-                            tracing::info!(parent: &span, error = %describe(&error), delay_ms = delay.as_millis() as u64, "retrying");
-                            // Boxed: a retry is rare, and the timer would
-                            // otherwise enlarge every call's future.
-                            Box::pin(tokio::time::sleep(delay)).await;
-                            // A later attempt may succeed: forget this failure.
-                            with_detail(|d| d.failure = None);
-                        }
-                        _ => return Err(error),
-                    }
-                }
+            match self.finish(response, operation, timeout) {
+                Finished::Ready(response) => Ok(response),
+                // Rare, and it reads a body: boxed, like the timer above.
+                Finished::ErrorBody(error) => Ok(Box::pin(self.normalise_error(error)).await),
             }
-        };
-        match self.finish(response, operation, timeout) {
-            Finished::Ready(response) => Ok(response),
-            // Rare, and it reads a body: boxed, like the timer above.
-            Finished::ErrorBody(error) => Ok(Box::pin(self.normalise_error(error)).await),
         }
     }
 
@@ -611,10 +632,13 @@ impl ClientHooks<Transport> for crate::raw::Client {
         // streaming body (never generated today) would get one attempt only.
         let repeatable_body = request.body().is_none_or(|b| b.as_bytes().is_some());
         let mut first = Some(request);
-        let mut again: Option<Resend> = None;
+        // Boxed: 264 bytes inline would lift the send loop's future over
+        // the allocator's small-size cache (1,032 bytes in glibc), whose
+        // slow path cost more than this small allocation (BENCHMARKS.md).
+        let mut again: Option<Box<Resend>> = None;
         let make = move || match first.take() {
             Some(request) => {
-                again = Resend::of(&request);
+                again = Resend::of(&request).map(Box::new);
                 request
             }
             None => again
