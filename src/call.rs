@@ -1,6 +1,12 @@
 //! Runs a generated operation and maps its outcome to [`crate::Error`].
 
+use std::{
+    pin::Pin,
+    task::{Context, Poll, ready},
+};
+
 use progenitor_client::ResponseValue;
+use tokio::task::futures::TaskLocalFuture;
 
 use crate::{
     Client, Error, raw,
@@ -14,28 +20,59 @@ impl Client {
     /// Runs `fut` (a generated `send()`) with the transport's per-call state
     /// and maps the result.
     ///
-    /// `fut` is held once, in place: no `async` block or `async fn` stands
-    /// between it and the caller, since each would keep a second copy of it
-    /// (rustc keeps the storage of a captured value after moving it into an
-    /// awaited future, rust-lang/rust#62958). Moving and copying those
-    /// kilobytes, or boxing them, made a call slower than a hand-written one
-    /// (BENCHMARKS.md).
-    pub(crate) fn run<'a, T: 'a>(
+    /// `fut` is held once, in place, by a hand-written future ([`Run`]):
+    /// an `async` block or `async fn` in between would keep a second copy of
+    /// it (rustc keeps the storage of a captured value after moving it into
+    /// an awaited future, rust-lang/rust#62958), and combinators would copy
+    /// its large output once per layer. Moving, copying or boxing those
+    /// bytes made a call slower than a hand-written one (BENCHMARKS.md).
+    pub(crate) fn run<'a, T: Send + 'a>(
         &'a self,
-        fut: impl Future<Output = RawResult<T>> + 'a,
-    ) -> impl Future<Output = Result<T, Error>> + 'a {
-        use futures::{FutureExt as _, future::Either};
-        let cap = self.config.max_response_bytes;
-        Call::default()
-            .scope(fut)
-            .then(move |(result, recorded)| match result {
-                Ok(value) => Either::Left(std::future::ready(Ok(value.into_inner()))),
-                // Rare, and it may read a body: boxed, out of every call's
-                // future.
-                Err(error) => Either::Right(Box::pin(async move {
-                    Err(map_error(error, recorded, cap).await)
-                })),
-            })
+        fut: impl Future<Output = RawResult<T>> + Send + 'a,
+    ) -> impl Future<Output = Result<T, Error>> + Send + 'a {
+        Run::Calling {
+            call: Call::fresh(fut),
+            cap: self.config.max_response_bytes,
+        }
+    }
+}
+
+/// A boxed, sendable future that maps a failed call's error.
+type Mapping<'a> = Pin<Box<dyn Future<Output = Error> + Send + 'a>>;
+
+pin_project_lite::pin_project! {
+    /// The future of [`Client::run`]: the call, then, only if it failed, the
+    /// mapping of its error (which may read a body, so it is boxed).
+    #[project = RunState]
+    enum Run<'a, F> {
+        Calling { #[pin] call: TaskLocalFuture<Call, F>, cap: usize },
+        Mapping { error: Mapping<'a> },
+    }
+}
+
+impl<'a, F, T> Future for Run<'a, F>
+where
+    F: Future<Output = RawResult<T>>,
+{
+    type Output = Result<T, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let (error, recorded, cap) = match self.as_mut().project() {
+            RunState::Calling { mut call, cap } => {
+                let error = match ready!(call.as_mut().poll(cx)) {
+                    Ok(value) => return Poll::Ready(Ok(value.into_inner())),
+                    Err(error) => error,
+                };
+                let recorded = call.take_value().map(|c| c.take_recorded());
+                (error, recorded, *cap)
+            }
+            RunState::Mapping { error } => return error.as_mut().poll(cx).map(Err),
+        };
+        let recorded = recorded.unwrap_or_default();
+        self.set(Run::Mapping {
+            error: Box::pin(map_error(error, recorded, cap)),
+        });
+        self.poll(cx)
     }
 }
 

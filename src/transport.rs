@@ -99,6 +99,7 @@ pub(crate) struct Answered {
 }
 
 /// What the transport recorded during a call.
+#[derive(Default)]
 pub(crate) struct Recorded {
     pub(crate) failure: Option<Error>,
     pub(crate) error_body: Option<Bytes>,
@@ -113,20 +114,23 @@ impl Call {
     pub(crate) fn scope<F: Future>(self, fut: F) -> impl Future<Output = (F::Output, Recorded)> {
         // `map`, not an `async` block: the closure runs inside the scope's
         // poll, where the record is still reachable.
-        CALL.scope(
-            self,
-            fut.map(|out| {
-                let recorded = CALL.with(|c| {
-                    let detail = c.detail.take().map(|d| *d).unwrap_or_default();
-                    Recorded {
-                        failure: detail.failure,
-                        error_body: detail.error_body,
-                        answered: c.answered.take(),
-                    }
-                });
-                (out, recorded)
-            }),
-        )
+        CALL.scope(self, fut.map(|out| (out, CALL.with(Call::take_recorded))))
+    }
+
+    /// `fut` with a fresh call state; after it finishes, `take_value` on
+    /// the pinned future gives the state back for [`Call::take_recorded`].
+    pub(crate) fn fresh<F: Future>(fut: F) -> tokio::task::futures::TaskLocalFuture<Call, F> {
+        CALL.scope(Call::default(), fut)
+    }
+
+    /// What the transport recorded, leaving the state empty.
+    pub(crate) fn take_recorded(&self) -> Recorded {
+        let detail = self.detail.take().map(|d| *d).unwrap_or_default();
+        Recorded {
+            failure: detail.failure,
+            error_body: detail.error_body,
+            answered: self.answered.take(),
+        }
     }
 }
 
