@@ -667,10 +667,50 @@ impl ClientHooks<Transport> for crate::raw::Client {
 struct Resend {
     method: Method,
     url: reqwest::Url,
-    headers: header::HeaderMap,
+    headers: Headers,
     version: reqwest::Version,
     timeout: Option<Duration>,
     body: Option<Bytes>,
+}
+
+/// A generated request's headers, kept for its later attempts. They are
+/// almost always `Accept: application/json`, with `Content-Type:
+/// application/json` when there is a body: those are kept as a flag, as a
+/// header map would cost two allocations per call for a copy that is rarely
+/// used.
+enum Headers {
+    Json { content_type: bool },
+    Other(header::HeaderMap),
+}
+
+impl Headers {
+    fn of(headers: &header::HeaderMap) -> Headers {
+        let json = |name| headers.get(name).is_some_and(|v| v == "application/json");
+        match headers.len() {
+            1 if json(header::ACCEPT) => Headers::Json {
+                content_type: false,
+            },
+            2 if json(header::ACCEPT) && json(header::CONTENT_TYPE) => {
+                Headers::Json { content_type: true }
+            }
+            _ => Headers::Other(headers.clone()),
+        }
+    }
+
+    fn map(&self) -> header::HeaderMap {
+        match *self {
+            Headers::Other(ref headers) => headers.clone(),
+            Headers::Json { content_type } => {
+                let json = header::HeaderValue::from_static("application/json");
+                let mut headers = header::HeaderMap::with_capacity(2);
+                headers.insert(header::ACCEPT, json.clone());
+                if content_type {
+                    headers.insert(header::CONTENT_TYPE, json);
+                }
+                headers
+            }
+        }
+    }
 }
 
 impl Resend {
@@ -683,7 +723,7 @@ impl Resend {
         Some(Resend {
             method: request.method().clone(),
             url: request.url().clone(),
-            headers: request.headers().clone(),
+            headers: Headers::of(request.headers()),
             version: request.version(),
             timeout: request.timeout().copied(),
             body,
@@ -692,7 +732,7 @@ impl Resend {
 
     fn request(&self) -> Request {
         let mut request = Request::new(self.method.clone(), self.url.clone());
-        *request.headers_mut() = self.headers.clone();
+        *request.headers_mut() = self.headers.map();
         *request.version_mut() = self.version;
         if self.timeout.is_some() {
             *request.timeout_mut() = self.timeout;
