@@ -636,13 +636,10 @@ impl ClientHooks<Transport> for crate::raw::Client {
         // streaming body (never generated today) would get one attempt only.
         let repeatable_body = request.body().is_none_or(|b| b.as_bytes().is_some());
         let mut first = Some(request);
-        // Boxed: 264 bytes inline would lift the send loop's future over
-        // the allocator's small-size cache (1,032 bytes in glibc), whose
-        // slow path cost more than this small allocation (BENCHMARKS.md).
-        let mut again: Option<Box<Resend>> = None;
+        let mut again: Option<Resend> = None;
         let make = move || match first.take() {
             Some(request) => {
-                again = Resend::of(&request).map(Box::new);
+                again = Resend::of(&request);
                 request
             }
             None => again
@@ -652,7 +649,10 @@ impl ClientHooks<Transport> for crate::raw::Client {
         };
         // Boxed, so that the generated operation's future, and every layer
         // future that holds it, stays small: moving a 13 KB future cost more
-        // than this allocation (BENCHMARKS.md).
+        // than this allocation (BENCHMARKS.md). At about 950 bytes (release
+        // build), it stays within glibc's per-thread cache of small blocks
+        // (up to 1,032 bytes), whose slow path cost several hundred
+        // instructions per call when it did not.
         Box::pin(transport.send(self.client(), info.operation_id, repeatable_body, make))
     }
 }
@@ -679,27 +679,36 @@ struct Resend {
 /// header map would cost two allocations per call for a copy that is rarely
 /// used.
 enum Headers {
-    Json { content_type: bool },
-    Other(header::HeaderMap),
+    Json {
+        content_type: bool,
+    },
+    /// Boxed: the record lives in the send loop's future, which must stay
+    /// small (see `exec`).
+    Other(Box<header::HeaderMap>),
 }
 
 impl Headers {
     fn of(headers: &header::HeaderMap) -> Headers {
-        let json = |name| headers.get(name).is_some_and(|v| v == "application/json");
+        // In insertion order, without hashing: what progenitor builds.
+        let mut all = headers.iter();
+        let mut next_is = |name| {
+            all.next()
+                .is_some_and(|(n, v)| *n == name && v == "application/json")
+        };
         match headers.len() {
-            1 if json(header::ACCEPT) => Headers::Json {
+            1 if next_is(header::ACCEPT) => Headers::Json {
                 content_type: false,
             },
-            2 if json(header::ACCEPT) && json(header::CONTENT_TYPE) => {
+            2 if next_is(header::ACCEPT) && next_is(header::CONTENT_TYPE) => {
                 Headers::Json { content_type: true }
             }
-            _ => Headers::Other(headers.clone()),
+            _ => Headers::Other(Box::new(headers.clone())),
         }
     }
 
     fn map(&self) -> header::HeaderMap {
         match *self {
-            Headers::Other(ref headers) => headers.clone(),
+            Headers::Other(ref headers) => (**headers).clone(),
             Headers::Json { content_type } => {
                 let json = header::HeaderValue::from_static("application/json");
                 let mut headers = header::HeaderMap::with_capacity(2);
