@@ -105,6 +105,7 @@ fn run() -> Result<(), String> {
         .map_err(|e| format!("progenitor produced code that does not parse: {e}"))?;
     reroute_path_encoding(&mut file)?;
     drop_api_version_header(&mut file)?;
+    merge_identical_arms(&mut file);
     write(&out_dir.join("raw.rs"), &prettyplease::unparse(&file))
 }
 
@@ -335,4 +336,58 @@ fn drop_api_version_header(file: &mut syn::File) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// progenitor writes one `match` arm per documented status, and the error
+/// statuses all have the same body (decode the error, return it): five
+/// copies of the same decoding, each its own state of the operation's future
+/// and its own inlined code. Adjacent arms with identical bodies whose
+/// patterns are only literals and ranges become one arm (`400u16 | 401u16 |
+/// .. => body`), which matches exactly the same values in the same order,
+/// with a fraction of the code that every call's future carries
+/// (BENCHMARKS.md).
+fn merge_identical_arms(file: &mut syn::File) {
+    /// A pattern of literals and ranges only (the status codes): it binds
+    /// nothing, so it can join any other such pattern.
+    fn constant(pat: &syn::Pat) -> bool {
+        match pat {
+            syn::Pat::Lit(_) | syn::Pat::Range(_) => true,
+            syn::Pat::Or(or) => or.cases.iter().all(constant),
+            _ => false,
+        }
+    }
+    struct Merge;
+    impl VisitMut for Merge {
+        fn visit_expr_match_mut(&mut self, m: &mut syn::ExprMatch) {
+            syn::visit_mut::visit_expr_match_mut(self, m);
+            let body = |arm: &syn::Arm| quote::ToTokens::to_token_stream(&arm.body).to_string();
+            let mut merged: Vec<syn::Arm> = Vec::with_capacity(m.arms.len());
+            for arm in std::mem::take(&mut m.arms) {
+                if let Some(last) = merged.last_mut()
+                    && constant(&last.pat)
+                    && constant(&arm.pat)
+                    && last.attrs.is_empty()
+                    && arm.attrs.is_empty()
+                    && body(last) == body(&arm)
+                {
+                    let mut cases = syn::punctuated::Punctuated::<syn::Pat, syn::Token![|]>::new();
+                    for pat in [last.pat.clone(), arm.pat] {
+                        match pat {
+                            syn::Pat::Or(or) => cases.extend(or.cases),
+                            pat => cases.push(pat),
+                        }
+                    }
+                    last.pat = syn::Pat::Or(syn::PatOr {
+                        attrs: Vec::new(),
+                        leading_vert: None,
+                        cases,
+                    });
+                    continue;
+                }
+                merged.push(arm);
+            }
+            m.arms = merged;
+        }
+    }
+    Merge.visit_file_mut(file);
 }
