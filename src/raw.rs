@@ -10,8 +10,15 @@
 //! Get an authenticated instance from [`crate::Client::raw`]: its requests go
 //! through the SDK's transport (fresh app token per request, retries,
 //! timeouts, response size cap). Ids are checked ([`crate::path::ResourceId`]
-//! refuses empty, `.` and `..`) and percent-encoded by
-//! [`crate::path::encode_path`], so an id reaches exactly that resource.
+//! refuses empty, `.` and `..`) and percent-encoded as
+//! [`crate::path::encode_path`] does, so an id reaches exactly that resource.
+//!
+//! `build.rs` adjusts progenitor's output in three ways besides the patched
+//! spec, none of which changes what a call means: ids are encoded by the
+//! SDK's encoder, straight into the URL; the `api-version` header (the
+//! spec's `info.version`, which TalkJS does not read) is not sent; and match
+//! arms that decode error statuses the same way are merged. Each is
+//! explained where it is done.
 //!
 //! Error responses decode into [`types::Error`]: the JSON object TalkJS sent,
 //! or the raw text when it was not JSON, always with the status.
