@@ -27,7 +27,6 @@ struct Claims {
 
 /// Checks `Authorization` headers for one app.
 pub struct Verifier {
-    app_id: String,
     secret_key: String,
     key: DecodingKey,
     validation: Validation,
@@ -37,9 +36,8 @@ pub struct Verifier {
 
 impl std::fmt::Debug for Verifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Verifier")
-            .field("app_id", &self.app_id)
-            .finish_non_exhaustive()
+        // The fields are the secret key and tokens signed with it: not shown.
+        f.debug_struct("Verifier").finish_non_exhaustive()
     }
 }
 
@@ -57,7 +55,6 @@ impl Verifier {
         // "exp in the future" exactly: no grace period.
         validation.leeway = 0;
         Verifier {
-            app_id: app_id.to_owned(),
             secret_key: secret_key.to_owned(),
             key: DecodingKey::from_secret(secret_key.as_bytes()),
             validation,
