@@ -78,18 +78,25 @@ fn idempotency_key() -> String {
 }
 
 /// `items` in consecutive chunks of at most `size`, moved rather than cloned
-/// (the common single chunk is `items` itself).
-pub(crate) fn owned_chunks<T>(mut items: Vec<T>, size: usize) -> impl Iterator<Item = Vec<T>> {
+/// (the common single chunk is `items` itself). Chunks are taken lazily
+/// from one iterator, so each item is moved once and each chunk holds only
+/// its own capacity.
+pub(crate) fn owned_chunks<T>(items: Vec<T>, size: usize) -> impl Iterator<Item = Vec<T>> {
     let size = size.max(1);
-    let mut chunks = Vec::with_capacity(items.len().div_ceil(size));
-    while items.len() > size {
-        let rest = items.split_off(size);
-        chunks.push(std::mem::replace(&mut items, rest));
-    }
-    if !items.is_empty() {
-        chunks.push(items);
-    }
-    chunks.into_iter()
+    let (mut whole, mut rest) = if items.len() <= size {
+        (
+            Some(items).filter(|v| !v.is_empty()),
+            Vec::new().into_iter(),
+        )
+    } else {
+        (None, items.into_iter())
+    };
+    std::iter::from_fn(move || {
+        whole.take().or_else(|| {
+            let chunk: Vec<T> = rest.by_ref().take(size).collect();
+            (!chunk.is_empty()).then_some(chunk)
+        })
+    })
 }
 
 impl<'a> Messages<'a> {
@@ -358,6 +365,11 @@ mod tests {
                     .split_last()
                     .map_or((0, &[][..]), |(l, f)| (l.len(), f));
                 assert!(full.iter().all(|c| c.len() == size));
+                // No chunk keeps the capacity of what followed it.
+                assert!(
+                    chunks.iter().all(|c| c.capacity() <= size),
+                    "len {len}, size {size}"
+                );
                 assert!((len == 0 && last == 0) || (1..=size).contains(&last));
             }
         }

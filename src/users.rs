@@ -6,7 +6,7 @@ use futures::Stream;
 
 use crate::{
     Client, Error,
-    messages::partial,
+    messages::{owned_chunks, partial},
     pagination::{list_params, stream_pages},
     path::check_segment,
     raw::types::{Conversation, Presence, PresenceInput, User, UserInput},
@@ -149,13 +149,14 @@ impl<'a> Users<'a> {
     pub async fn upsert_many(&self, users: Vec<(String, UserInput)>) -> Result<(), Error> {
         check_user_ids(&users)?;
         let mut applied = 0;
-        for (index, chunk) in users.chunks(MAX_USERS_PER_REQUEST).enumerate() {
-            let body: HashMap<String, UserInput> = chunk.iter().cloned().collect();
+        for (index, chunk) in owned_chunks(users, MAX_USERS_PER_REQUEST).enumerate() {
+            let len = chunk.len();
+            let body: HashMap<String, UserInput> = chunk.into_iter().collect();
             let request = self.client.raw.batch_update_users().body(body);
             if let Err(source) = self.client.run(request.send()).await {
                 return Err(partial(index, applied, Vec::new(), source));
             }
-            applied += chunk.len();
+            applied += len;
         }
         Ok(())
     }

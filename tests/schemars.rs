@@ -47,7 +47,10 @@ fn input_schemas_carry_the_patches() {
     let names = property_names(&import);
     assert!(names.contains(&"timestamp"), "{names:?}");
     assert!(!names.contains(&"createdAt"), "{names:?}");
-    assert_eq!(import["properties"]["timestamp"]["type"], "integer", "{import:#}");
+    assert_eq!(
+        import["properties"]["timestamp"]["type"], "integer",
+        "{import:#}"
+    );
     let required = import["required"].as_array().unwrap();
     assert!(required.contains(&"timestamp".into()), "{import:#}");
     // 0090: a clearable field accepts null (schemars 0.8 emits a type
@@ -59,4 +62,3 @@ fn input_schemas_carry_the_patches() {
     assert!(kinds.contains(&"string".into()), "{nullable:#}");
     assert!(kinds.contains(&"null".into()), "{nullable:#}");
 }
-
