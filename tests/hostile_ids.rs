@@ -250,15 +250,33 @@ proptest! {
         prop_assert_eq!(env.emulator.messages(&conversation).len(), 2);
 
         // The member id in the participant path.
-        let joined = env.rt.block_on(async {
-            env.client.users().upsert(&member, named("Member")).await?;
-            conversations.join(&conversation, &member, Access::Read, Notify::Off).await?;
-            conversations.mark_read(&conversation, &member, ReadUntil::Sent).await
-        });
         if unaddressable(&member) {
-            prop_assert!(matches!(joined, Err(Error::Validation { .. })), "{:?}", joined);
+            // Each participant-path call on its own: none reaches the server
+            // or changes the participants (only "sender" stays).
+            let before = env.emulator.conversation(&conversation).unwrap();
+            env.emulator.clear_log();
+            let results = env.rt.block_on(async {
+                vec![
+                    env.client.users().upsert(&member, named("Member")).await,
+                    conversations.join(&conversation, &member, Access::Read, Notify::Off).await,
+                    conversations.mark_read(&conversation, &member, ReadUntil::Sent).await,
+                    conversations.leave(&conversation, &member).await,
+                ]
+            });
+            assert_refused_all(results, env, &member);
+            let after = env.emulator.conversation(&conversation).unwrap();
+            prop_assert_eq!(&after, &before);
+            let participants: Vec<&str> = after["participants"]
+                .as_object()
+                .map(|p| p.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            prop_assert_eq!(participants, vec!["sender"]);
         } else {
-            joined.unwrap();
+            env.rt.block_on(async {
+                env.client.users().upsert(&member, named("Member")).await?;
+                conversations.join(&conversation, &member, Access::Read, Notify::Off).await?;
+                conversations.mark_read(&conversation, &member, ReadUntil::Sent).await
+            }).unwrap();
             let c = env.emulator.conversation(&conversation).unwrap();
             prop_assert!(c["participants"].get(&member).is_some(), "{} not in {}", member, c);
             env.rt.block_on(conversations.leave(&conversation, &member)).unwrap();
