@@ -200,7 +200,10 @@ pub fn send(ctx: &Ctx, target: &ConvTarget, req: &ApiRequest) -> Result<Reply> {
             answer.push(json!({ "id": existing }));
             continue;
         }
-        let Some(mut msg) = msg else { continue };
+        // `None` only for a key the log held at parsing time; the log only
+        // gains keys since (same lock, and deletes keep keys), so it was
+        // answered just above.
+        let mut msg = msg.expect("a retry's key is still in the log");
         msg.id = ids.id("msg_");
         msg.created_at = now_ms();
         if let Some(sender) = &msg.sender {
