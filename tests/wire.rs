@@ -145,6 +145,44 @@ fn assert_distinct_keys(keys: &[String]) {
     );
 }
 
+/// Asserts that `requests` are the chunks, of `sizes` messages each, of one
+/// send of `text(sender, "0")`, `text(sender, "1")`, ... to `path`: each a
+/// whole request (method, headers, JSON body) carrying exactly the next
+/// messages in order, each with its own idempotency key. Returns the keys.
+#[track_caller]
+fn assert_chunked_sends(
+    requests: &[Request],
+    path: &str,
+    sender: &str,
+    sizes: &[usize],
+) -> Vec<String> {
+    assert_eq!(requests.len(), sizes.len(), "{requests:#?}");
+    let mut keys = Vec::new();
+    let mut next = 0;
+    for (req, &n) in requests.iter().zip(sizes) {
+        let mut body: Value = serde_json::from_slice(&req.body).unwrap();
+        let chunk_keys = take_keys(&mut body);
+        let expected: Vec<Value> = (next..next + n)
+            .map(|i| json!({"type": "UserMessage", "sender": sender, "text": i.to_string()}))
+            .collect();
+        assert_eq!(body, json!(expected), "the chunk from message {next}");
+        // The whole request, with the keys it carried back in place.
+        let keyed: Vec<Value> = expected
+            .into_iter()
+            .zip(&chunk_keys)
+            .map(|(mut message, key)| {
+                message["idempotencyKey"] = json!(key);
+                message
+            })
+            .collect();
+        assert_request(req, "POST", path, &[], Some(json!(keyed)));
+        keys.extend(chunk_keys);
+        next += n;
+    }
+    assert_distinct_keys(&keys);
+    keys
+}
+
 // ---------------------------------------------------------------- users
 
 #[tokio::test]
@@ -466,14 +504,8 @@ async fn send_many_messages_in_chunks_with_distinct_keys() {
     client(&server).messages("c1").send(messages).await.unwrap();
     let r = requests(&server).await;
     assert_eq!(r.len(), 2);
-    let mut keys = Vec::new();
-    for (req, n) in r.iter().zip([10, 1]) {
-        let mut body: Value = serde_json::from_slice(&req.body).unwrap();
-        keys.extend(take_keys(&mut body));
-        assert_eq!(body.as_array().unwrap().len(), n);
-        assert_eq!(req.url.path(), "/v1/app/conversations/c1/messages");
-    }
-    assert_distinct_keys(&keys);
+    let path = "/v1/app/conversations/c1/messages";
+    assert_chunked_sends(&r, path, "alice", &[10, 1]);
 }
 
 #[tokio::test]
@@ -1043,20 +1075,7 @@ async fn legacy_send_of_11_goes_out_in_chunks_and_the_stream_pages() {
     let r = requests(&server).await;
     assert_eq!(r.len(), 4);
     let path = "/v1/app/conversations/participants=a,b;topic=t/messages";
-    let mut keys = Vec::new();
-    for (req, n) in r.iter().zip([10, 1]) {
-        let mut body: Value = serde_json::from_slice(&req.body).unwrap();
-        keys.extend(take_keys(&mut body));
-        assert_eq!(body.as_array().unwrap().len(), n);
-        assert_request(
-            req,
-            "POST",
-            path,
-            &[],
-            Some(serde_json::from_slice(&req.body).unwrap()),
-        );
-    }
-    assert_distinct_keys(&keys);
+    assert_chunked_sends(&r[..2], path, "a", &[10, 1]);
     assert_request(&r[2], "GET", path, &[("limit", "2")], None);
     assert_request(
         &r[3],
