@@ -23,15 +23,15 @@ use crate::{Error, tokens::AppTokenMinter};
 pub(crate) enum Auth {
     /// A fresh short-lived app JWT per request, as TalkJS recommends.
     AppToken(Arc<AppTokenMinter>),
-    /// The secret key itself as the bearer token (legacy).
-    SecretKey(SecretString),
+    /// The secret key itself as the bearer token (legacy): the header,
+    /// checked and encoded once by `ClientConfig::build`.
+    SecretKey(HeaderValue),
 }
 
 /// Produces the header value for each request.
 pub(crate) enum Authorizer {
-    /// The same header for every request: the legacy secret key, checked
-    /// and encoded once.
-    Fixed(Result<HeaderValue, InvalidKey>),
+    /// The same header for every request: the legacy secret key.
+    Fixed(HeaderValue),
     /// App tokens, minted at most once per second of the clock.
     Minted {
         minter: Arc<AppTokenMinter>,
@@ -40,10 +40,6 @@ pub(crate) enum Authorizer {
     },
 }
 
-/// A secret key that no HTTP header can carry.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct InvalidKey;
-
 impl Authorizer {
     pub(crate) fn new(auth: Auth) -> Self {
         match auth {
@@ -51,14 +47,14 @@ impl Authorizer {
                 minter,
                 last: Mutex::new(None),
             },
-            Auth::SecretKey(key) => Authorizer::Fixed(bearer(&key)),
+            Auth::SecretKey(header) => Authorizer::Fixed(header),
         }
     }
 
     /// Whether the tokens are minted (for `Debug`, which names the mode).
     pub(crate) fn describe(&self) -> &'static str {
         match self {
-            Authorizer::Minted { .. } => "app token (HS256, per request)",
+            Authorizer::Minted { .. } => "app token (HS256, minted once per second)",
             Authorizer::Fixed(_) => "secret key (legacy)",
         }
     }
@@ -66,7 +62,7 @@ impl Authorizer {
     /// The `Authorization` header for a request sent now.
     pub(crate) fn header(&self) -> Result<HeaderValue, Error> {
         match self {
-            Authorizer::Fixed(value) => value.clone().map_err(|InvalidKey| invalid_key()),
+            Authorizer::Fixed(value) => Ok(value.clone()),
             Authorizer::Minted { minter, last } => {
                 let now = SystemTime::now();
                 let second = now.duration_since(UNIX_EPOCH).ok().map(|d| d.as_secs());
@@ -78,7 +74,7 @@ impl Authorizer {
                 {
                     return Ok(value.clone());
                 }
-                let value = bearer(&minter.mint_at(now)?).map_err(|InvalidKey| invalid_key())?;
+                let value = bearer(&minter.mint_at(now)?)?;
                 if let Some(second) = second {
                     *last = Some((second, value.clone()));
                 }
@@ -89,18 +85,17 @@ impl Authorizer {
 }
 
 /// `Bearer {token}`, marked sensitive so that it stays out of reqwest's and
-/// hyper's `Debug` output.
-fn bearer(token: &SecretString) -> Result<HeaderValue, InvalidKey> {
-    let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
-        .map_err(|_| InvalidKey)?;
+/// hyper's `Debug` output. A token no header can carry (only a secret key
+/// given by the user can be one) is a configuration error.
+pub(crate) fn bearer(token: &SecretString) -> Result<HeaderValue, Error> {
+    let mut value =
+        HeaderValue::from_str(&format!("Bearer {}", token.expose_secret())).map_err(|_| {
+            Error::Config(
+                "the secret key contains characters that cannot be sent in a header".into(),
+            )
+        })?;
     value.set_sensitive(true);
     Ok(value)
-}
-
-/// The error for a secret key that no header can carry, at configuration
-/// time (`ClientConfig::build`) or on a request.
-pub(crate) fn invalid_key() -> Error {
-    Error::Config("the secret key contains characters that cannot be sent in a header".into())
 }
 
 #[cfg(test)]
@@ -147,8 +142,10 @@ mod tests {
     }
 
     #[test]
-    fn a_key_no_header_can_carry_fails_each_request_with_a_config_error() {
-        let authorizer = Authorizer::new(Auth::SecretKey(SecretString::from("bad\nkey")));
-        assert!(matches!(authorizer.header(), Err(Error::Config(_))));
+    fn a_key_no_header_can_carry_is_a_config_error() {
+        assert!(matches!(
+            bearer(&SecretString::from("bad\nkey")),
+            Err(Error::Config(_))
+        ));
     }
 }

@@ -2,7 +2,7 @@
 
 use std::{net::IpAddr, sync::Arc, time::Duration};
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
 use crate::{Client, Error, RetryPolicy, authorization::Auth, tokens::AppTokenMinter, transport};
 
@@ -200,13 +200,9 @@ impl ClientConfig {
                 minter.mint()?;
                 Auth::AppToken(Arc::new(minter))
             }
-            AuthMode::SecretKey => {
-                // Checked here so that a key that cannot travel in a header
-                // fails at configuration time, not on every request.
-                reqwest::header::HeaderValue::from_str(self.secret_key.expose_secret())
-                    .map_err(|_| crate::authorization::invalid_key())?;
-                Auth::SecretKey(self.secret_key.clone())
-            }
+            // Encoded once, here: a key that cannot travel in a header fails
+            // at configuration time, not on every request.
+            AuthMode::SecretKey => Auth::SecretKey(crate::authorization::bearer(&self.secret_key)?),
         };
         let rest_version = self
             .rest_version
