@@ -12,14 +12,11 @@ mod common;
 
 use std::{collections::BTreeSet, time::Duration};
 
-use common::{import, named, text, with_participants};
+use common::{import, named, online, text, with_participants};
 use proptest::prelude::*;
 use talkjs::{
     Access, Client, ClientConfig, ConversationFilter, Error, Notify, ReadUntil,
-    raw::types::{
-        ConversationInput, EditMessageBody, NullableString, PresenceInput,
-        PresenceInputAvailability,
-    },
+    raw::types::{ConversationInput, EditMessageBody, NullableString},
 };
 use talkjs_emulator::{Emulator, EmulatorConfig};
 
@@ -112,14 +109,6 @@ fn assert_refused_all<T: std::fmt::Debug>(results: Vec<Result<T, Error>>, env: &
         "id {id:?} reached the server: {:?}",
         env.emulator.requests()
     );
-}
-
-fn online() -> PresenceInput {
-    PresenceInput::builder()
-        .visible(Some(true))
-        .availability(Some(PresenceInputAvailability::Online))
-        .try_into()
-        .unwrap()
 }
 
 const BYSTANDER: &str = "bystander-\u{1}";

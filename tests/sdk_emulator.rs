@@ -10,14 +10,14 @@ use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use serde_json::{Value, json};
 use talkjs::raw::types::{
-    ConversationInput, EditMessageBody, NullableString, PresenceInput, PresenceInputAvailability,
-    SendMessageInput, SendMessageInputType, UserInput,
+    ConversationInput, EditMessageBody, NullableString, SendMessageInput, SendMessageInputType,
+    UserInput,
 };
 use talkjs::{Access, BatchOp, ConversationFilter, Error, Notify, ReadUntil};
 use talkjs_emulator::{Emulator, RequestRecord};
 
 use common::{
-    assert_not_found, assert_validation, client_of, emulator, import, named, system, text,
+    assert_not_found, assert_validation, client_of, emulator, import, named, online, system, text,
     with_participants,
 };
 
@@ -265,11 +265,11 @@ async fn presence_set_and_get() {
     assert_eq!(before.availability.as_deref(), Some("offline"));
     assert_eq!(before.visible, Some(false));
 
-    let online = PresenceInput {
-        availability: Some(PresenceInputAvailability::Online),
-        visible: Some(true),
-    };
-    client.users().set_presence("alice", online).await.unwrap();
+    client
+        .users()
+        .set_presence("alice", online())
+        .await
+        .unwrap();
     let put = requests_to(&emu, "PUT", "/users/alice/presence");
     assert_eq!(
         put[0].json().unwrap(),

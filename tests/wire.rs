@@ -15,7 +15,7 @@ use talkjs::raw::types::{
 use talkjs::{Access, AuthMode, BatchOp, ConversationFilter, Notify, ReadUntil};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate, matchers::any};
 
-use common::{assert_validation, import, named, system, text};
+use common::{assert_validation, import, named, online, system, text};
 
 const APP: &str = "app";
 const SECRET: &str = "sk_test_wire_0123456789";
@@ -294,13 +294,9 @@ async fn presence_get_and_set() {
     let server = server(json!({"availability": "online", "visible": true})).await;
     let client = client(&server);
     client.users().presence("alice").await.unwrap();
-    let presence = PresenceInput {
-        availability: Some(PresenceInputAvailability::Online),
-        visible: Some(true),
-    };
     client
         .users()
-        .set_presence("alice", presence)
+        .set_presence("alice", online())
         .await
         .unwrap();
     let r = requests(&server).await;

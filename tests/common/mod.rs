@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use talkjs::raw::types::{
-    ConversationInput, ImportMessageInput, ImportMessageInputType, NullableString,
-    SendMessageInput, SendMessageInputType, UserInput,
+    ConversationInput, ImportMessageInput, ImportMessageInputType, NullableString, PresenceInput,
+    PresenceInputAvailability, SendMessageInput, SendMessageInputType, UserInput,
 };
 use talkjs_emulator::{Emulator, EmulatorConfig};
 
@@ -41,6 +41,14 @@ pub fn with_participants(ids: &[&str]) -> ConversationInput {
     ConversationInput {
         participants: ids.iter().map(|s| s.to_string()).collect(),
         ..Default::default()
+    }
+}
+
+/// A presence input: visible and online.
+pub fn online() -> PresenceInput {
+    PresenceInput {
+        availability: Some(PresenceInputAvailability::Online),
+        visible: Some(true),
     }
 }
 
