@@ -1,6 +1,6 @@
 //! When and how long to wait before trying a request again.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 /// Retry policy: exponential backoff with full jitter, capped in attempts and
 /// in total time, honouring `Retry-After`.
@@ -109,14 +109,13 @@ impl RetryPolicy {
         self.max_elapsed
     }
 
-    /// Whether a retry that waits `delay` after `elapsed` (time since the
-    /// first attempt started) still begins within [`RetryPolicy::max_elapsed`].
-    /// Always true without a cap.
-    pub(crate) fn within_elapsed(&self, elapsed: Duration, delay: Duration) -> bool {
-        match self.max_elapsed {
-            None => true,
-            Some(cap) => elapsed.checked_add(delay).is_some_and(|at| at < cap),
-        }
+    /// The instant before which a retry must start: the call's overall
+    /// `deadline`, or [`RetryPolicy::max_elapsed`] after the first attempt
+    /// `started`, whichever comes first.
+    pub(crate) fn retry_by(&self, started: Instant, deadline: Instant) -> Instant {
+        self.max_elapsed
+            .and_then(|cap| started.checked_add(cap))
+            .map_or(deadline, |cap| cap.min(deadline))
     }
 
     /// The wait before attempt `attempt + 1` (`attempt` counts from 1).
@@ -356,16 +355,19 @@ mod tests {
             .max_attempts(10)
             .max_elapsed(Duration::from_secs(1));
         assert_eq!(p.elapsed_cap(), Some(Duration::from_secs(1)));
-        // What the transport does: the policy's delay, kept only within the cap.
-        fn next(
-            p: &RetryPolicy,
-            attempt: u32,
-            hint: Option<Duration>,
-            elapsed: Duration,
-        ) -> Option<Duration> {
-            p.delay(attempt, hint)
-                .filter(|d| p.within_elapsed(elapsed, *d))
-        }
+        let started = Instant::now();
+        let deadline = started + Duration::from_secs(100 * 365 * 86_400);
+        // What the transport does: the policy's delay, kept only if the retry
+        // would start before `retry_by` (here `elapsed` after `started`).
+        let next = |p: &RetryPolicy, attempt: u32, hint: Option<Duration>, elapsed: Duration| {
+            let retry_by = p.retry_by(started, deadline);
+            p.delay(attempt, hint).filter(|&d| {
+                started
+                    .checked_add(elapsed)
+                    .and_then(|now| now.checked_add(d))
+                    .is_some_and(|at| at < retry_by)
+            })
+        };
         let hint = Some(Duration::from_millis(300));
         assert_eq!(
             next(&p, 1, hint, Duration::from_millis(600)),
@@ -375,7 +377,7 @@ mod tests {
         assert_eq!(next(&p, 1, hint, Duration::from_millis(700)), None);
         assert_eq!(next(&p, 1, hint, Duration::from_secs(5)), None);
         assert_eq!(next(&p, 1, None, Duration::from_secs(1)), None);
-        assert!(!p.within_elapsed(Duration::MAX, Duration::from_secs(1)));
+        assert_eq!(next(&p, 1, hint, Duration::MAX), None);
         // Attempts still count.
         assert_eq!(next(&p, 10, hint, Duration::ZERO), None);
         // Jittered delays under the cap pass; the cap never lets one end past it.
@@ -392,7 +394,10 @@ mod tests {
             next(&unbounded, 1, hint, Duration::from_secs(1_000_000)),
             hint
         );
-        assert!(unbounded.within_elapsed(Duration::MAX, Duration::MAX));
+        assert_eq!(unbounded.retry_by(started, deadline), deadline);
+        // The overall deadline wins when it is nearer than the cap.
+        let near = started + Duration::from_millis(100);
+        assert_eq!(p.retry_by(started, near), near);
         assert_ne!(
             p,
             RetryPolicy::default().max_attempts(10),

@@ -259,11 +259,12 @@ impl Transport {
                 .unwrap_or_else(|| started + Duration::from_secs(100 * 365 * 86_400));
             // The wait before the next attempt, if one may still start before
             // the overall deadline and within the policy's elapsed-time cap.
+            let retry_by = policy.retry_by(started, deadline);
             let next_delay = |attempt: u32, hint: Option<Duration>| {
                 policy
                     .delay(attempt, hint)
                     .map(|d| pace(operation, d))
-                    .filter(|&d| before(deadline, d) && policy.within_elapsed(started.elapsed(), d))
+                    .filter(|&d| before(retry_by, d))
             };
             // Whether an ambiguous failure may be repeated is decided only
             // if one happens, from a fresh copy of the request (for a message
