@@ -430,3 +430,34 @@ async fn import_keeps_timestamps_without_dedup() {
     }
     assert_eq!(api.emu.messages("c1").len(), 4);
 }
+
+#[tokio::test]
+async fn edit_delete_and_reactions_404_for_the_conversation_first() {
+    let api = setup().await;
+    api.conversation("c2", &["a"]).await;
+    let id = api.say("c1", "a", "kept").await;
+    // A missing conversation, one with no messages yet, and a missing
+    // message in one that has some.
+    for (conv, mid, missing) in [
+        ("none", id.as_str(), "conversation \"none\""),
+        ("c2", id.as_str(), &*format!("message {id:?}")),
+        ("c1", "msg_x", "message \"msg_x\""),
+    ] {
+        let path = format!("/conversations/{conv}/messages/{mid}");
+        let reaction = format!("{path}/reactions/x/a");
+        for (s, e) in [
+            api.put(&path, json!({"text": "t"})).await,
+            api.delete(&path).await,
+            api.put(&reaction, json!({})).await,
+            api.delete(&reaction).await,
+        ] {
+            assert_eq!(s, 404, "{path}: {e}");
+            assert_eq!(e["message"], format!("{missing} not found"), "{path}");
+        }
+    }
+    let m = api.get(&format!("/conversations/c1/messages/{id}")).await.1;
+    assert_eq!(
+        (m["text"].as_str(), &m["reactions"]),
+        (Some("kept"), &json!({}))
+    );
+}

@@ -66,11 +66,11 @@ fn emit_message(
     kind: &str,
     users: &Indexed<User>,
     conv: &Conversation,
-    log: Option<&MessageLog>,
+    log: &MessageLog,
     msg: &Message,
 ) {
     if ctx.webhooks.enabled() {
-        let conversation = conv.to_json(log);
+        let conversation = conv.to_json(Some(log));
         ctx.webhooks
             .emit(kind, message_event(users, conv, &conversation, msg));
     }
@@ -212,9 +212,8 @@ pub fn send(ctx: &Ctx, target: &ConvTarget, req: &ApiRequest) -> Result<Reply> {
         let id = msg.id.clone();
         log.insert(msg);
         // The conversation as it stands once this message is stored.
-        if let Some(msg) = log.get(&id) {
-            emit_message(ctx, "message.sent", users, conv, Some(log), msg);
-        }
+        let msg = log.get(&id).expect("the message was just inserted");
+        emit_message(ctx, "message.sent", users, conv, log, msg);
         answer.push(json!({ "id": id }));
     }
     Ok(Reply::ok(Value::Array(answer)))
@@ -235,29 +234,41 @@ pub fn get(ctx: &Ctx, target: &ConvTarget, mid: &str) -> Result<Reply> {
     Ok(Reply::ok(msg.to_json(conv)))
 }
 
-/// `PUT /conversations/{cid}/messages/{mid}` with `{text?, custom?}`;
-/// stamps `editedAt`.
-pub fn edit(ctx: &Ctx, target: &ConvTarget, mid: &str, req: &ApiRequest) -> Result<Reply> {
-    let edit = MessageEdit::parse(&req.require_json()?).map_err(Reply::bad_request)?;
-    let mut store = ctx.store();
+/// The users, the conversation and its message log for a request on
+/// message `mid` of `target`, once both exist (404 for the conversation
+/// first, then for the message, whether or not the log exists).
+fn message_scope<'s>(
+    store: &'s mut Store,
+    target: &ConvTarget,
+    mid: &str,
+) -> Result<(&'s Indexed<User>, &'s Conversation, &'s mut MessageLog)> {
     let Store {
         users,
         conversations,
         messages,
         ..
-    } = &mut *store;
+    } = store;
     let conv = conversations
         .get(&target.id)
         .ok_or_else(|| not_found(&target.id))?;
-    let msg = messages
+    let log = messages
         .get_mut(&target.id)
-        .and_then(|l| l.get_mut(mid))
+        .filter(|l| l.get(mid).is_some())
         .ok_or_else(|| message_not_found(mid))?;
+    Ok((users, conv, log))
+}
+
+/// `PUT /conversations/{cid}/messages/{mid}` with `{text?, custom?}`;
+/// stamps `editedAt`.
+pub fn edit(ctx: &Ctx, target: &ConvTarget, mid: &str, req: &ApiRequest) -> Result<Reply> {
+    let edit = MessageEdit::parse(&req.require_json()?).map_err(Reply::bad_request)?;
+    let mut store = ctx.store();
+    let (users, conv, log) = message_scope(&mut store, target, mid)?;
+    let msg = log.get_mut(mid).expect("message_scope found it");
     edit.apply(msg, now_ms());
-    let log = messages.get(&target.id);
-    if let Some(msg) = log.and_then(|l| l.get(mid)) {
-        emit_message(ctx, "message.updated", users, conv, log, msg);
-    }
+    // Looked up again for a shared borrow of the log beside it.
+    let msg = log.get(mid).expect("message_scope found it; edits keep it");
+    emit_message(ctx, "message.updated", users, conv, log, msg);
     Ok(Reply::empty())
 }
 
@@ -266,20 +277,8 @@ pub fn edit(ctx: &Ctx, target: &ConvTarget, mid: &str, req: &ApiRequest) -> Resu
 /// after.
 pub fn delete(ctx: &Ctx, target: &ConvTarget, mid: &str) -> Result<Reply> {
     let mut store = ctx.store();
-    let Store {
-        users,
-        conversations,
-        messages,
-        ..
-    } = &mut *store;
-    let conv = conversations
-        .get(&target.id)
-        .ok_or_else(|| not_found(&target.id))?;
-    let msg = messages
-        .get_mut(&target.id)
-        .and_then(|l| l.remove(mid))
-        .ok_or_else(|| message_not_found(mid))?;
-    let log = messages.get(&target.id);
+    let (users, conv, log) = message_scope(&mut store, target, mid)?;
+    let msg = log.remove(mid).expect("message_scope found it");
     emit_message(ctx, "message.deleted", users, conv, log, &msg);
     Ok(Reply::empty())
 }
@@ -295,14 +294,8 @@ pub fn react(
     add: bool,
 ) -> Result<Reply> {
     let mut store = ctx.store();
-    if store.conversations.get(&target.id).is_none() {
-        return Err(not_found(&target.id));
-    }
-    let msg = store
-        .messages
-        .get_mut(&target.id)
-        .and_then(|l| l.get_mut(mid))
-        .ok_or_else(|| message_not_found(mid))?;
+    let (_, _, log) = message_scope(&mut store, target, mid)?;
+    let msg = log.get_mut(mid).expect("message_scope found it");
     if add {
         let users = msg.reactions.entry(emoji.to_owned()).or_default();
         if !users.iter().any(|u| u == uid) {
