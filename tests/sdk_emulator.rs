@@ -1327,17 +1327,24 @@ async fn batch_participant_message_and_import_operations_reach_the_emulator() {
     assert_eq!(outcomes[8].body["data"][0]["id"], "chat");
     assert_eq!(outcomes[9].body["data"].as_array().unwrap().len(), 2);
 
-    // A second client: its batch doesn't wait for the first client's.
+    // A second client: its batch doesn't wait for the first client's. The
+    // message is read back between removing its reaction and deleting it.
     let outcomes = client_of(&emu)
         .batch(vec![
             BatchOp::remove_reaction("chat", &id, "👍", "bob").unwrap(),
+            BatchOp::get_message("chat", &id).unwrap(),
             BatchOp::leave("chat", "carol").unwrap(),
             BatchOp::delete_message("chat", &id).unwrap(),
+            BatchOp::set_presence("alice", &online()).unwrap(),
             BatchOp::get_presence("alice").unwrap(),
         ])
         .await
         .unwrap();
     assert!(outcomes.iter().all(|o| o.is_success()), "{outcomes:?}");
+    assert_eq!(outcomes[1].body["id"], id.as_str());
+    assert_eq!(outcomes[1].body["reactions"], json!({}), "{outcomes:?}");
+    assert_eq!(outcomes[5].body["visible"], true, "{outcomes:?}");
+    assert_eq!(outcomes[5].body["availability"], "online", "{outcomes:?}");
     assert!(
         !emu.conversation("chat").unwrap()["participants"]
             .as_object()
