@@ -58,6 +58,19 @@ fn assert_one_paragraph(message: &str) {
     assert!(!message.contains("panicked"), "{message}");
 }
 
+/// Applies every patch to `spec`, expecting the error: one paragraph,
+/// naming the file `patch` and containing each of `fragments`.
+#[track_caller]
+fn patch_error(spec: &mut Value, patch: &str, fragments: &[&str]) -> String {
+    let error = apply_all(spec).expect_err("a patch must fail");
+    assert_one_paragraph(&error);
+    assert!(error.contains(patch), "{patch} not named: {error}");
+    for fragment in fragments {
+        assert!(error.contains(fragment), "{fragment:?} missing: {error}");
+    }
+    error
+}
+
 #[test]
 fn the_bundled_spec_and_patches_give_the_shipped_patched_spec() {
     let mut spec = bundled_spec();
@@ -122,19 +135,13 @@ fn a_changed_spec_file_fails_at_the_first_patch_that_assumed_otherwise() {
     fs::write(&spec_path, changed).unwrap();
 
     let mut spec = patching::read_spec(&spec_path, "").unwrap();
-    let error = apply_all(&mut spec).unwrap_err();
-    assert_one_paragraph(&error);
-    assert!(
-        error.contains("0070-error-responses-everywhere.json"),
-        "{error}"
-    );
-    assert!(
-        error.contains("`/paths/~1users~1{userId}/get/operationId`"),
-        "{error}"
-    );
-    assert!(
-        error.contains("expected \"getUser\", found \"fetchUser\""),
-        "{error}"
+    patch_error(
+        &mut spec,
+        "0070-error-responses-everywhere.json",
+        &[
+            "`/paths/~1users~1{userId}/get/operationId`",
+            "expected \"getUser\", found \"fetchUser\"",
+        ],
     );
     fs::remove_dir_all(dir).unwrap();
 }
@@ -145,24 +152,18 @@ fn a_changed_spec_file_fails_at_the_first_patch_that_assumed_otherwise() {
 fn a_member_the_spec_gained_upstream_is_not_overwritten() {
     let mut spec = bundled_spec();
     spec["components"]["schemas"]["ResourceId"] = json!({"type": "string"});
-    let error = apply_all(&mut spec).unwrap_err();
-    assert_one_paragraph(&error);
-    assert!(
-        error.contains("0010-path-ids-refuse-dot-segments.json"),
-        "{error}"
-    );
-    assert!(
-        error.contains("adds `/components/schemas/ResourceId`, which the spec already has"),
-        "{error}"
+    patch_error(
+        &mut spec,
+        "0010-path-ids-refuse-dot-segments.json",
+        &["adds `/components/schemas/ResourceId`, which the spec already has"],
     );
 
     let mut spec = bundled_spec();
     spec["components"]["schemas"]["Custom"]["nullable"] = json!(false);
-    let error = apply_all(&mut spec).unwrap_err();
-    assert!(error.contains("0080-tolerant-responses.json"), "{error}");
-    assert!(
-        error.contains("`/components/schemas/Custom/nullable`"),
-        "{error}"
+    patch_error(
+        &mut spec,
+        "0080-tolerant-responses.json",
+        &["`/components/schemas/Custom/nullable`"],
     );
 }
 
