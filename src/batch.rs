@@ -234,12 +234,7 @@ impl BatchOp {
         limit: u32,
         starting_after: Option<&str>,
     ) -> Result<Self, Error> {
-        if filter.unreads_only {
-            return Err(Error::validation(
-                "unreadsOnly",
-                "only a user's conversation list can filter unread conversations",
-            ));
-        }
+        filter.check_app_list()?;
         let query = page_query(limit, starting_after, Some(filter))?;
         Ok(Self::at(Method::GET, &[], "/conversations")?.with(query))
     }
@@ -439,7 +434,7 @@ fn check_message_count(len: usize) -> Result<(), Error> {
     if len > MAX_MESSAGES_PER_REQUEST {
         return Err(Error::validation(
             "messages",
-            "at most 10 per batch operation",
+            format!("at most {MAX_MESSAGES_PER_REQUEST} per batch operation"),
         ));
     }
     Ok(())

@@ -166,12 +166,7 @@ impl<'a> Conversations<'a> {
         limit: u32,
         starting_after: Option<&str>,
     ) -> Result<Vec<Conversation>, Error> {
-        if filter.unreads_only {
-            return Err(Error::validation(
-                "unreadsOnly",
-                "only a user's conversation list can filter unread conversations",
-            ));
-        }
+        filter.check_app_list()?;
         let request = list_params!(
             self.client.raw.list_conversations(),
             limit,

@@ -109,6 +109,18 @@ impl ConversationFilter {
         self.unreads_only = true;
         self
     }
+
+    /// Refuses `unreads_only` for the app's conversation list: it applies
+    /// to a user's list only.
+    pub(crate) fn check_app_list(&self) -> Result<(), Error> {
+        if self.unreads_only {
+            return Err(Error::validation(
+                "unreadsOnly",
+                "only a user's conversation list can filter unread conversations",
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl<'a> Users<'a> {
