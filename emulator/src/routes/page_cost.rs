@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 
 use http::Method;
 
+use super::conversations::start;
 use crate::ctx::Ctx;
 use crate::router::{ApiRequest, dispatch};
 use crate::state::conversations::Participant;
@@ -98,9 +99,7 @@ fn conversations_deep_page_costs_the_same_as_the_first() {
         let mut store = ctx.store();
         for i in 0..TOTAL {
             let id = format!("c{i:06}");
-            store
-                .conversations
-                .insert(id.clone(), conversation(&id, &[]));
+            start(&mut store, conversation(&id, &[]));
         }
     }
     assert_deep_page_costs_the_same(
@@ -118,15 +117,7 @@ fn users_deep_page_costs_the_same_as_the_first() {
     {
         let mut store = ctx.store();
         for i in 0..TOTAL {
-            let id = format!("u{i:06}");
-            store.users.insert(
-                id.clone(),
-                User {
-                    id,
-                    name: Some("n".into()),
-                    ..User::default()
-                },
-            );
+            add_user(&mut store, &format!("u{i:06}"));
         }
     }
     assert_deep_page_costs_the_same(
@@ -143,9 +134,7 @@ fn messages_deep_page_costs_the_same_as_the_first() {
     let ctx = Ctx::for_tests();
     {
         let mut store = ctx.store();
-        store
-            .conversations
-            .insert("c".into(), conversation("c", &["a"]));
+        start(&mut store, conversation("c", &["a"]));
         let log = store.messages.entry("c".into()).or_default();
         for i in 0..TOTAL {
             log.insert(Message::for_tests(
@@ -177,12 +166,7 @@ fn user_conversations_deep_page_costs_the_same_as_the_first() {
             // Every other conversation is someone else's: the index holds
             // only the user's own.
             let who: &[&str] = if i % 2 == 0 { &["a"] } else { &["b"] };
-            store
-                .conversations
-                .insert(id.clone(), conversation(&id, who));
-            for u in who {
-                store.index_participation(u, &id);
-            }
+            start(&mut store, conversation(&id, who));
         }
     }
     assert_deep_page_costs_the_same(
@@ -208,11 +192,7 @@ fn filtered_pages_cost_the_page_plus_what_the_filter_skips() {
         add_user(&mut store, "a");
         for i in 0..N {
             let id = format!("c{i:06}");
-            store
-                .conversations
-                .insert(id.clone(), conversation(&id, &["a", "b"]));
-            store.index_participation("a", &id);
-            store.index_participation("b", &id);
+            start(&mut store, conversation(&id, &["a", "b"]));
             // Every 10th conversation's last message is recent and from b
             // (unread by a); the others' is old and from a (read by a).
             let (at, sender) = if i % 10 == 9 {
@@ -278,10 +258,7 @@ fn user_conversation_filters_never_visit_other_users_conversations() {
         for i in 0..10_000 {
             let id = format!("c{i:06}");
             let who = if i < 9_990 { "b" } else { "a" };
-            store
-                .conversations
-                .insert(id.clone(), conversation(&id, &[who]));
-            store.index_participation(who, &id);
+            start(&mut store, conversation(&id, &[who]));
         }
     }
     let (page, visits) = list(&ctx, "users/a/conversations", &[("unreadsOnly", "true")]);
