@@ -286,20 +286,12 @@ async fn a_per_call_retry_policy_overrides_the_client_policy() {
 
 #[tokio::test]
 async fn the_connect_timeout_is_reported_as_such() {
-    let listener = common::unconnectable().await;
-    let client = ClientConfig::new("app", "sk_test_connect")
-        .base_url(format!("http://{}", listener.addr))
-        .connect_timeout(Duration::from_millis(300))
-        .attempt_timeout(Duration::from_secs(20))
-        .retry(RetryPolicy::none())
-        .build()
-        .unwrap();
-    let error = client.users().get("u1").await.unwrap_err();
+    let config = ClientConfig::new("app", "sk_test_connect");
+    let error = common::connect_timeout_error(config, Duration::from_millis(300)).await;
     assert!(
         matches!(error, Error::Timeout { which: TimeoutKind::Connect, after } if after == Duration::from_millis(300)),
         "{error:?}"
     );
-    drop(listener);
 }
 
 #[tokio::test]

@@ -187,28 +187,9 @@ async fn no_failure_prints_the_secret_or_a_token() {
 
         // Connect timeout: a loopback listener that never accepts, its
         // backlog full, so the kernel drops further connection attempts.
-        let listener = common::unconnectable().await;
-        let stalled = config
-            .clone()
-            .base_url(format!("http://{}", listener.addr))
-            .connect_timeout(Duration::from_millis(200))
-            .attempt_timeout(Duration::from_secs(20))
-            .retry(RetryPolicy::none())
-            .build()
-            .unwrap();
-        let timed_out = stalled.users().get("nobody").await.unwrap_err();
-        assert!(
-            matches!(
-                timed_out,
-                talkjs::Error::Timeout {
-                    which: talkjs::TimeoutKind::Connect,
-                    ..
-                }
-            ),
-            "{timed_out:?}"
-        );
+        let timed_out =
+            common::connect_timeout_error(config.clone(), Duration::from_millis(200)).await;
         errors.push(timed_out);
-        drop(listener);
 
         // Oversized bodies: a success over the cap (declared and streamed)
         // and an error body over it.

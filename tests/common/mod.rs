@@ -133,6 +133,37 @@ pub async fn unconnectable() -> Unconnectable {
     }
 }
 
+/// The error of `users().get` through a client of `config` whose server
+/// never accepts the connection ([`unconnectable`]): connect timeout
+/// `connect`, a 20 s attempt timeout, no retries. Asserts that it is a
+/// connect timeout.
+pub async fn connect_timeout_error(
+    config: talkjs::ClientConfig,
+    connect: Duration,
+) -> talkjs::Error {
+    let listener = unconnectable().await;
+    let client = config
+        .base_url(format!("http://{}", listener.addr))
+        .connect_timeout(connect)
+        .attempt_timeout(Duration::from_secs(20))
+        .retry(talkjs::RetryPolicy::none())
+        .build()
+        .expect("client builds");
+    let error = client.users().get("nobody").await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            talkjs::Error::Timeout {
+                which: talkjs::TimeoutKind::Connect,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    drop(listener);
+    error
+}
+
 /// The outcomes and the cause of a `BatchPartial` error whose second
 /// request failed after the first (ten operations, each answered 200).
 #[track_caller]
