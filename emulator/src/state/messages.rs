@@ -201,18 +201,13 @@ impl MessageLog {
         after: Option<i64>,
         until: i64,
     ) -> impl Iterator<Item = &Message> + '_ {
-        // `BTreeMap::range` panics on an empty or inverted range.
-        let range = match after {
-            Some(a) if a >= until => None,
-            Some(a) => Some(self.order.range((
-                Bound::Excluded((a, u64::MAX)),
-                Bound::Included((until, u64::MAX)),
-            ))),
-            None => Some(self.order.range(..=(until, u64::MAX))),
-        };
-        range
-            .into_iter()
-            .flatten()
+        // `range` panics when start > end; `min` keeps the start at or
+        // before the end (an empty range when `after >= until`).
+        let lo = after.map_or(Bound::Unbounded, |a| {
+            Bound::Excluded((a.min(until), u64::MAX))
+        });
+        self.order
+            .range((lo, Bound::Included((until, u64::MAX))))
             .filter_map(|(_, id)| self.items.get(id))
     }
 
@@ -456,5 +451,28 @@ impl MessageEdit {
         }
         validate::apply_custom(&mut msg.custom, self.custom);
         msg.edited_at = Some(now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn created_between_excludes_after_and_includes_until() {
+        let mut log = MessageLog::default();
+        for (id, at) in [("m1", 1), ("m2", 2), ("m3", 3)] {
+            log.insert(Message::for_tests(id, "c", Some("a"), at));
+        }
+        let ids = |after, until| -> Vec<&str> {
+            log.created_between(after, until)
+                .map(|m| m.id.as_str())
+                .collect()
+        };
+        assert_eq!(ids(None, 2), ["m1", "m2"]);
+        assert_eq!(ids(Some(1), 3), ["m2", "m3"]);
+        // Empty, and no panic, when `after` is at or past `until`.
+        assert!(ids(Some(2), 2).is_empty());
+        assert!(ids(Some(3), 1).is_empty());
     }
 }
