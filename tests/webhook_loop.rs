@@ -110,10 +110,17 @@ async fn emulator_events_verify_and_parse() {
         other => panic!("expected message.updated, got {other:?}"),
     }
     match next(&mut rx).await {
-        // The typed variant; its payload is checked in
-        // `message_read_carries_the_documented_fields` below.
+        // TalkJS documents `message.read` as one event per message read,
+        // with `data.message`, `data.conversation`, `data.sender` and
+        // `data.recipient` (the reader), which is what
+        // [`talkjs::webhooks::MessageEventData`] types.
         WebhookEvent::MessageRead(e) => {
             assert!(e.id.is_some_and(|id| id.starts_with("evt_")));
+            let message = e.data.message.expect("data.message");
+            assert_eq!(message.id.as_deref(), Some(ids[0].as_str()));
+            assert_eq!(e.data.conversation.unwrap().id.as_deref(), Some("c1"));
+            assert_eq!(e.data.sender.unwrap().id.as_deref(), Some("alice"));
+            assert_eq!(e.data.recipient.unwrap().id.as_deref(), Some("bob"));
         }
         other => panic!("expected message.read, got {other:?}"),
     }
@@ -129,25 +136,6 @@ async fn emulator_events_verify_and_parse() {
             assert_eq!(e.data.conversation.unwrap().id.as_deref(), Some("c1"));
         }
         other => panic!("expected conversation.deleted, got {other:?}"),
-    }
-}
-
-/// TalkJS documents `message.read` as one event per message read, with
-/// `data.message`, `data.conversation`, `data.sender` and `data.recipient`
-/// (the reader), which is what [`talkjs::webhooks::MessageEventData`] types.
-#[tokio::test]
-async fn message_read_carries_the_documented_fields() {
-    let (mut rx, _emulator, client) = start("sk_test_webhook_read").await;
-    let ids = drive_every_event(&client).await;
-    loop {
-        if let WebhookEvent::MessageRead(e) = next(&mut rx).await {
-            let message = e.data.message.expect("data.message");
-            assert_eq!(message.id.as_deref(), Some(ids[0].as_str()));
-            assert_eq!(e.data.conversation.unwrap().id.as_deref(), Some("c1"));
-            assert_eq!(e.data.sender.unwrap().id.as_deref(), Some("alice"));
-            assert_eq!(e.data.recipient.unwrap().id.as_deref(), Some("bob"));
-            return;
-        }
     }
 }
 
