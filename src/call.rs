@@ -38,19 +38,19 @@ impl Client {
 }
 
 /// A boxed, sendable future that maps a failed call's error.
-type Mapping<'a> = Pin<Box<dyn Future<Output = Error> + Send + 'a>>;
+type Mapping = Pin<Box<dyn Future<Output = Error> + Send>>;
 
 pin_project_lite::pin_project! {
     /// The future of [`Client::run`]: the call, then, only if it failed, the
     /// mapping of its error (which may read a body, so it is boxed).
     #[project = RunState]
-    enum Run<'a, F> {
+    enum Run<F> {
         Calling { #[pin] call: TaskLocalFuture<Call, F>, cap: usize },
-        Mapping { error: Mapping<'a> },
+        Mapping { error: Mapping },
     }
 }
 
-impl<'a, F, T> Future for Run<'a, F>
+impl<F, T> Future for Run<F>
 where
     F: Future<Output = RawResult<T>>,
 {
@@ -188,33 +188,29 @@ impl Client {
     ) -> Result<T, Error> {
         use progenitor_client::ClientInfo as _;
         let cap = self.config.max_response_bytes;
-        let (result, recorded) = Call::default()
-            .scope(async {
-                let response = self
-                    .raw
-                    .inner()
-                    .send(self.raw.client(), operation, true, make)
-                    .await
-                    .map_err(raw::Error::CommunicationError)?;
-                let status = response.status();
-                let retry_after = retry_after(response.headers());
-                let bytes = response
-                    .bytes()
-                    .await
-                    .map_err(raw::Error::ResponseBodyError)?;
-                Ok::<_, raw::Error<raw::types::Error>>((status, retry_after, bytes))
-            })
-            .await;
-        let error_body = recorded.error_body.clone();
+        let (result, recorded) = Call::scope(async {
+            let response = self
+                .raw
+                .inner()
+                .send(self.raw.client(), operation, true, make)
+                .await
+                .map_err(raw::Error::CommunicationError)?;
+            let status = response.status();
+            let retry_after = retry_after(response.headers());
+            let bytes = response
+                .bytes()
+                .await
+                .map_err(raw::Error::ResponseBodyError)?;
+            Ok::<_, raw::Error<raw::types::Error>>((status, retry_after, bytes))
+        })
+        .await;
         let (status, retry_after, bytes) = match result {
             Ok(parts) => parts,
-            Err(e) => {
-                return Err(map_error(e, recorded, cap).await);
-            }
+            Err(e) => return Err(map_error(e, recorded, cap).await),
         };
         if !status.is_success() {
             // The body as sent, not the transport's JSON-string form of it.
-            let raw = error_body.unwrap_or(bytes);
+            let raw = recorded.error_body.unwrap_or(bytes);
             return Err(Error::from_status(status.as_u16(), &raw, retry_after));
         }
         serde_json::from_slice(&bytes).map_err(|e| Error::Decode {

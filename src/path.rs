@@ -3,7 +3,9 @@
 //! progenitor's own encoder leaves `.`, `..` and `\` as they are, and URL
 //! parsers then drop dot segments and read `\` as `/`: an id could reach a
 //! different resource. The build script points every generated operation at
-//! [`encode_path`] instead; the hand-written paths use it too.
+//! this module's encoder instead (`encode_display`, the same encoding as
+//! [`encode_path`], written straight into the URL); the hand-written paths
+//! use [`encode_path`].
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 

@@ -107,14 +107,15 @@ pub(crate) struct Recorded {
 }
 
 impl Call {
-    /// Runs `fut` with this call state visible to the transport.
+    /// Runs `fut` with a fresh call state visible to the transport, and
+    /// returns its output with what the transport recorded.
     ///
     /// Not an `async fn`, which would store `fut` twice (see
     /// [`crate::Client::run`]).
-    pub(crate) fn scope<F: Future>(self, fut: F) -> impl Future<Output = (F::Output, Recorded)> {
+    pub(crate) fn scope<F: Future>(fut: F) -> impl Future<Output = (F::Output, Recorded)> {
         // `map`, not an `async` block: the closure runs inside the scope's
         // poll, where the record is still reachable.
-        CALL.scope(self, fut.map(|out| (out, CALL.with(Call::take_recorded))))
+        Call::fresh(fut.map(|out| (out, CALL.with(Call::take_recorded))))
     }
 
     /// `fut` with a fresh call state; after it finishes, `take_value` on
@@ -269,7 +270,7 @@ impl Transport {
             // Whether an ambiguous failure may be repeated is decided only
             // if one happens, from a fresh copy of the request (for a message
             // send or a batch it parses the body): a successful call pays
-            // for neither the copy nor the parsing.
+            // for neither that copy nor the parsing.
             let repeat_ok = |make: &mut dyn FnMut() -> Request| {
                 repeatable_body && {
                     let probe = make();
@@ -498,8 +499,9 @@ impl Transport {
         Finished::ErrorBody(response)
     }
 
-    /// Makes an error body decodable as the generated `Error` type: JSON
-    /// objects pass, anything else becomes a JSON string of the raw text, so
+    /// Makes an error body decodable as the generated `Error` type: a body
+    /// that decodes as `ErrorBody` passes, anything else becomes a JSON
+    /// string of the raw text, so
     /// the status is never lost to a decode error. The body is read only up
     /// to the size cap, never refused, so that the status always arrives.
     async fn normalise_error(&self, response: Response) -> Response {
@@ -633,20 +635,19 @@ impl ClientHooks<Transport> for crate::raw::Client {
         info: &OperationInfo,
     ) -> impl Future<Output = reqwest::Result<Response>> {
         let transport = self.inner();
-        // Generated bodies are buffered JSON, so every attempt gets a copy; a
-        // streaming body (never generated today) would get one attempt only.
-        let repeatable_body = request.body().is_none_or(|b| b.as_bytes().is_some());
+        // Generated bodies are buffered JSON, so later attempts are rebuilt
+        // from a record of the request; a streaming body (never generated
+        // today) has none, and gets one attempt only.
+        let again = Resend::of(&request);
+        let repeatable_body = again.is_some();
         let mut first = Some(request);
-        let mut again: Option<Resend> = None;
-        let make = move || match first.take() {
-            Some(request) => {
-                again = Resend::of(&request);
-                request
-            }
-            None => again
-                .as_ref()
-                .expect("only a repeatable request is made again")
-                .request(),
+        let make = move || {
+            first.take().unwrap_or_else(|| {
+                again
+                    .as_ref()
+                    .expect("only a repeatable request is made again")
+                    .request()
+            })
         };
         // Boxed, so that the generated operation's future, and every layer
         // future that holds it, stays small: moving a 13 KB future cost more
