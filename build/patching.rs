@@ -95,12 +95,15 @@ pub fn apply_patch(spec: &mut Value, path: &Path) -> Result<(), String> {
 /// adds stops the build here.
 pub fn apply_patch_text(spec: &mut Value, text: &str, path: &Path) -> Result<(), String> {
     let fail = |what: String| format!("patch {}: {what}", path.display());
-    let patch: json_patch::Patch = serde_json::from_str(text).map_err(|e| {
+    // Parsed once: the raw value is read for `why` below.
+    let not_a_patch = |e: serde_json::Error| {
         fail(format!(
             "is not an RFC 6902 JSON Patch array: {}",
             one_line(&e)
         ))
-    })?;
+    };
+    let raw: Value = serde_json::from_str(text).map_err(not_a_patch)?;
+    let patch: json_patch::Patch = serde_json::from_value(raw.clone()).map_err(not_a_patch)?;
     if !matches!(patch.0.first(), Some(json_patch::PatchOperation::Test(_))) {
         return Err(fail(
             "must open with a `test` operation on the value it assumes, so that a changed \
@@ -108,7 +111,6 @@ pub fn apply_patch_text(spec: &mut Value, text: &str, path: &Path) -> Result<(),
                 .into(),
         ));
     }
-    let raw: Value = serde_json::from_str(text).map_err(|e| fail(one_line(&e)))?;
     if raw
         .pointer("/0/why")
         .and_then(Value::as_str)
