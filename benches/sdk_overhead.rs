@@ -343,10 +343,17 @@ async fn profile(server: &Server, side: &str) {
 /// `valgrind --tool=callgrind`, which counts instructions (repeatable on a
 /// shared machine, unlike time) and attributes them to functions.
 async fn count(server: &Server, side: &str, case: &str) {
+    // A typo must not count another side or case than the one asked for.
+    const CASES: [&str; 3] = ["get", "send", "page"];
+    assert!(
+        CASES.contains(&case),
+        "BENCH_CASE={case:?} is not one of {CASES:?}"
+    );
     let client = match side {
         "sdk" => Some(sdk_client(server, true)),
         "sdk-key" => Some(sdk_client(server, false)),
-        _ => None,
+        "baseline" => None,
+        _ => panic!("BENCH_COUNT={side:?} is not one of sdk, sdk-key, baseline"),
     };
     // Only the side being counted builds an HTTP client (building one loads
     // the system's root certificates, which would dwarf a call's cost).
@@ -366,7 +373,7 @@ async fn count(server: &Server, side: &str, case: &str) {
                 let page = sdk.conversations().page(&filter, 100, None).await;
                 assert_eq!(page.unwrap().len(), 100);
             }
-            (Some(sdk), _) => {
+            (Some(sdk), "get") => {
                 sdk.users().get("alice").await.unwrap();
             }
             (None, "send") => {
@@ -380,18 +387,19 @@ async fn count(server: &Server, side: &str, case: &str) {
                 let page = base.unwrap().conversations_page(100, None).await;
                 assert_eq!(page.unwrap().len(), 100);
             }
-            (None, _) => {
+            (None, "get") => {
                 base.unwrap().get_user("alice").await.unwrap();
             }
+            (_, other) => unreachable!("BENCH_CASE={other:?} was checked above"),
         }
     };
     for _ in 0..200 {
         one().await;
     }
-    let calls: usize = std::env::var("BENCH_COUNT_CALLS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(2_000);
+    let calls: usize = std::env::var("BENCH_COUNT_CALLS").map_or(2_000, |n| {
+        n.parse()
+            .unwrap_or_else(|_| panic!("BENCH_COUNT_CALLS={n:?} is not a number of calls"))
+    });
     for _ in 0..calls {
         one().await;
     }
