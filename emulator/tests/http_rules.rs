@@ -220,6 +220,8 @@ async fn bodiless_requests_and_strict_content_type() {
             }
         };
         let expect = if strict { 400 } else { 200 };
+        let state = || (api.emu.messages("c1"), api.emu.conversation("c1"));
+        let before = state();
         for (method, path) in [
             (
                 Method::PUT,
@@ -239,12 +241,31 @@ async fn bodiless_requests_and_strict_content_type() {
         ] {
             let (s, b) = bare(method.clone(), path.clone()).await;
             assert_eq!(s, expect, "strict={strict}: {method} {path}: {b}");
+            // Checked after each call, so a later refused call (e.g. the
+            // reaction DELETE) cannot hide an earlier one being applied.
+            if strict {
+                assert_eq!(state(), before, "{method} {path} was refused");
+            }
         }
         // GET never needs one.
         assert_eq!(bare(Method::GET, "/users/a".into()).await.0, 200);
         if strict {
             // Nothing was applied, and the same calls with the header pass.
-            assert_eq!(api.emu.messages("c1").len(), 1);
+            let (messages, conv) = state();
+            assert_eq!(messages.len(), 1);
+            assert_eq!(
+                (messages[0]["id"].as_str(), &messages[0]["reactions"]),
+                (Some(mid.as_str()), &json!({}))
+            );
+            let conv = conv.expect("c1 kept");
+            let mut joined: Vec<&str> = conv["participants"]
+                .as_object()
+                .expect("participants")
+                .keys()
+                .map(String::as_str)
+                .collect();
+            joined.sort_unstable();
+            assert_eq!(joined, ["a", "b"]);
             // `Api::delete` sends `Content-Type: application/json`.
             assert_eq!(api.delete("/conversations/c1").await.0, 200);
         }
