@@ -8,8 +8,12 @@ use talkjs::Error;
 use talkjs_emulator::{Emulator, EmulatorConfig};
 
 fn set(name: &str, value: Option<&str>) {
-    // SAFETY: this binary's only test runs alone and spawns no thread
-    // before the environment is set; the runtime is built afterwards.
+    // SAFETY: no other thread reads or writes the environment meanwhile.
+    // This binary's only test runs alone (the harness's main thread just
+    // waits for it), and it starts no thread: the calls before the runtime
+    // exists are single-threaded, and the one inside `block_on` runs on a
+    // current-thread runtime, whose tasks (the emulator's too) run on this
+    // thread, with nothing spawned on a blocking pool.
     unsafe {
         match value {
             Some(v) => std::env::set_var(name, v),
