@@ -9,7 +9,6 @@ use crate::{
     Access, Client, ConversationFilter, Error, MAX_MESSAGES_PER_REQUEST, MAX_USERS_PER_REQUEST,
     Notify, ReadUntil,
     conversations::{check_update, participation, read_marker},
-    legacy::to_value,
     pagination::check_limit,
     path::{check_segment, encode_path},
     raw::types::{
@@ -583,4 +582,9 @@ impl Client {
         }
         last
     }
+}
+
+/// An operation's body as the JSON value the batch array holds.
+fn to_value(value: &impl serde::Serialize) -> Result<Value, Error> {
+    serde_json::to_value(value).map_err(|e| Error::validation("body", e.to_string()))
 }

@@ -220,12 +220,13 @@ impl Client {
         })
     }
 
-    /// A JSON request to `{api_url}{path}` (path already encoded).
+    /// A JSON request to `{api_url}{path}` (path already encoded) with a
+    /// body from [`json_body`], serialised once for every attempt.
     pub(crate) fn json_request(
         &self,
         method: reqwest::Method,
         path: &str,
-        body: Option<&serde_json::Value>,
+        body: Option<&bytes::Bytes>,
     ) -> reqwest::Request {
         use progenitor_client::ClientInfo as _;
         let mut builder = self
@@ -234,10 +235,19 @@ impl Client {
             .request(method, format!("{}{path}", self.raw.baseurl()))
             .header(reqwest::header::ACCEPT, "application/json");
         if let Some(body) = body {
-            builder = builder.json(body);
+            builder = builder
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.clone());
         }
         // Only an unparsable URL fails here, and the base URL was checked
         // when the client was built and every segment is encoded.
         builder.build().expect("checked base URL and encoded path")
     }
+}
+
+/// `value` as a JSON request body for [`Client::json_request`].
+pub(crate) fn json_body(value: &impl serde::Serialize) -> Result<bytes::Bytes, Error> {
+    serde_json::to_vec(value)
+        .map(bytes::Bytes::from)
+        .map_err(|e| Error::validation("body", e.to_string()))
 }

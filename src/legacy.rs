@@ -6,6 +6,7 @@ use reqwest::Method;
 
 use crate::{
     Client, Error,
+    call::json_body,
     messages::send_in_chunks,
     pagination::{check_limit, stream_pages},
     path::encode_path,
@@ -91,7 +92,7 @@ impl<'a> ConversationByParticipants<'a> {
 
     /// PUT the conversation (creates it if needed; fields merge).
     pub async fn upsert(&self, input: &ConversationInput) -> Result<(), Error> {
-        let body = to_value(input)?;
+        let body = json_body(input)?;
         self.client
             .send_custom::<serde_json::Value>("put_conversation_by_participants", || {
                 self.client
@@ -162,7 +163,7 @@ impl<'a> ConversationByParticipants<'a> {
         let path = format!("{}/messages", self.path);
         let path = path.as_str();
         send_in_chunks(messages, |chunk| {
-            let body = to_value(&chunk);
+            let body = json_body(&chunk);
             async move {
                 let body = body?;
                 self.client
@@ -174,8 +175,4 @@ impl<'a> ConversationByParticipants<'a> {
         })
         .await
     }
-}
-
-pub(crate) fn to_value(value: &impl serde::Serialize) -> Result<serde_json::Value, Error> {
-    serde_json::to_value(value).map_err(|e| Error::validation("body", e.to_string()))
 }
