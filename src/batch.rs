@@ -304,6 +304,8 @@ impl BatchOp {
         user_id: &str,
         until: ReadUntil,
     ) -> Result<Self, Error> {
+        // Checked first, as the direct call does, so that both name the same
+        // field when both ids are bad; `at` checks the path order after it.
         check_segment("conversationId", conversation_id)?;
         Ok(Self::at(
             Method::PATCH,
