@@ -6,12 +6,11 @@ use std::{
 };
 
 use progenitor_client::ResponseValue;
-use tokio::task::futures::TaskLocalFuture;
 
 use crate::{
     Client, Error, raw,
+    record::{Answered, Recorded, Scoped},
     retry::retry_after,
-    transport::{Answered, Call, Recorded},
 };
 
 type RawResult<T> = Result<ResponseValue<T>, raw::Error<raw::types::Error>>;
@@ -31,7 +30,7 @@ impl Client {
         fut: impl Future<Output = RawResult<T>> + Send + 'a,
     ) -> impl Future<Output = Result<T, Error>> + Send + 'a {
         Run::Calling {
-            call: Call::fresh(fut),
+            call: Scoped::new(fut),
             cap: self.config.max_response_bytes,
         }
     }
@@ -45,7 +44,7 @@ pin_project_lite::pin_project! {
     /// mapping of its error (which may read a body, so it is boxed).
     #[project = RunState]
     enum Run<F> {
-        Calling { #[pin] call: TaskLocalFuture<Call, F>, cap: usize },
+        Calling { #[pin] call: Scoped<F>, cap: usize },
         Mapping { error: Mapping },
     }
 }
@@ -63,12 +62,10 @@ where
                     Ok(value) => return Poll::Ready(Ok(value.into_inner())),
                     Err(error) => error,
                 };
-                let recorded = call.take_value().map(|c| c.take_recorded());
-                (error, recorded, *cap)
+                (error, call.take_recorded(), *cap)
             }
             RunState::Mapping { error } => return error.as_mut().poll(cx).map(Err),
         };
-        let recorded = recorded.unwrap_or_default();
         self.set(Run::Mapping {
             error: Box::pin(map_error(error, recorded, cap)),
         });
@@ -188,7 +185,7 @@ impl Client {
     ) -> Result<T, Error> {
         use progenitor_client::ClientInfo as _;
         let cap = self.config.max_response_bytes;
-        let (result, recorded) = Call::scope(async {
+        let mut call = std::pin::pin!(Scoped::new(async {
             let response = self
                 .raw
                 .inner()
@@ -202,8 +199,9 @@ impl Client {
                 .await
                 .map_err(raw::Error::ResponseBodyError)?;
             Ok::<_, raw::Error<raw::types::Error>>((status, retry_after, bytes))
-        })
-        .await;
+        }));
+        let result = (&mut call).await;
+        let recorded = call.take_recorded();
         let (status, retry_after, bytes) = match result {
             Ok(parts) => parts,
             Err(e) => return Err(map_error(e, recorded, cap).await),

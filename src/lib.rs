@@ -98,6 +98,7 @@ mod nullable;
 pub mod pagination;
 pub mod path;
 pub mod raw;
+mod record;
 mod retry;
 pub mod tokens;
 mod transport;

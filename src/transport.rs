@@ -6,18 +6,21 @@
 //! closure that rebuilds its form for every attempt.
 
 use std::{
-    cell::{Cell, RefCell},
     sync::Arc,
     time::{Duration, Instant},
 };
 
 use bytes::Bytes;
-use futures::{FutureExt as _, StreamExt};
+use futures::StreamExt;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::{Method, Request, Response, StatusCode, header};
 use tracing::Instrument;
 
-use crate::{Error, TimeoutKind, retry::RetryPolicy};
+use crate::{
+    Error, TimeoutKind,
+    record::{self, Answered},
+    retry::RetryPolicy,
+};
 
 use crate::authorization::{Auth, Authorizer};
 
@@ -61,89 +64,6 @@ impl std::fmt::Debug for Transport {
             .field("max_response_bytes", &self.inner.max_response_bytes)
             .finish()
     }
-}
-
-tokio::task_local! {
-    /// Per-call state set by the hand-written layer around a generated call:
-    /// the failure detail that `reqwest::Error` cannot carry (which timeout
-    /// fired, an unknown outcome, an oversized body).
-    static CALL: Call;
-}
-
-/// The record of a call. Kept to a few words: the task-local is swapped in
-/// and out on every poll of the call, so its size is paid many times per
-/// call (BENCHMARKS.md); what only a failure needs is boxed on demand.
-#[derive(Default)]
-pub(crate) struct Call {
-    detail: RefCell<Option<Box<Detail>>>,
-    /// The status of the response handed to the decoder, and the timeout
-    /// that bounded its attempt: a body that fails to read or decode is
-    /// reported with them.
-    answered: Cell<Option<Answered>>,
-}
-
-/// What a failed call records.
-#[derive(Default)]
-struct Detail {
-    failure: Option<Error>,
-    /// The last error response's body exactly as the server sent it (the
-    /// generated decoder may drop fields the spec doesn't know).
-    error_body: Option<Bytes>,
-}
-
-/// The status of the last response and the timeout that bounded reading it.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Answered {
-    pub(crate) status: StatusCode,
-    pub(crate) timeout: (TimeoutKind, Duration),
-}
-
-/// What the transport recorded during a call.
-#[derive(Default)]
-pub(crate) struct Recorded {
-    pub(crate) failure: Option<Error>,
-    pub(crate) error_body: Option<Bytes>,
-    pub(crate) answered: Option<Answered>,
-}
-
-impl Call {
-    /// Runs `fut` with a fresh call state visible to the transport, and
-    /// returns its output with what the transport recorded.
-    ///
-    /// Not an `async fn`, which would store `fut` twice (see
-    /// [`crate::Client::run`]).
-    pub(crate) fn scope<F: Future>(fut: F) -> impl Future<Output = (F::Output, Recorded)> {
-        // `map`, not an `async` block: the closure runs inside the scope's
-        // poll, where the record is still reachable.
-        Call::fresh(fut.map(|out| (out, CALL.with(Call::take_recorded))))
-    }
-
-    /// `fut` with a fresh call state; after it finishes, `take_value` on
-    /// the pinned future gives the state back for [`Call::take_recorded`].
-    pub(crate) fn fresh<F: Future>(fut: F) -> tokio::task::futures::TaskLocalFuture<Call, F> {
-        CALL.scope(Call::default(), fut)
-    }
-
-    /// What the transport recorded, leaving the state empty.
-    pub(crate) fn take_recorded(&self) -> Recorded {
-        let detail = self.detail.take().map(|d| *d).unwrap_or_default();
-        Recorded {
-            failure: detail.failure,
-            error_body: detail.error_body,
-            answered: self.answered.take(),
-        }
-    }
-}
-
-/// Changes the call's record, if there is one: outside a layer call (raw
-/// use) there is nowhere to put detail, and the reqwest error or the
-/// response status still reaches the caller.
-fn with_detail(change: impl FnOnce(&mut Detail)) {
-    let _ = CALL.try_with(|c| change(c.detail.borrow_mut().get_or_insert_default()));
-}
-
-fn record(failure: Error) {
-    with_detail(|d| d.failure = Some(failure));
 }
 
 /// Whether a request may be sent again after an ambiguous failure (a timeout
@@ -309,7 +229,7 @@ impl Transport {
                             request.headers_mut().insert(header::AUTHORIZATION, value);
                         }
                         Err(e) => {
-                            record(e);
+                            record::fail(e);
                             return Err(unsendable(client));
                         }
                     }
@@ -372,7 +292,7 @@ impl Transport {
                         if status == StatusCode::GATEWAY_TIMEOUT && !repeat_ok(&mut make) {
                             // A gateway gave up waiting: the request may have
                             // been applied, and this one is not de-duplicated.
-                            record(Error::OutcomeUnknown {
+                            record::fail(Error::OutcomeUnknown {
                                 operation,
                                 reason: "a gateway answered 504 Gateway Timeout".into(),
                             });
@@ -395,7 +315,7 @@ impl Transport {
                             } else {
                                 timeout
                             };
-                            record(Error::Timeout { which, after });
+                            record::fail(Error::Timeout { which, after });
                         }
                         if !before_sending && !repeat_ok(&mut make) {
                             let reason = if error.is_timeout() {
@@ -408,14 +328,14 @@ impl Transport {
                             } else {
                                 describe(&error)
                             };
-                            record(Error::OutcomeUnknown { operation, reason });
+                            record::fail(Error::OutcomeUnknown { operation, reason });
                             return Err(error);
                         }
                         match next_delay(attempt, None) {
                             Some(delay) => {
                                 tracing::info!(parent: &span, error = %describe(&error), delay_ms = delay.as_millis() as u64, "retrying");
                                 // A later attempt may succeed: forget this failure.
-                                with_detail(|d| d.failure = None);
+                                record::forget_failure();
                                 delay
                             }
                             _ => return Err(error),
@@ -444,11 +364,9 @@ impl Transport {
     ) -> Finished {
         let cap = self.inner.max_response_bytes;
         let status = response.status();
-        let layer_call = CALL
-            .try_with(|c| c.answered.set(Some(Answered { status, timeout })))
-            .is_ok();
+        let layer_call = record::answered(Answered { status, timeout });
         if status.is_success() && response.content_length().is_some_and(|n| n > cap as u64) {
-            record(body_too_large(status, operation, cap));
+            record::fail(body_too_large(status, operation, cap));
             return Finished::Ready(rebuild(
                 response,
                 reqwest::Body::wrap_stream(futures::stream::once(async {
@@ -477,7 +395,7 @@ impl Transport {
                 let chunk = chunk.map_err(|e| -> BoxError {
                     // The per-attempt timeout also covers reading the body.
                     if e.is_timeout() {
-                        record(Error::Timeout {
+                        record::fail(Error::Timeout {
                             which: timeout.0,
                             after: timeout.1,
                         });
@@ -486,7 +404,7 @@ impl Transport {
                 })?;
                 seen += chunk.len();
                 if seen > cap {
-                    record(body_too_large(status, operation, cap));
+                    record::fail(body_too_large(status, operation, cap));
                     return Err(Box::new(BodyTooLarge) as BoxError);
                 }
                 Ok(chunk)
@@ -512,7 +430,7 @@ impl Transport {
             Ok(bytes) => bytes,
             Err(_) => Bytes::new(),
         };
-        with_detail(|d| d.error_body = Some(bytes.clone()));
+        record::error_body(bytes.clone());
         let body = if serde_json::from_slice::<crate::raw::types::ErrorBody>(&bytes).is_ok() {
             bytes
         } else {
