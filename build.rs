@@ -106,6 +106,7 @@ fn run() -> Result<(), String> {
     reroute_path_encoding(&mut file)?;
     drop_api_version_header(&mut file)?;
     merge_identical_arms(&mut file);
+    defer_missing_parameter_messages(&mut file)?;
     write(&out_dir.join("raw.rs"), &prettyplease::unparse(&file))
 }
 
@@ -392,4 +393,120 @@ fn merge_identical_arms(file: &mut syn::File) {
         }
     }
     Merge.visit_file_mut(file);
+}
+
+/// progenitor's builders start every required parameter as
+/// `Err("x was not initialized".to_string())`: one allocation (and its
+/// free) per required parameter per call, for a message only a raw call
+/// that forgets a setter ever sees (BENCHMARKS.md). The marker becomes an
+/// empty `String` (no allocation), and `send` puts the same message in its
+/// place if the value was never set. Every other error a builder field can
+/// hold is a non-empty conversion message, so empty means "never set".
+///
+/// Per builder: the markers in the `impl` and the `let x = x
+/// ..map_err(Error::InvalidRequest)?;` of `send` must name the same
+/// parameters, or the build fails rather than lose a message.
+fn defer_missing_parameter_messages(file: &mut syn::File) -> Result<(), String> {
+    const SUFFIX: &str = " was not initialized";
+
+    /// `Err("x was not initialized".to_string())` becomes `Err(String::new())`.
+    struct Markers(Vec<String>);
+    impl VisitMut for Markers {
+        fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+            syn::visit_mut::visit_expr_mut(self, expr);
+            let syn::Expr::Call(call) = expr else { return };
+            let syn::Expr::Path(func) = call.func.as_ref() else {
+                return;
+            };
+            if !func.path.is_ident("Err") || call.args.len() != 1 {
+                return;
+            }
+            let Some(syn::Expr::MethodCall(to_string)) = call.args.first() else {
+                return;
+            };
+            let syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(text),
+                ..
+            }) = to_string.receiver.as_ref()
+            else {
+                return;
+            };
+            let Some(name) = text.value().strip_suffix(SUFFIX).map(str::to_owned) else {
+                return;
+            };
+            if to_string.method != "to_string" || !to_string.args.is_empty() {
+                return;
+            }
+            *expr = syn::parse_quote! { Err(String::new()) };
+            self.0.push(name);
+        }
+    }
+
+    /// In `let x = x.map_err(Error::InvalidRequest)?;` (with any calls in
+    /// between), the empty marker becomes the message again.
+    struct Restore<'a> {
+        names: &'a [String],
+        restored: Vec<String>,
+    }
+    impl VisitMut for Restore<'_> {
+        fn visit_local_mut(&mut self, local: &mut syn::Local) {
+            syn::visit_mut::visit_local_mut(self, local);
+            let syn::Pat::Ident(binding) = &local.pat else {
+                return;
+            };
+            let name = binding.ident.to_string();
+            if !self.names.contains(&name) {
+                return;
+            }
+            let Some(init) = &mut local.init else { return };
+            let syn::Expr::Try(tried) = init.expr.as_mut() else {
+                return;
+            };
+            let syn::Expr::MethodCall(map_err) = tried.expr.as_mut() else {
+                return;
+            };
+            let invalid_request: syn::Expr = syn::parse_quote! { Error::InvalidRequest };
+            if map_err.method != "map_err"
+                || map_err.args.len() != 1
+                || map_err.args.first() != Some(&invalid_request)
+            {
+                return;
+            }
+            let message = format!("{name}{SUFFIX}");
+            map_err.args = syn::parse_quote! {
+                |e: String| Error::InvalidRequest(if e.is_empty() { #message.to_string() } else { e })
+            };
+            self.restored.push(name);
+        }
+    }
+
+    struct Builders(Result<(), String>);
+    impl VisitMut for Builders {
+        fn visit_item_impl_mut(&mut self, item: &mut syn::ItemImpl) {
+            let mut markers = Markers(Vec::new());
+            markers.visit_item_impl_mut(item);
+            if markers.0.is_empty() {
+                return;
+            }
+            let mut restore = Restore {
+                names: &markers.0,
+                restored: Vec::new(),
+            };
+            restore.visit_item_impl_mut(item);
+            let (mut marked, mut restored) = (markers.0.clone(), restore.restored);
+            marked.sort();
+            restored.sort();
+            if marked != restored && self.0.is_ok() {
+                let ty = quote::ToTokens::to_token_stream(&item.self_ty).to_string();
+                self.0 = Err(format!(
+                    "builder {ty}: parameters marked \"not initialized\" {marked:?}, but `send` \
+                     reports {restored:?} through `map_err(Error::InvalidRequest)`; the generator \
+                     changed: update defer_missing_parameter_messages in build.rs"
+                ));
+            }
+        }
+    }
+    let mut builders = Builders(Ok(()));
+    builders.visit_file_mut(file);
+    builders.0
 }
