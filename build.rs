@@ -107,6 +107,9 @@ fn run() -> Result<(), String> {
     drop_api_version_header(&mut file)?;
     merge_identical_arms(&mut file);
     defer_missing_parameter_messages(&mut file)?;
+    reroute_decoding(&mut file)?;
+    drop_noop_hook_awaits(&mut file)?;
+    scope_request_locals(&mut file)?;
     write(&out_dir.join("raw.rs"), &prettyplease::unparse(&file))
 }
 
@@ -509,4 +512,131 @@ fn defer_missing_parameter_messages(file: &mut syn::File) -> Result<(), String> 
     let mut builders = Builders(Ok(()));
     builders.visit_file_mut(file);
     builders.0
+}
+
+/// Generated operations decode with `ResponseValue::from_response`, whose
+/// future (944 bytes: it clones the headers and awaits reqwest's `bytes()`)
+/// sits inside every operation's future and is copied whenever that moves.
+/// The calls are pointed at `crate::decode::from_response`, which gives the
+/// same result with a future a third of the size (BENCHMARKS.md). The build
+/// fails if there is no call to reroute: the generator changed.
+fn reroute_decoding(file: &mut syn::File) -> Result<(), String> {
+    struct Reroute(usize);
+    impl VisitMut for Reroute {
+        fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
+            syn::visit_mut::visit_expr_call_mut(self, call);
+            let from_response: syn::Path = syn::parse_quote! { ResponseValue::from_response };
+            if matches!(call.func.as_ref(), syn::Expr::Path(p) if p.qself.is_none() && p.path == from_response)
+            {
+                *call.func = syn::parse_quote! { crate::decode::from_response };
+                self.0 += 1;
+            }
+        }
+    }
+    let mut reroute = Reroute(0);
+    reroute.visit_file_mut(file);
+    if reroute.0 == 0 {
+        return Err(
+            "no `ResponseValue::from_response(..)` call in progenitor's output; the generator \
+             changed: update reroute_decoding in build.rs"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// In a generated `send`, the request, its builder's values and the raw
+/// result are locals of the whole function, and rustc keeps a local's
+/// storage in the future until its scope ends once it has been borrowed,
+/// even after it was moved (rust-lang/rust#62958): 400 bytes carried
+/// through the decoding, and copied with the future. Everything up to
+/// `let response = result?;` becomes a block that yields `response`, so
+/// that those locals end there (BENCHMARKS.md). Nothing else changes: the
+/// same statements run in the same order. The build fails if no `send`
+/// has that statement: the generator changed.
+fn scope_request_locals(file: &mut syn::File) -> Result<(), String> {
+    struct Scope(usize);
+    impl VisitMut for Scope {
+        fn visit_impl_item_fn_mut(&mut self, f: &mut syn::ImplItemFn) {
+            syn::visit_mut::visit_impl_item_fn_mut(self, f);
+            if f.sig.ident != "send" || f.sig.asyncness.is_none() {
+                return;
+            }
+            let response_stmt: syn::Stmt = syn::parse_quote! { let response = result?; };
+            let Some(at) = f.block.stmts.iter().position(|s| *s == response_stmt) else {
+                return;
+            };
+            let rest = f.block.stmts.split_off(at + 1);
+            let mut before = std::mem::take(&mut f.block.stmts);
+            before.pop(); // `let response = result?;` itself
+            f.block.stmts = vec![syn::parse_quote! {
+                let response = {
+                    #(#before)*
+                    result?
+                };
+            }];
+            f.block.stmts.extend(rest);
+            self.0 += 1;
+        }
+    }
+    let mut scope = Scope(0);
+    scope.visit_file_mut(file);
+    if scope.0 == 0 {
+        return Err(
+            "no generated `send` has `let response = result?;`; the generator changed: update \
+             scope_request_locals in build.rs"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// Every generated `send` awaits `client.pre(..)` and `client.post(..)`,
+/// progenitor's per-request hooks, which the SDK leaves as the no-ops they
+/// are by default (its work is in `exec`, src/transport.rs). Awaiting them
+/// keeps the request and the raw result alive across two more suspension
+/// points, where rustc gives them storage of their own for the whole
+/// future (BENCHMARKS.md). The two statements are removed; the build fails
+/// if a `send` no longer has exactly one of each: the generator changed.
+fn drop_noop_hook_awaits(file: &mut syn::File) -> Result<(), String> {
+    struct Drop {
+        sends: usize,
+        error: Option<String>,
+    }
+    impl VisitMut for Drop {
+        fn visit_impl_item_fn_mut(&mut self, f: &mut syn::ImplItemFn) {
+            syn::visit_mut::visit_impl_item_fn_mut(self, f);
+            if f.sig.ident != "send" || f.sig.asyncness.is_none() {
+                return;
+            }
+            let hooks: [syn::Stmt; 2] = [
+                syn::parse_quote! { client.pre(&mut request, &info).await?; },
+                syn::parse_quote! { client.post(&result, &info).await?; },
+            ];
+            let before = f.block.stmts.len();
+            f.block.stmts.retain(|s| !hooks.contains(s));
+            let removed = before - f.block.stmts.len();
+            if removed == 2 {
+                self.sends += 1;
+            } else if self.error.is_none() {
+                self.error = Some(format!(
+                    "a generated `send` awaits {removed} of `client.pre(..)` and \
+                     `client.post(..)` instead of both; the generator changed: update \
+                     drop_noop_hook_awaits in build.rs"
+                ));
+            }
+        }
+    }
+    let mut drop = Drop {
+        sends: 0,
+        error: None,
+    };
+    drop.visit_file_mut(file);
+    match drop.error {
+        Some(error) => Err(error),
+        None if drop.sends == 0 => Err("no generated `send` found; the generator changed: update \
+             drop_noop_hook_awaits in build.rs"
+            .into()),
+        None => Ok(()),
+    }
 }

@@ -90,6 +90,7 @@ mod call;
 mod client;
 mod config;
 mod conversations;
+mod decode;
 mod error;
 mod files;
 mod legacy;

@@ -77,9 +77,9 @@ impl Call {
     }
 }
 
-/// Changes the record of the call being polled; `false` outside a
-/// [`Scoped`] future (raw use), where there is nowhere to put it and the
-/// reqwest error or the response status still reaches the caller.
+/// Changes the record of the call being polled, if it runs in a
+/// [`Scoped`] future (`false` otherwise): a raw call has nowhere to put it,
+/// and the reqwest error or the response status still reaches the caller.
 fn with_call(change: impl FnOnce(&mut Call)) -> bool {
     CURRENT
         .try_with(|current| match current.try_borrow_mut() {
@@ -108,9 +108,9 @@ pub(crate) fn error_body(body: Bytes) {
     with_call(|c| c.detail.get_or_insert_default().error_body = Some(body));
 }
 
-/// Records the response handed to the decoder; `true` inside a layer call.
-pub(crate) fn answered(answer: Answered) -> bool {
-    with_call(|c| c.answered = Some(answer))
+/// Records the response handed to the decoder.
+pub(crate) fn answered(answer: Answered) {
+    with_call(|c| c.answered = Some(answer));
 }
 
 pin_project_lite::pin_project! {
@@ -196,6 +196,11 @@ mod tests {
     use super::*;
     use std::pin::pin;
 
+    /// Whether a call record is reachable here.
+    fn recording() -> bool {
+        with_call(|_| ())
+    }
+
     fn recorded_status(recorded: &Recorded) -> Option<u16> {
         recorded.answered.map(|a| a.status.as_u16())
     }
@@ -209,14 +214,18 @@ mod tests {
 
     #[test]
     fn outside_a_scope_nothing_is_recorded() {
-        assert!(!answered(answer(200)));
+        answered(answer(200));
+        assert!(!recording());
     }
 
     #[tokio::test]
     async fn nested_scopes_keep_their_own_records() {
         let mut outer = pin!(Scoped::new(async {
-            assert!(answered(answer(201)));
-            let mut inner = pin!(Scoped::new(async { answered(answer(404)) }));
+            answered(answer(201));
+            let mut inner = pin!(Scoped::new(async {
+                answered(answer(404));
+                recording()
+            }));
             assert!((&mut inner).await);
             let inner = inner.take_recorded();
             // The inner record was swapped back out: the outer one is current again.
@@ -229,7 +238,7 @@ mod tests {
         assert!(inner.failure.is_none());
         assert_eq!(recorded_status(&outer), Some(201));
         assert!(matches!(outer.failure, Some(Error::Config(ref m)) if m == "outer"));
-        assert!(!answered(answer(200)), "the record left with the last poll");
+        assert!(!recording(), "the record left with the last poll");
     }
 
     #[tokio::test]
@@ -243,7 +252,10 @@ mod tests {
         // First poll: records, then waits.
         assert!(futures::poll!(&mut waiting).is_pending());
         // Another call polled meanwhile on the same thread sees its own record.
-        let mut other = pin!(Scoped::new(async { answered(answer(500)) }));
+        let mut other = pin!(Scoped::new(async {
+            answered(answer(500));
+            recording()
+        }));
         assert!((&mut other).await);
         assert_eq!(recorded_status(&other.take_recorded()), Some(500));
         tx.send(()).unwrap();
@@ -264,7 +276,7 @@ mod tests {
             let _ = scoped.as_mut().poll(&mut Context::from_waker(&waker));
         }));
         assert!(outcome.is_err());
-        assert!(!answered(answer(200)), "the thread-local is empty again");
+        assert!(!recording(), "the thread-local is empty again");
         assert_eq!(recorded_status(&scoped.as_mut().take_recorded()), Some(503));
     }
 

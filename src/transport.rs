@@ -358,13 +358,13 @@ impl Transport {
     /// handed back for [`Self::normalise_error`].
     fn finish(
         &self,
-        mut response: Response,
+        response: Response,
         operation: &'static str,
         timeout: (TimeoutKind, Duration),
     ) -> Finished {
         let cap = self.inner.max_response_bytes;
         let status = response.status();
-        let layer_call = record::answered(Answered { status, timeout });
+        record::answered(Answered { status, timeout });
         if status.is_success() && response.content_length().is_some_and(|n| n > cap as u64) {
             record::fail(body_too_large(status, operation, cap));
             return Finished::Ready(rebuild(
@@ -375,12 +375,6 @@ impl Transport {
             ));
         }
         if status.is_success() {
-            if layer_call {
-                // The layer reads nothing from a success's headers, and the
-                // generated decoder would copy them into a `ResponseValue`
-                // that the layer discards. Raw calls keep them.
-                *response.headers_mut() = header::HeaderMap::new();
-            }
             if response.content_length().is_some() {
                 // Within the cap (checked above), and the body cannot outgrow
                 // its declared length (HTTP/1.1 framing; h2 checks it too):
@@ -543,6 +537,9 @@ pub(crate) fn describe(error: &reqwest::Error) -> String {
     text
 }
 
+/// Only `exec`: build.rs removes the generated awaits of the `pre` and
+/// `post` hooks (no-ops by default), so overriding them here would have no
+/// effect; per-request work belongs in `exec`.
 impl ClientHooks<Transport> for crate::raw::Client {
     // Not an `async fn`: the boxed send loop is built right away, so the
     // generated operation's future holds one pointer here rather than the
