@@ -11,7 +11,7 @@ use std::{
 };
 
 use bytes::Bytes;
-use futures::StreamExt;
+use futures::{StreamExt, future::Either};
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::{Method, Request, Response, StatusCode, header};
 use tracing::Instrument;
@@ -152,19 +152,116 @@ impl Transport {
 
     /// Sends a request built by `make` (called once per attempt), retrying as
     /// the policy allows. Returns the last response or transport error.
-    ///
-    /// Not an `async fn`: its arguments would be stored twice in the future
-    /// (rust-lang/rust#62958), and `make` holds the request; an `async move`
-    /// block keeps one copy of what it captures.
-    #[allow(
-        clippy::manual_async_fn,
-        reason = "an async fn would store its arguments twice"
-    )]
     pub(crate) fn send<'a>(
         &'a self,
         client: &'a reqwest::Client,
         operation: &'static str,
         repeatable_body: bool,
+        make: impl FnMut() -> Request + 'a,
+    ) -> impl Future<Output = reqwest::Result<Response>> + 'a {
+        // No attempt started yet: the first comes from `make` as well.
+        let none: Option<reqwest::Result<Started<std::future::Pending<_>>>> = None;
+        self.send_after(client, operation, repeatable_body, self.clock(), none, make)
+    }
+
+    /// The clock of a call starting now.
+    fn clock(&self) -> Clock {
+        let started = Instant::now();
+        Clock {
+            started,
+            // `Duration::MAX` means "no limit"; it must not overflow the clock.
+            deadline: started
+                .checked_add(self.inner.overall_timeout)
+                .unwrap_or_else(|| started + Duration::from_secs(100 * 365 * 86_400)),
+        }
+    }
+
+    /// Prepares `request` as attempt number `attempt` (headers, timeout,
+    /// span) and sends it.
+    fn start(
+        &self,
+        client: &reqwest::Client,
+        operation: &'static str,
+        mut request: Request,
+        attempt: u32,
+        clock: Clock,
+    ) -> reqwest::Result<Started<impl Future<Output = reqwest::Result<Response>> + use<>>> {
+        // TalkJS takes only JSON requests besides GET; progenitor sets no
+        // Content-Type on a call without a body (DELETE, reactions).
+        if request.method() != Method::GET && !request.headers().contains_key(header::CONTENT_TYPE)
+        {
+            request.headers_mut().insert(
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static("application/json"),
+            );
+        }
+        if let Some(version) = &self.inner.rest_version {
+            request
+                .headers_mut()
+                .insert("talkjs-rest-version", version.clone());
+        }
+        match self.inner.auth.header() {
+            Ok(value) => {
+                request.headers_mut().insert(header::AUTHORIZATION, value);
+            }
+            Err(e) => {
+                record::fail(e);
+                return Err(unsendable(client));
+            }
+        }
+        // The first attempt starts as the call does: no second clock read.
+        let now = if attempt == 1 {
+            clock.started
+        } else {
+            Instant::now()
+        };
+        let remaining = clock.deadline.saturating_duration_since(now);
+        let overall_bound = remaining < self.inner.attempt_timeout;
+        let timeout = if overall_bound {
+            (TimeoutKind::Overall, self.inner.overall_timeout)
+        } else {
+            (TimeoutKind::Attempt, self.inner.attempt_timeout)
+        };
+        // The client's own timeout is the attempt timeout (see
+        // `ClientConfig::build`); a request gets its own only when the
+        // overall deadline is nearer. Setting it on every request would
+        // cost an extension map, and a copy of it per attempt.
+        if overall_bound {
+            *request.timeout_mut() = Some(remaining);
+        }
+        let span = tracing::info_span!(
+            "talkjs.request",
+            operation,
+            attempt,
+            method = %request.method(),
+            status = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+        );
+        Ok(Started {
+            pending: client.execute(request),
+            span,
+            timeout,
+        })
+    }
+
+    /// The retry loop of [`Self::send`], for a call that began at `clock`;
+    /// `first`, when given, is its first attempt, already started, and
+    /// `make` builds the later ones.
+    ///
+    /// Not an `async fn`: its arguments would be stored twice in the future
+    /// (rust-lang/rust#62958); an `async move` block keeps one copy of what
+    /// it captures.
+    #[allow(
+        clippy::manual_async_fn,
+        reason = "an async fn would store its arguments twice"
+    )]
+    fn send_after<'a, P: Future<Output = reqwest::Result<Response>> + 'a>(
+        &'a self,
+        client: &'a reqwest::Client,
+        operation: &'static str,
+        repeatable_body: bool,
+        clock: Clock,
+        mut first: Option<reqwest::Result<Started<P>>>,
         mut make: impl FnMut() -> Request + 'a,
     ) -> impl Future<Output = reqwest::Result<Response>> + 'a {
         async move {
@@ -173,14 +270,9 @@ impl Transport {
             } else {
                 &RetryPolicy::NONE
             };
-            let started = Instant::now();
-            // `Duration::MAX` means "no limit"; it must not overflow the clock.
-            let deadline = started
-                .checked_add(self.inner.overall_timeout)
-                .unwrap_or_else(|| started + Duration::from_secs(100 * 365 * 86_400));
             // The wait before the next attempt, if one may still start before
             // the overall deadline and within the policy's elapsed-time cap.
-            let retry_by = policy.retry_by(started, deadline);
+            let retry_by = policy.retry_by(clock.started, clock.deadline);
             let next_delay = |attempt: u32, hint: Option<Duration>| {
                 policy
                     .delay(attempt, hint)
@@ -204,65 +296,15 @@ impl Transport {
             let mut attempt = 0u32;
             let (response, timeout) = loop {
                 attempt += 1;
-                // The request is built in a block of its own: a local that lived
-                // on past the await below would keep its 264 bytes in this future
-                // even after being moved out (rustc keeps moved-from storage).
-                let (pending, span, timeout) = {
-                    let mut request = make();
-                    // TalkJS takes only JSON requests besides GET; progenitor sets no
-                    // Content-Type on a call without a body (DELETE, reactions).
-                    if request.method() != Method::GET
-                        && !request.headers().contains_key(header::CONTENT_TYPE)
-                    {
-                        request.headers_mut().insert(
-                            header::CONTENT_TYPE,
-                            header::HeaderValue::from_static("application/json"),
-                        );
-                    }
-                    if let Some(version) = &self.inner.rest_version {
-                        request
-                            .headers_mut()
-                            .insert("talkjs-rest-version", version.clone());
-                    }
-                    match self.inner.auth.header() {
-                        Ok(value) => {
-                            request.headers_mut().insert(header::AUTHORIZATION, value);
-                        }
-                        Err(e) => {
-                            record::fail(e);
-                            return Err(unsendable(client));
-                        }
-                    }
-                    // The first attempt starts as the call does: no second clock read.
-                    let now = if attempt == 1 {
-                        started
-                    } else {
-                        Instant::now()
-                    };
-                    let remaining = deadline.saturating_duration_since(now);
-                    let overall_bound = remaining < self.inner.attempt_timeout;
-                    let timeout = if overall_bound {
-                        (TimeoutKind::Overall, self.inner.overall_timeout)
-                    } else {
-                        (TimeoutKind::Attempt, self.inner.attempt_timeout)
-                    };
-                    // The client's own timeout is the attempt timeout (see
-                    // `ClientConfig::build`); a request gets its own only when the
-                    // overall deadline is nearer. Setting it on every request would
-                    // cost an extension map, and a copy of it per attempt.
-                    if overall_bound {
-                        *request.timeout_mut() = Some(remaining);
-                    }
-
-                    let span = tracing::info_span!(
-                        "talkjs.request",
-                        operation,
-                        attempt,
-                        method = %request.method(),
-                        status = tracing::field::Empty,
-                        duration_ms = tracing::field::Empty,
-                    );
-                    (client.execute(request), span, timeout)
+                let Started {
+                    pending,
+                    span,
+                    timeout,
+                } = match first.take() {
+                    Some(started) => started?.map(Either::Left),
+                    None => self
+                        .start(client, operation, make(), attempt, clock)?
+                        .map(Either::Right),
                 };
                 // reqwest's and hyper's own events nest under this span; with no
                 // subscriber listening, the wrapper, the clock and the records
@@ -446,6 +488,31 @@ impl Transport {
     }
 }
 
+/// When a call began, and when its overall timeout ends.
+#[derive(Clone, Copy)]
+struct Clock {
+    started: Instant,
+    deadline: Instant,
+}
+
+/// An attempt on its way: what [`Transport::start`] gives back (`P` is
+/// reqwest's response future, whose type has no name).
+struct Started<P> {
+    pending: P,
+    span: tracing::Span,
+    timeout: (TimeoutKind, Duration),
+}
+
+impl<P> Started<P> {
+    fn map<Q>(self, f: impl FnOnce(P) -> Q) -> Started<Q> {
+        Started {
+            pending: f(self.pending),
+            span: self.span,
+            timeout: self.timeout,
+        }
+    }
+}
+
 /// What [`Transport::finish`] makes of a final response.
 enum Finished {
     /// For the decoder as it is.
@@ -550,27 +617,36 @@ impl ClientHooks<Transport> for crate::raw::Client {
         info: &OperationInfo,
     ) -> impl Future<Output = reqwest::Result<Response>> {
         let transport = self.inner();
+        let operation = info.operation_id;
         // Generated bodies are buffered JSON, so later attempts are rebuilt
         // from a record of the request; a streaming body (never generated
         // today) has none, and gets one attempt only.
         let again = Resend::of(&request);
         let repeatable_body = again.is_some();
-        let mut first = Some(request);
         let make = move || {
-            first.take().unwrap_or_else(|| {
-                again
-                    .as_ref()
-                    .expect("only a repeatable request is made again")
-                    .request()
-            })
+            again
+                .as_ref()
+                .expect("only a repeatable request is made again")
+                .request()
         };
+        // The first attempt starts here, so the send loop's future holds
+        // the attempt (about 80 bytes), not the request (264).
+        let clock = transport.clock();
+        let first = transport.start(self.client(), operation, request, 1, clock);
         // Boxed, so that the generated operation's future, and every layer
         // future that holds it, stays small: moving a 13 KB future cost more
-        // than this allocation (BENCHMARKS.md). At about 950 bytes (release
-        // build), it stays within glibc's per-thread cache of small blocks
-        // (up to 1,032 bytes), whose slow path cost several hundred
-        // instructions per call when it did not.
-        Box::pin(transport.send(self.client(), info.operation_id, repeatable_body, make))
+        // than this allocation (BENCHMARKS.md). Its size (release build)
+        // keeps it within glibc's per-thread cache of small blocks (up to
+        // 1,032 bytes), whose slow path cost several hundred instructions
+        // per call when it did not.
+        Box::pin(transport.send_after(
+            self.client(),
+            operation,
+            repeatable_body,
+            clock,
+            Some(first),
+            make,
+        ))
     }
 }
 
