@@ -10,7 +10,7 @@
 
 use std::{
     sync::{Arc, Mutex},
-    time::{SystemTime, UNIX_EPOCH},
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
 use reqwest::header::HeaderValue;
@@ -35,9 +35,20 @@ pub(crate) enum Authorizer {
     /// App tokens, minted at most once per second of the clock.
     Minted {
         minter: Arc<AppTokenMinter>,
-        /// The second a header was minted for, and that header.
-        last: Mutex<Option<(u64, HeaderValue)>>,
+        /// The last header minted, while its second of the clock lasts.
+        last: Mutex<Option<Cached>>,
     },
+}
+
+/// A minted header and the end of the wall clock's second it was minted in,
+/// measured on the monotonic clock: checking it costs a comparison with the
+/// call's own clock reading, rather than a reading of the wall clock and a
+/// conversion to seconds on every request (BENCHMARKS.md). Should the wall
+/// clock be stepped, a header is still never reused for longer than the
+/// second it was minted in lasts.
+pub(crate) struct Cached {
+    until: Instant,
+    value: HeaderValue,
 }
 
 impl Authorizer {
@@ -59,24 +70,32 @@ impl Authorizer {
         }
     }
 
-    /// The `Authorization` header for a request sent now.
-    pub(crate) fn header(&self) -> Result<HeaderValue, Error> {
+    /// The `Authorization` header for a request sent `now` (a reading of
+    /// the monotonic clock the caller has just taken).
+    pub(crate) fn header(&self, now: Instant) -> Result<HeaderValue, Error> {
         match self {
             Authorizer::Fixed(value) => Ok(value.clone()),
             Authorizer::Minted { minter, last } => {
-                let now = SystemTime::now();
-                let second = now.duration_since(UNIX_EPOCH).ok().map(|d| d.as_secs());
                 // A poisoned lock only means another thread panicked while
-                // holding it; the cached pair is still whole.
+                // holding it; the cached header is still whole.
                 let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
-                if let (Some(second), Some((at, value))) = (second, last.as_ref())
-                    && *at == second
+                if let Some(cached) = last.as_ref()
+                    && now < cached.until
                 {
-                    return Ok(value.clone());
+                    return Ok(cached.value.clone());
                 }
-                let value = bearer(&minter.mint_at(now)?)?;
-                if let Some(second) = second {
-                    *last = Some((second, value.clone()));
+                // The monotonic clock first: `until` then falls at or before
+                // the wall clock's next second, never after it.
+                let minted_at = Instant::now();
+                let wall = SystemTime::now();
+                let value = bearer(&minter.mint_at(wall)?)?;
+                if let Ok(since_epoch) = wall.duration_since(UNIX_EPOCH) {
+                    let rest_of_second = Duration::from_secs(1)
+                        - Duration::from_nanos(since_epoch.subsec_nanos().into());
+                    *last = Some(Cached {
+                        until: minted_at + rest_of_second,
+                        value: value.clone(),
+                    });
                 }
                 Ok(value)
             }
@@ -117,13 +136,15 @@ mod tests {
         // within one second they must be equal.
         for _ in 0..3 {
             let before = SystemTime::now();
-            let header = authorizer.header().unwrap();
+            let minted = authorizer.header(Instant::now()).unwrap();
+            let reused = authorizer.header(Instant::now()).unwrap();
             let fresh = bearer(&minter.mint_at(before).unwrap()).unwrap();
             let after = SystemTime::now();
             let secs = |t: SystemTime| t.duration_since(UNIX_EPOCH).unwrap().as_secs();
             if secs(before) == secs(after) {
-                assert_eq!(header, fresh);
-                assert!(header.is_sensitive());
+                assert_eq!(minted, fresh);
+                assert_eq!(reused, fresh);
+                assert!(reused.is_sensitive());
                 return;
             }
         }
@@ -131,14 +152,49 @@ mod tests {
     }
 
     #[test]
-    fn a_stale_cached_header_is_replaced() {
+    fn a_cached_header_serves_until_its_second_ends_and_no_longer() {
         let authorizer = minted();
         let Authorizer::Minted { last, .. } = &authorizer else {
             unreachable!()
         };
-        let stale = HeaderValue::from_static("Bearer stale");
-        *last.lock().unwrap() = Some((1, stale.clone()));
-        assert_ne!(authorizer.header().unwrap(), stale);
+        let now = Instant::now();
+        let cached = HeaderValue::from_static("Bearer cached");
+        *last.lock().unwrap() = Some(Cached {
+            until: now + Duration::from_millis(500),
+            value: cached.clone(),
+        });
+        assert_eq!(authorizer.header(now).unwrap(), cached);
+        assert_eq!(
+            authorizer.header(now + Duration::from_millis(499)).unwrap(),
+            cached
+        );
+        assert_ne!(
+            authorizer.header(now + Duration::from_millis(500)).unwrap(),
+            cached
+        );
+    }
+
+    #[test]
+    fn a_minted_header_is_cached_no_later_than_the_wall_clocks_next_second() {
+        let authorizer = minted();
+        let Authorizer::Minted { last, .. } = &authorizer else {
+            unreachable!()
+        };
+        authorizer.header(Instant::now()).unwrap();
+        let wall = SystemTime::now();
+        let now = Instant::now();
+        let to_next_second = Duration::from_secs(1)
+            - Duration::from_nanos(
+                wall.duration_since(UNIX_EPOCH)
+                    .unwrap()
+                    .subsec_nanos()
+                    .into(),
+            );
+        let until = last.lock().unwrap().as_ref().unwrap().until;
+        assert!(
+            until <= now + to_next_second,
+            "{until:?} > {now:?} + {to_next_second:?}"
+        );
     }
 
     #[test]

@@ -159,9 +159,10 @@ impl Transport {
         repeatable_body: bool,
         make: impl FnMut() -> Request + 'a,
     ) -> impl Future<Output = reqwest::Result<Response>> + 'a {
-        // No attempt started yet: the first comes from `make` as well.
+        // No attempt started yet: the first comes from `make` as well, and
+        // the call's clock starts when the future is first polled.
         let none: Option<reqwest::Result<Started<std::future::Pending<_>>>> = None;
-        self.send_after(client, operation, repeatable_body, self.clock(), none, make)
+        self.send_after(client, operation, repeatable_body, None, none, make)
     }
 
     /// The clock of a call starting now.
@@ -200,7 +201,15 @@ impl Transport {
                 .headers_mut()
                 .insert("talkjs-rest-version", version.clone());
         }
-        match self.inner.auth.header() {
+        // The first attempt starts as the call does: the whole overall
+        // timeout remains, with no clock to read.
+        let (now, remaining) = if attempt == 1 {
+            (clock.started, self.inner.overall_timeout)
+        } else {
+            let now = Instant::now();
+            (now, clock.deadline.saturating_duration_since(now))
+        };
+        match self.inner.auth.header(now) {
             Ok(value) => {
                 request.headers_mut().insert(header::AUTHORIZATION, value);
             }
@@ -209,13 +218,6 @@ impl Transport {
                 return Err(unsendable(client));
             }
         }
-        // The first attempt starts as the call does: no second clock read.
-        let now = if attempt == 1 {
-            clock.started
-        } else {
-            Instant::now()
-        };
-        let remaining = clock.deadline.saturating_duration_since(now);
         let overall_bound = remaining < self.inner.attempt_timeout;
         let timeout = if overall_bound {
             (TimeoutKind::Overall, self.inner.overall_timeout)
@@ -244,9 +246,9 @@ impl Transport {
         })
     }
 
-    /// The retry loop of [`Self::send`], for a call that began at `clock`;
-    /// `first`, when given, is its first attempt, already started, and
-    /// `make` builds the later ones.
+    /// The retry loop of [`Self::send`], for a call that began at `clock`
+    /// (when first polled, if `None`); `first`, when given, is its first
+    /// attempt, already started, and `make` builds the later ones.
     ///
     /// Not an `async fn`: its arguments would be stored twice in the future
     /// (rust-lang/rust#62958); an `async move` block keeps one copy of what
@@ -260,11 +262,12 @@ impl Transport {
         client: &'a reqwest::Client,
         operation: &'static str,
         repeatable_body: bool,
-        clock: Clock,
+        clock: Option<Clock>,
         mut first: Option<reqwest::Result<Started<P>>>,
         mut make: impl FnMut() -> Request + 'a,
     ) -> impl Future<Output = reqwest::Result<Response>> + 'a {
         async move {
+            let clock = clock.unwrap_or_else(|| self.clock());
             let policy = if repeatable_body {
                 self.policy()
             } else {
@@ -272,12 +275,11 @@ impl Transport {
             };
             // The wait before the next attempt, if one may still start before
             // the overall deadline and within the policy's elapsed-time cap.
-            let retry_by = policy.retry_by(clock.started, clock.deadline);
             let next_delay = |attempt: u32, hint: Option<Duration>| {
                 policy
                     .delay(attempt, hint)
                     .map(|d| pace(operation, d))
-                    .filter(|&d| before(retry_by, d))
+                    .filter(|&d| before(policy.retry_by(clock.started, clock.deadline), d))
             };
             // Whether an ambiguous failure may be repeated is decided only
             // if one happens, from a fresh copy of the request (for a message
@@ -643,7 +645,7 @@ impl ClientHooks<Transport> for crate::raw::Client {
             self.client(),
             operation,
             repeatable_body,
-            clock,
+            Some(clock),
             Some(first),
             make,
         ))
