@@ -211,7 +211,10 @@ impl Transport {
         };
         match self.inner.auth.header(now) {
             Ok(value) => {
-                request.headers_mut().insert(header::AUTHORIZATION, value);
+                // Generated requests carry no Authorization of their own, so
+                // `append` is `insert` here; it is the code reqwest's own
+                // builder runs for every header, already warm in the cache.
+                request.headers_mut().append(header::AUTHORIZATION, value);
             }
             Err(e) => {
                 record::fail(e);
@@ -623,7 +626,8 @@ impl ClientHooks<Transport> for crate::raw::Client {
         // Generated bodies are buffered JSON, so later attempts are rebuilt
         // from a record of the request; a streaming body (never generated
         // today) has none, and gets one attempt only.
-        let again = Resend::of(&request);
+        let mut request = request;
+        let again = Resend::of(&mut request);
         let repeatable_body = again.is_some();
         let make = move || {
             again
@@ -650,6 +654,30 @@ impl ClientHooks<Transport> for crate::raw::Client {
             make,
         ))
     }
+}
+
+/// A buffered body's bytes, moved out of it whole: reqwest hands them over
+/// as one frame, ready at once (a unit test checks it). A streaming body is
+/// given back untouched.
+fn buffered_bytes(mut body: reqwest::Body) -> Result<Bytes, reqwest::Body> {
+    use futures::FutureExt as _;
+    use http_body_util::BodyExt as _;
+    let Some(len) = body.as_bytes().map(<[u8]>::len) else {
+        return Err(body);
+    };
+    let mut bytes = bytes::BytesMut::new();
+    // One frame in practice; the loop keeps every byte should that change.
+    while bytes.len() < len {
+        match body.frame().now_or_never() {
+            Some(Some(Ok(frame))) => match frame.into_data() {
+                Ok(data) if bytes.is_empty() && data.len() == len => return Ok(data),
+                Ok(data) => bytes.extend_from_slice(&data),
+                Err(_) => {}
+            },
+            _ => break,
+        }
+    }
+    Ok(bytes.freeze())
 }
 
 /// What a generated request's later attempts are rebuilt from: the first
@@ -718,10 +746,23 @@ impl Headers {
 }
 
 impl Resend {
-    /// `None` for a streaming body, which cannot be sent twice.
-    fn of(request: &Request) -> Option<Resend> {
-        let body = match request.body() {
-            Some(body) => Some(Bytes::copy_from_slice(body.as_bytes()?)),
+    /// `None` for a streaming body, which cannot be sent twice. A buffered
+    /// body is shared with `request`, not copied: a message send's body is
+    /// a kilobyte or more, and the copy (an allocation outside glibc's small
+    /// block cache and the bytes themselves) was a measurable share of a
+    /// call (BENCHMARKS.md).
+    fn of(request: &mut Request) -> Option<Resend> {
+        let body = match request.body_mut().take() {
+            Some(body) => match buffered_bytes(body) {
+                Ok(bytes) => {
+                    *request.body_mut() = Some(reqwest::Body::from(bytes.clone()));
+                    Some(bytes)
+                }
+                Err(streaming) => {
+                    *request.body_mut() = Some(streaming);
+                    return None;
+                }
+            },
             None => None,
         };
         Some(Resend {
@@ -743,5 +784,56 @@ impl Resend {
         }
         *request.body_mut() = self.body.clone().map(reqwest::Body::from);
         request
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_buffered_body_is_shared_whole_not_copied() {
+        let sent = Bytes::from(vec![7u8; 4096]);
+        let bytes = buffered_bytes(reqwest::Body::from(sent.clone())).unwrap();
+        assert_eq!(bytes, sent);
+        assert_eq!(bytes.as_ptr(), sent.as_ptr(), "the same bytes, not a copy");
+        assert!(
+            buffered_bytes(reqwest::Body::from(Vec::new()))
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_streaming_body_is_given_back() {
+        let stream = futures::stream::iter([Ok::<_, std::io::Error>(Bytes::from_static(b"x"))]);
+        let body = buffered_bytes(reqwest::Body::wrap_stream(stream)).unwrap_err();
+        assert!(body.as_bytes().is_none());
+    }
+
+    #[test]
+    fn a_resend_record_rebuilds_the_request_and_leaves_the_first_intact() {
+        let url = reqwest::Url::parse("http://127.0.0.1/v1/app/conversations/c1/messages").unwrap();
+        let mut first = Request::new(Method::POST, url);
+        first.headers_mut().insert(
+            header::ACCEPT,
+            header::HeaderValue::from_static("application/json"),
+        );
+        first.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/json"),
+        );
+        *first.body_mut() = Some(reqwest::Body::from(r#"[{"text":"hi"}]"#));
+        let again = Resend::of(&mut first).unwrap();
+        let second = again.request();
+        for request in [&first, &second] {
+            assert_eq!(request.method(), Method::POST);
+            assert_eq!(request.url(), first.url());
+            assert_eq!(request.headers(), first.headers());
+            assert_eq!(
+                request.body().and_then(|b| b.as_bytes()),
+                Some(&br#"[{"text":"hi"}]"#[..])
+            );
+        }
     }
 }
