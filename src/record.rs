@@ -13,7 +13,7 @@
 //! back out afterwards, also when the poll panics.
 
 use std::{
-    cell::RefCell,
+    cell::Cell,
     pin::Pin,
     task::{Context, Poll},
     time::Duration,
@@ -27,7 +27,7 @@ use crate::{Error, TimeoutKind};
 thread_local! {
     /// The record of the call being polled on this thread, if that call
     /// runs in a [`Scoped`] future.
-    static CURRENT: RefCell<Option<Call>> = const { RefCell::new(None) };
+    static CURRENT: Cell<Option<Call>> = const { Cell::new(None) };
 }
 
 /// The record of a call. Kept to a few words: it is swapped in and out on
@@ -81,10 +81,15 @@ impl Call {
 /// [`Scoped`] future (`false` otherwise): a raw call has nowhere to put it,
 /// and the reqwest error or the response status still reaches the caller.
 fn with_call(change: impl FnOnce(&mut Call)) -> bool {
+    // A `Cell`, not a `RefCell`: taken out and put back, with no borrow
+    // flag to check and no borrow failure to handle (the changes are plain
+    // assignments that cannot panic or re-enter).
     CURRENT
-        .try_with(|current| match current.try_borrow_mut() {
-            Ok(mut current) => current.as_mut().map(change).is_some(),
-            Err(_) => false,
+        .try_with(|current| {
+            let mut call = current.take();
+            let recorded = call.as_mut().map(change).is_some();
+            current.set(call);
+            recorded
         })
         .unwrap_or(false)
 }
@@ -181,14 +186,8 @@ impl Drop for Entered<'_> {
 
 fn swap_current(slot: &mut Option<Call>) -> bool {
     CURRENT
-        .try_with(|current| match current.try_borrow_mut() {
-            Ok(mut current) => {
-                std::mem::swap(&mut *current, slot);
-                true
-            }
-            Err(_) => false,
-        })
-        .unwrap_or(false)
+        .try_with(|current| *slot = current.replace(slot.take()))
+        .is_ok()
 }
 
 #[cfg(test)]
