@@ -354,40 +354,14 @@ impl Transport {
                             _ => break (response, timeout),
                         }
                     }
-                    Err(error) => {
-                        let before_sending = error.is_connect();
-                        if error.is_timeout() {
-                            let (which, after) = if before_sending {
-                                (TimeoutKind::Connect, self.inner.connect_timeout)
-                            } else {
-                                timeout
-                            };
-                            record::fail(Error::Timeout { which, after });
-                        }
-                        if !before_sending && !repeat_ok(&mut make) {
-                            let reason = if error.is_timeout() {
-                                // Which timeout fired stays in the message.
-                                format!(
-                                    "the {} timeout ({} ms) fired after the request was sent",
-                                    timeout.0,
-                                    timeout.1.as_millis()
-                                )
-                            } else {
-                                describe(&error)
-                            };
-                            record::fail(Error::OutcomeUnknown { operation, reason });
-                            return Err(error);
-                        }
-                        match next_delay(attempt, None) {
-                            Some(delay) => {
-                                tracing::info!(parent: &span, error = %describe(&error), delay_ms = delay.as_millis() as u64, "retrying");
-                                // A later attempt may succeed: forget this failure.
-                                record::forget_failure();
-                                delay
-                            }
-                            _ => return Err(error),
-                        }
-                    }
+                    Err(error) => self.after_failure(
+                        error,
+                        operation,
+                        timeout,
+                        &span,
+                        || repeat_ok(&mut make),
+                        || next_delay(attempt, None),
+                    )?,
                 };
                 // Boxed: a retry is rare, and the timer would otherwise enlarge
                 // every call's future.
@@ -398,6 +372,55 @@ impl Transport {
                 // Rare, and it reads a body: boxed, like the timer above.
                 Finished::ErrorBody(error) => Ok(Box::pin(self.normalise_error(error)).await),
             }
+        }
+    }
+
+    /// What follows a failed attempt: the wait before the next one, or the
+    /// error to return, with the failure recorded. Out of line and cold:
+    /// kept apart, the send loop's usual path is denser code
+    /// (BENCHMARKS.md).
+    #[cold]
+    #[inline(never)]
+    fn after_failure(
+        &self,
+        error: reqwest::Error,
+        operation: &'static str,
+        timeout: (TimeoutKind, Duration),
+        span: &tracing::Span,
+        repeat_ok: impl FnOnce() -> bool,
+        next_delay: impl FnOnce() -> Option<Duration>,
+    ) -> reqwest::Result<Duration> {
+        let before_sending = error.is_connect();
+        if error.is_timeout() {
+            let (which, after) = if before_sending {
+                (TimeoutKind::Connect, self.inner.connect_timeout)
+            } else {
+                timeout
+            };
+            record::fail(Error::Timeout { which, after });
+        }
+        if !before_sending && !repeat_ok() {
+            let reason = if error.is_timeout() {
+                // Which timeout fired stays in the message.
+                format!(
+                    "the {} timeout ({} ms) fired after the request was sent",
+                    timeout.0,
+                    timeout.1.as_millis()
+                )
+            } else {
+                describe(&error)
+            };
+            record::fail(Error::OutcomeUnknown { operation, reason });
+            return Err(error);
+        }
+        match next_delay() {
+            Some(delay) => {
+                tracing::info!(parent: span, error = %describe(&error), delay_ms = delay.as_millis() as u64, "retrying");
+                // A later attempt may succeed: forget this failure.
+                record::forget_failure();
+                Ok(delay)
+            }
+            None => Err(error),
         }
     }
 
@@ -665,19 +688,41 @@ fn buffered_bytes(mut body: reqwest::Body) -> Result<Bytes, reqwest::Body> {
     let Some(len) = body.as_bytes().map(<[u8]>::len) else {
         return Err(body);
     };
-    let mut bytes = bytes::BytesMut::new();
-    // One frame in practice; the loop keeps every byte should that change.
+    if len == 0 {
+        return Ok(Bytes::new());
+    }
+    match body.frame().now_or_never() {
+        Some(Some(Ok(frame))) => match frame.into_data() {
+            Ok(data) if data.len() == len => Ok(data),
+            Ok(data) => Ok(rest_of_body(data, body, len)),
+            Err(_) => Ok(rest_of_body(Bytes::new(), body, len)),
+        },
+        // A buffered body's frame is always ready and never fails
+        // (reqwest 0.13; the unit tests pin the hand-over).
+        _ => Ok(rest_of_body(Bytes::new(), body, len)),
+    }
+}
+
+/// The rest of a buffered body handed over in more than one frame (never,
+/// with reqwest 0.13): every byte is kept.
+#[cold]
+#[inline(never)]
+fn rest_of_body(first: Bytes, mut body: reqwest::Body, len: usize) -> Bytes {
+    use futures::FutureExt as _;
+    use http_body_util::BodyExt as _;
+    let mut bytes = bytes::BytesMut::with_capacity(len);
+    bytes.extend_from_slice(&first);
     while bytes.len() < len {
         match body.frame().now_or_never() {
-            Some(Some(Ok(frame))) => match frame.into_data() {
-                Ok(data) if bytes.is_empty() && data.len() == len => return Ok(data),
-                Ok(data) => bytes.extend_from_slice(&data),
-                Err(_) => {}
-            },
+            Some(Some(Ok(frame))) => {
+                if let Ok(data) = frame.into_data() {
+                    bytes.extend_from_slice(&data);
+                }
+            }
             _ => break,
         }
     }
-    Ok(bytes.freeze())
+    bytes.freeze()
 }
 
 /// What a generated request's later attempts are rebuilt from: the first
