@@ -177,45 +177,29 @@ fn invalid_request(message: &str) -> Error {
 
 impl Client {
     /// Sends a hand-written request (paths the spec lacks) through the same
-    /// transport as the generated operations and decodes a JSON answer.
-    pub(crate) async fn send_custom<T: serde::de::DeserializeOwned>(
+    /// transport as the generated operations, decodes a JSON answer the way
+    /// they do, and maps a failure as [`Client::run`] does: a status other
+    /// than 2xx is an unexpected response, whose body the transport kept.
+    pub(crate) async fn send_custom<T: serde::de::DeserializeOwned + Send>(
         &self,
         operation: &'static str,
-        make: impl FnMut() -> reqwest::Request,
+        make: impl FnMut() -> reqwest::Request + Send,
     ) -> Result<T, Error> {
         use progenitor_client::ClientInfo as _;
-        let cap = self.config.max_response_bytes;
-        let mut call = std::pin::pin!(Scoped::new(async {
+        self.run(async move {
             let response = self
                 .raw
                 .inner()
                 .send(self.raw.client(), operation, true, make)
                 .await
                 .map_err(raw::Error::CommunicationError)?;
-            let status = response.status();
-            let retry_after = retry_after(response.headers());
-            let bytes = response
-                .bytes()
-                .await
-                .map_err(raw::Error::ResponseBodyError)?;
-            Ok::<_, raw::Error<raw::types::Error>>((status, retry_after, bytes))
-        }));
-        let result = (&mut call).await;
-        let recorded = call.take_recorded();
-        let (status, retry_after, bytes) = match result {
-            Ok(parts) => parts,
-            Err(e) => return Err(map_error(e, recorded, cap).await),
-        };
-        if !status.is_success() {
-            // The body as sent, not the transport's JSON-string form of it.
-            let raw = recorded.error_body.unwrap_or(bytes);
-            return Err(Error::from_status(status.as_u16(), &raw, retry_after));
-        }
-        serde_json::from_slice(&bytes).map_err(|e| Error::Decode {
-            status: status.as_u16(),
-            message: e.to_string(),
-            excerpt: crate::error::excerpt(&bytes, 512),
+            if response.status().is_success() {
+                crate::decode::from_response(response).await
+            } else {
+                Err(raw::Error::UnexpectedResponse(response))
+            }
         })
+        .await
     }
 
     /// A JSON request to `{api_url}{path}` (path already encoded) with a
