@@ -78,20 +78,19 @@ impl Call {
 }
 
 /// Changes the record of the call being polled, if it runs in a
-/// [`Scoped`] future (`false` otherwise): a raw call has nowhere to put it,
-/// and the reqwest error or the response status still reaches the caller.
-fn with_call(change: impl FnOnce(&mut Call)) -> bool {
+/// [`Scoped`] future: a raw call has nowhere to put it, and the reqwest
+/// error or the response status still reaches the caller.
+fn with_call(change: impl FnOnce(&mut Call)) {
     // A `Cell`, not a `RefCell`: taken out and put back, with no borrow
     // flag to check and no borrow failure to handle (the changes are plain
     // assignments that cannot panic or re-enter).
-    CURRENT
-        .try_with(|current| {
-            let mut call = current.take();
-            let recorded = call.as_mut().map(change).is_some();
-            current.set(call);
-            recorded
-        })
-        .unwrap_or(false)
+    let _ = CURRENT.try_with(|current| {
+        let mut call = current.take();
+        if let Some(call) = &mut call {
+            change(call);
+        }
+        current.set(call);
+    });
 }
 
 /// Records why the call failed; a later record replaces it.
@@ -197,7 +196,9 @@ mod tests {
 
     /// Whether a call record is reachable here.
     fn recording() -> bool {
-        with_call(|_| ())
+        let mut reached = false;
+        with_call(|_| reached = true);
+        reached
     }
 
     fn recorded_status(recorded: &Recorded) -> Option<u16> {
