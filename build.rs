@@ -158,20 +158,11 @@ fn reroute_path_encoding(file: &mut syn::File) -> Result<(), String> {
         }
         fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
             syn::visit_mut::visit_expr_call_mut(self, call);
-            let syn::Expr::Path(func) = call.func.as_ref() else {
+            let Some(syn::Expr::Reference(arg)) = sole_argument(call, "encode_path") else {
                 return;
             };
-            if !func.path.is_ident("encode_path") || call.args.len() != 1 {
-                return;
-            }
-            let Some(syn::Expr::Reference(arg)) = call.args.first_mut() else {
-                return;
-            };
-            if let syn::Expr::MethodCall(to_string) = arg.expr.as_ref()
-                && to_string.method == "to_string"
-                && to_string.args.is_empty()
-            {
-                arg.expr = to_string.receiver.clone();
+            if let Some(id) = to_string_receiver(&arg.expr).cloned() {
+                *arg.expr = id;
             }
         }
         fn visit_item_use_mut(&mut self, item: &mut syn::ItemUse) {
@@ -211,6 +202,27 @@ fn reroute_path_encoding(file: &mut syn::File) -> Result<(), String> {
         },
     );
     Ok(())
+}
+
+/// The one argument of `name(arg)`, a call of the plain function `name`.
+fn sole_argument<'a>(call: &'a mut syn::ExprCall, name: &str) -> Option<&'a mut syn::Expr> {
+    let syn::Expr::Path(func) = call.func.as_ref() else {
+        return None;
+    };
+    if !func.path.is_ident(name) || call.args.len() != 1 {
+        return None;
+    }
+    call.args.first_mut()
+}
+
+/// The receiver of `receiver.to_string()`.
+fn to_string_receiver(expr: &syn::Expr) -> Option<&syn::Expr> {
+    match expr {
+        syn::Expr::MethodCall(call) if call.method == "to_string" && call.args.is_empty() => {
+            Some(&call.receiver)
+        }
+        _ => None,
+    }
 }
 
 /// progenitor sends the spec's `info.version` as an `api-version` header on
@@ -418,28 +430,16 @@ fn defer_missing_parameter_messages(file: &mut syn::File) -> Result<(), String> 
         fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
             syn::visit_mut::visit_expr_mut(self, expr);
             let syn::Expr::Call(call) = expr else { return };
-            let syn::Expr::Path(func) = call.func.as_ref() else {
-                return;
-            };
-            if !func.path.is_ident("Err") || call.args.len() != 1 {
-                return;
-            }
-            let Some(syn::Expr::MethodCall(to_string)) = call.args.first() else {
-                return;
-            };
-            let syn::Expr::Lit(syn::ExprLit {
+            let Some(syn::Expr::Lit(syn::ExprLit {
                 lit: syn::Lit::Str(text),
                 ..
-            }) = to_string.receiver.as_ref()
+            })) = sole_argument(call, "Err").and_then(|arg| to_string_receiver(arg))
             else {
                 return;
             };
             let Some(name) = text.value().strip_suffix(SUFFIX).map(str::to_owned) else {
                 return;
             };
-            if to_string.method != "to_string" || !to_string.args.is_empty() {
-                return;
-            }
             *expr = syn::parse_quote! { Err(String::new()) };
             self.0.push(name);
         }
