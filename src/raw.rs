@@ -13,12 +13,17 @@
 //! refuses empty, `.` and `..`) and percent-encoded as
 //! [`crate::path::encode_path`] does, so an id reaches exactly that resource.
 //!
-//! `build.rs` adjusts progenitor's output in three ways besides the patched
-//! spec, none of which changes what a call means: ids are encoded by the
-//! SDK's encoder, straight into the URL; the `api-version` header (the
-//! spec's `info.version`, which TalkJS does not read) is not sent; and match
-//! arms that decode error statuses the same way are merged. Each is
-//! explained where it is done.
+//! `build.rs` adjusts progenitor's output besides the patched spec, none of
+//! it changing what a call means: ids are encoded by the SDK's encoder,
+//! straight into the URL; the `api-version` header (the spec's
+//! `info.version`, which TalkJS does not read) is not sent; match arms that
+//! decode error statuses the same way are merged; responses are decoded by
+//! the SDK's decoder (same result and error variants; a body that fails
+//! midway is reported with reqwest's chunk error, which carries no URL); a
+//! builder's "not initialized" message is made only when it is needed; and
+//! progenitor's `ClientHooks::pre` and `post`, which the SDK does not use,
+//! are not awaited, so the request's locals can end before decoding. Each
+//! is explained where it is done.
 //!
 //! Error responses decode into [`types::Error`]: the JSON object TalkJS sent,
 //! or the raw text when it was not JSON, always with the status.
