@@ -641,7 +641,7 @@ impl ClientHooks<Transport> for crate::raw::Client {
     // request as well (BENCHMARKS.md).
     fn exec(
         &self,
-        request: Request,
+        mut request: Request,
         info: &OperationInfo,
     ) -> impl Future<Output = reqwest::Result<Response>> {
         let transport = self.inner();
@@ -649,7 +649,6 @@ impl ClientHooks<Transport> for crate::raw::Client {
         // Generated bodies are buffered JSON, so later attempts are rebuilt
         // from a record of the request; a streaming body (never generated
         // today) has none, and gets one attempt only.
-        let mut request = request;
         let again = Resend::of(&mut request);
         let repeatable_body = again.is_some();
         let make = move || {
