@@ -33,15 +33,23 @@ impl Write for Capture {
     }
 }
 
-/// The `Authorization` headers `server` received, Debug-printed with their
-/// value (the token, rightly sent) replaced.
-async fn authorization_headers(server: &MockServer) -> Vec<String> {
+/// Every request `server` received, whole (method, URL, headers, body),
+/// with the `Authorization` value (the key or token, rightly sent) replaced:
+/// the key or a token anywhere else in a request is a leak.
+async fn seen_by(server: &MockServer) -> Vec<String> {
     let requests = server.received_requests().await.unwrap();
     requests
         .iter()
         .map(|request| {
-            let header = request.headers.get("authorization").unwrap();
-            format!("{header:?}").replace(header.to_str().unwrap(), "<sent>")
+            let sent = request.headers.get("authorization").unwrap();
+            let whole = format!(
+                "{} {} {:?} {}",
+                request.method,
+                request.url,
+                request.headers,
+                String::from_utf8_lossy(&request.body)
+            );
+            whole.replace(sent.to_str().unwrap(), "<sent>")
         })
         .collect()
 }
@@ -219,7 +227,7 @@ async fn no_failure_prints_the_secret_or_a_token() {
         );
         errors.push(oversized);
         errors.push(capped.users().get("x").await.unwrap_err());
-        printed.extend(authorization_headers(&big).await);
+        printed.extend(seen_by(&big).await);
 
         // A garbage success body and a non-JSON error body.
         let server = MockServer::start().await;
@@ -235,8 +243,9 @@ async fn no_failure_prints_the_secret_or_a_token() {
         let mocked = config.clone().base_url(server.uri()).build().unwrap();
         errors.push(mocked.users().get("x").await.unwrap_err());
         errors.push(mocked.users().get("x").await.unwrap_err());
-        // What the server saw is the only place a token may be.
-        printed.extend(authorization_headers(&server).await);
+        // What the servers saw holds the key or a token only in the
+        // Authorization header.
+        printed.extend(seen_by(&server).await);
 
         assert_eq!(errors.len(), 23, "every failure above was collected");
         for error in &errors {
