@@ -61,14 +61,13 @@ fn assert_one_paragraph(message: &str) {
 /// Applies every patch to `spec`, expecting the error: one paragraph,
 /// naming the file `patch` and containing each of `fragments`.
 #[track_caller]
-fn patch_error(spec: &mut Value, patch: &str, fragments: &[&str]) -> String {
+fn assert_patch_error(spec: &mut Value, patch: &str, fragments: &[&str]) {
     let error = apply_all(spec).expect_err("a patch must fail");
     assert_one_paragraph(&error);
     assert!(error.contains(patch), "{patch} not named: {error}");
     for fragment in fragments {
         assert!(error.contains(fragment), "{fragment:?} missing: {error}");
     }
-    error
 }
 
 #[test]
@@ -135,7 +134,7 @@ fn a_changed_spec_file_fails_at_the_first_patch_that_assumed_otherwise() {
     fs::write(&spec_path, changed).unwrap();
 
     let mut spec = patching::read_spec(&spec_path, "").unwrap();
-    patch_error(
+    assert_patch_error(
         &mut spec,
         "0070-error-responses-everywhere.json",
         &[
@@ -152,7 +151,7 @@ fn a_changed_spec_file_fails_at_the_first_patch_that_assumed_otherwise() {
 fn a_member_the_spec_gained_upstream_is_not_overwritten() {
     let mut spec = bundled_spec();
     spec["components"]["schemas"]["ResourceId"] = json!({"type": "string"});
-    patch_error(
+    assert_patch_error(
         &mut spec,
         "0010-path-ids-refuse-dot-segments.json",
         &["adds `/components/schemas/ResourceId`, which the spec already has"],
@@ -160,7 +159,7 @@ fn a_member_the_spec_gained_upstream_is_not_overwritten() {
 
     let mut spec = bundled_spec();
     spec["components"]["schemas"]["Custom"]["nullable"] = json!(false);
-    patch_error(
+    assert_patch_error(
         &mut spec,
         "0080-tolerant-responses.json",
         &["`/components/schemas/Custom/nullable`"],
