@@ -12,10 +12,10 @@ mod common;
 
 use std::{collections::BTreeSet, time::Duration};
 
-use common::{import, named, online, text, with_participants};
+use common::{config_of, import, named, online, text, with_participants};
 use proptest::prelude::*;
 use talkjs::{
-    Access, Client, ClientConfig, ConversationFilter, Error, Notify, ReadUntil,
+    Access, Client, ConversationFilter, Error, Notify, ReadUntil,
     raw::types::{ConversationInput, EditMessageBody, NullableString},
 };
 use talkjs_emulator::{Emulator, EmulatorConfig};
@@ -84,8 +84,7 @@ fn new_env() -> Env {
             EmulatorConfig::new().request_log_capacity(16),
         ))
         .unwrap();
-    let client = ClientConfig::new(emulator.app_id(), emulator.secret_key())
-        .base_url(emulator.base_url())
+    let client = config_of(&emulator)
         .attempt_timeout(Duration::from_secs(10))
         .build()
         .unwrap();

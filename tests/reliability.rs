@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{import, named, text, with_participants};
+use common::{config_of, import, named, text, with_participants};
 use talkjs::{Client, ClientConfig, Error, RetryPolicy, TimeoutKind, raw::types::UserInput};
 use talkjs_emulator::{Emulator, EmulatorConfig, Fault};
 
@@ -12,8 +12,7 @@ async fn setup(retry: RetryPolicy) -> (Emulator, Client) {
     let emulator = Emulator::start(EmulatorConfig::new().batch_interval(Duration::ZERO))
         .await
         .unwrap();
-    let client = ClientConfig::new(emulator.app_id(), emulator.secret_key())
-        .base_url(emulator.base_url())
+    let client = config_of(&emulator)
         .attempt_timeout(Duration::from_millis(300))
         .retry(
             retry
@@ -164,8 +163,7 @@ async fn the_attempt_timeout_is_reported_as_such() {
 #[tokio::test]
 async fn the_overall_timeout_is_reported_as_such() {
     let emulator = Emulator::start(EmulatorConfig::new()).await.unwrap();
-    let client = ClientConfig::new(emulator.app_id(), emulator.secret_key())
-        .base_url(emulator.base_url())
+    let client = config_of(&emulator)
         .attempt_timeout(Duration::from_secs(30))
         .overall_timeout(Duration::from_millis(300))
         .build()

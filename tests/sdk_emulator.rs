@@ -17,8 +17,8 @@ use talkjs::{Access, BatchOp, ConversationFilter, Error, Notify, ReadUntil};
 use talkjs_emulator::{Emulator, RequestRecord};
 
 use common::{
-    assert_not_found, assert_validation, client_of, emulator, import, named, online, system, text,
-    with_participants,
+    assert_not_found, assert_validation, client_of, config_of, emulator, import, named, online,
+    system, text, with_participants,
 };
 
 /// Requests with this method whose path (after `/v1/{app}`) is `suffix`.
@@ -1048,8 +1048,7 @@ async fn ids_with_delimiters_reach_exactly_their_resource() {
 // ---------------------------------------------------- failures and retries
 
 fn fast_retries(emu: &Emulator) -> talkjs::Client {
-    talkjs::ClientConfig::new(emu.app_id(), emu.secret_key())
-        .base_url(emu.base_url())
+    config_of(emu)
         .retry(talkjs::RetryPolicy::default().initial_backoff(std::time::Duration::from_millis(1)))
         .build()
         .unwrap()
@@ -1178,8 +1177,7 @@ async fn batches_wait_for_the_servers_one_per_second_limit() {
     let emu = Emulator::start(talkjs_emulator::EmulatorConfig::new())
         .await
         .unwrap();
-    let client = talkjs::ClientConfig::new(emu.app_id(), emu.secret_key())
-        .base_url(emu.base_url())
+    let client = config_of(&emu)
         .retry(talkjs::RetryPolicy::none())
         .build()
         .unwrap();

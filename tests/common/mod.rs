@@ -22,10 +22,13 @@ pub async fn emulator() -> (Emulator, talkjs::Client) {
 /// batches (one a second), so a second client's batch does not wait for
 /// the first's.
 pub fn client_of(emu: &Emulator) -> talkjs::Client {
-    talkjs::ClientConfig::new(emu.app_id(), emu.secret_key())
-        .base_url(emu.base_url())
-        .build()
-        .expect("client builds")
+    config_of(emu).build().expect("client builds")
+}
+
+/// The configuration of a client of `emu` (its app, key and URL), for a
+/// test to set more on.
+pub fn config_of(emu: &Emulator) -> talkjs::ClientConfig {
+    talkjs::ClientConfig::new(emu.app_id(), emu.secret_key()).base_url(emu.base_url())
 }
 
 /// A user input with only a name.
