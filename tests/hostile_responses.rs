@@ -192,6 +192,27 @@ async fn a_body_that_stalls_reports_the_attempt_timeout() {
     );
 }
 
+/// Without a Content-Length the body goes through the size-cap counter; a
+/// stall there is the same attempt timeout.
+#[tokio::test]
+async fn a_chunked_body_that_stalls_reports_the_attempt_timeout() {
+    let url = stalling_server(
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n8\r\n{\"id\":\"u\r\n",
+    )
+    .await;
+    let error = impatient(url).users().get("u1").await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::Timeout {
+                which: talkjs::TimeoutKind::Attempt,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+}
+
 #[tokio::test]
 async fn an_import_that_times_out_says_its_outcome_is_unknown_and_which_timeout_fired() {
     let url = stalling_server(b"").await;
