@@ -455,17 +455,12 @@ impl Transport {
             // still not grow past the cap.
             let mut seen = 0usize;
             let (parts, body) = http::Response::from(response).into_parts();
+            // A read error passes through as it is: a timeout is recognised
+            // through the wrapper (reqwest's `is_timeout` looks inside) and
+            // reported with the attempt's timeout by the layer, as for a
+            // body with a Content-Length.
             let limited = http_body_util::BodyDataStream::new(body).map(move |chunk| {
-                let chunk = chunk.map_err(|e| -> BoxError {
-                    // The per-attempt timeout also covers reading the body.
-                    if e.is_timeout() {
-                        record::fail(Error::Timeout {
-                            which: timeout.0,
-                            after: timeout.1,
-                        });
-                    }
-                    Box::new(e)
-                })?;
+                let chunk = chunk.map_err(|e| Box::new(e) as BoxError)?;
                 seen += chunk.len();
                 if seen > cap {
                     record::fail(body_too_large(status, operation, cap));
