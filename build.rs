@@ -108,6 +108,7 @@ fn run() -> Result<(), String> {
     merge_identical_arms(&mut file);
     defer_missing_parameter_messages(&mut file)?;
     reroute_decoding(&mut file)?;
+    reroute_json_bodies(&mut file)?;
     reshape_sends(&mut file)?;
     write(&out_dir.join("raw.rs"), &prettyplease::unparse(&file))
 }
@@ -538,6 +539,40 @@ fn reroute_decoding(file: &mut syn::File) -> Result<(), String> {
         return Err(
             "no `ResponseValue::from_response(..)` call in progenitor's output; the generator \
              changed: update reroute_decoding in build.rs"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// Generated operations serialise their bodies with reqwest's
+/// `RequestBuilder::json`, whose buffer starts at 128 bytes and doubles:
+/// four reallocations for a send of ten messages. The calls are pointed at
+/// `crate::json_body::attach`, which sizes the buffer from the last body
+/// and otherwise does the same (src/json_body.rs). The build fails if there
+/// is no call to reroute: the generator changed.
+fn reroute_json_bodies(file: &mut syn::File) -> Result<(), String> {
+    struct Reroute(usize);
+    impl VisitMut for Reroute {
+        fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+            syn::visit_mut::visit_expr_mut(self, expr);
+            let syn::Expr::MethodCall(call) = expr else {
+                return;
+            };
+            if call.method != "json" || call.turbofish.is_some() || call.args.len() != 1 {
+                return;
+            }
+            let (receiver, value) = (&call.receiver, &call.args[0]);
+            *expr = syn::parse_quote! { crate::json_body::attach(#receiver, #value) };
+            self.0 += 1;
+        }
+    }
+    let mut reroute = Reroute(0);
+    reroute.visit_file_mut(file);
+    if reroute.0 == 0 {
+        return Err(
+            "no `.json(..)` request body in progenitor's output; the generator changed: update \
+             reroute_json_bodies in build.rs"
                 .into(),
         );
     }

@@ -229,7 +229,7 @@ impl Client {
 
 /// `value` as a JSON request body for [`Client::json_request`].
 pub(crate) fn json_body(value: &impl serde::Serialize) -> Result<bytes::Bytes, Error> {
-    serde_json::to_vec(value)
+    crate::json_body::to_vec(value)
         .map(bytes::Bytes::from)
         .map_err(|e| Error::validation("body", e.to_string()))
 }

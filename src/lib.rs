@@ -93,6 +93,7 @@ mod conversations;
 mod decode;
 mod error;
 mod files;
+mod json_body;
 mod legacy;
 pub mod messages;
 mod nullable;
