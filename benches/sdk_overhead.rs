@@ -9,7 +9,8 @@
 //!    connections the server accepted;
 //! 3. the cost of minting one app token.
 //!
-//! Run: `cargo bench --bench sdk_overhead` (`BENCH_QUICK=1` for a smoke run).
+//! Run: `cargo bench --bench sdk_overhead` (`BENCH_QUICK=1` for a smoke run;
+//! `BENCH_ONLY=get|send|page|inflight|mint` for one part).
 //! A hand-written harness rather than criterion: the ratios must come from
 //! interleaved samples of the same run on a shared 2-core machine, which
 //! criterion (one benchmark after another) does not do. See BENCHMARKS.md.
@@ -427,6 +428,9 @@ fn main() {
         return;
     }
     let quick = quick();
+    // One part of the run, to iterate on one case; the whole run by default.
+    let only = std::env::var("BENCH_ONLY").ok();
+    let run = |part: &str| only.as_deref().is_none_or(|o| o == part);
     println!("## sdk_overhead\n\nmachine: {}", machine());
     let server = Server::start();
     // One core for the client (this runtime), one for the server's.
@@ -440,37 +444,47 @@ fn main() {
         let base = leak(Baseline::new(&server.base_url(), APP_ID));
         let messages = leak(ten_messages());
         let (warmup, rounds, per_round) = if quick { (50, 10, 20) } else { (1000, 200, 50) };
-        latency(
-            "get user",
-            &variants_get_user(sdk, sdk_key, base),
-            warmup,
-            rounds,
-            per_round,
-        )
-        .await;
-        latency(
-            "send 10 messages",
-            &variants_send(sdk, sdk_key, base, messages),
-            warmup,
-            rounds,
-            per_round,
-        )
-        .await;
+        if run("get") {
+            latency(
+                "get user",
+                &variants_get_user(sdk, sdk_key, base),
+                warmup,
+                rounds,
+                per_round,
+            )
+            .await;
+        }
+        if run("send") {
+            latency(
+                "send 10 messages",
+                &variants_send(sdk, sdk_key, base, messages),
+                warmup,
+                rounds,
+                per_round,
+            )
+            .await;
+        }
         let (rounds, per_round) = if quick { (10, 10) } else { (200, 25) };
-        latency(
-            "list one page of 100 conversations",
-            &variants_page(sdk, sdk_key, base),
-            warmup / 4,
-            rounds,
-            per_round,
-        )
-        .await;
+        if run("page") {
+            latency(
+                "list one page of 100 conversations",
+                &variants_page(sdk, sdk_key, base),
+                warmup / 4,
+                rounds,
+                per_round,
+            )
+            .await;
+        }
         let (runs, total) = if quick { (2, 2_000) } else { (20, 20_000) };
-        concurrency(&server, runs, total).await;
+        if run("inflight") {
+            concurrency(&server, runs, total).await;
+        }
     });
-    if quick {
-        mint_cost(20, 1_000);
-    } else {
-        mint_cost(200, 10_000);
+    if run("mint") {
+        if quick {
+            mint_cost(20, 1_000);
+        } else {
+            mint_cost(200, 10_000);
+        }
     }
 }
