@@ -549,10 +549,15 @@ fn reroute_decoding(file: &mut syn::File) -> Result<(), String> {
 /// `RequestBuilder::json`, whose buffer starts at 128 bytes and doubles:
 /// four reallocations for a send of ten messages. The calls are pointed at
 /// `crate::json_body::attach`, which sizes the buffer from the last body
-/// and otherwise does the same (src/json_body.rs). The build fails if there
-/// is no call to reroute: the generator changed.
+/// and otherwise does the same (src/json_body.rs) as long as the request
+/// has no `Content-Type` yet (`json` keeps one, `attach` adds another). The
+/// build fails if there is no call to reroute, or if a rerouted request
+/// sets a `Content-Type` first: the generator changed.
 fn reroute_json_bodies(file: &mut syn::File) -> Result<(), String> {
-    struct Reroute(usize);
+    struct Reroute {
+        calls: usize,
+        content_type_set: bool,
+    }
     impl VisitMut for Reroute {
         fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
             syn::visit_mut::visit_expr_mut(self, expr);
@@ -563,20 +568,28 @@ fn reroute_json_bodies(file: &mut syn::File) -> Result<(), String> {
                 return;
             }
             let (receiver, value) = (&call.receiver, &call.args[0]);
+            let before = quote::ToTokens::to_token_stream(receiver).to_string();
+            self.content_type_set |= before.contains("CONTENT_TYPE")
+                || before.to_ascii_lowercase().contains("content-type");
             *expr = syn::parse_quote! { crate::json_body::attach(#receiver, #value) };
-            self.0 += 1;
+            self.calls += 1;
         }
     }
-    let mut reroute = Reroute(0);
+    let mut reroute = Reroute {
+        calls: 0,
+        content_type_set: false,
+    };
     reroute.visit_file_mut(file);
-    if reroute.0 == 0 {
-        return Err(
-            "no `.json(..)` request body in progenitor's output; the generator changed: update \
-             reroute_json_bodies in build.rs"
-                .into(),
-        );
-    }
-    Ok(())
+    let problem = if reroute.calls == 0 {
+        "no `.json(..)` request body in progenitor's output"
+    } else if reroute.content_type_set {
+        "a generated request sets a Content-Type before its `.json(..)` body"
+    } else {
+        return Ok(());
+    };
+    Err(format!(
+        "{problem}; the generator changed: update reroute_json_bodies in build.rs"
+    ))
 }
 
 /// Two changes to the body of every generated `send`, made in one pass

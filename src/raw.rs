@@ -21,7 +21,8 @@
 //! the SDK's decoder (same result and error variants; a body that fails
 //! midway is reported with reqwest's chunk error, which carries no URL);
 //! request bodies are serialised into a buffer sized from the last one
-//! (same bytes and headers as reqwest's `json`); a builder's "not initialized" message is made only when it is needed; and
+//! serialised on the same thread (same bytes and headers as reqwest's
+//! `json`); a builder's "not initialized" message is made only when it is needed; and
 //! progenitor's `ClientHooks::pre` and `post`, which the SDK does not use,
 //! are not awaited, so the request's locals can end before decoding. Each
 //! is explained where it is done.
