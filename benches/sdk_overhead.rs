@@ -304,6 +304,11 @@ fn mint_cost(batches: usize, per_batch: usize) {
 /// `BENCH_PROFILE=sdk|baseline`: only 64-in-flight `get user` calls of one
 /// side for ~10 s, to run under `perf record` (see BENCHMARKS.md).
 async fn profile(server: &Server, side: &str) {
+    // A typo must not profile the other side.
+    assert!(
+        matches!(side, "sdk" | "baseline"),
+        "BENCH_PROFILE={side:?} is not one of sdk, baseline"
+    );
     let sdk = sdk_client(server, true);
     let base = Baseline::new(&server.base_url(), APP_ID);
     let users = sdk.users();
@@ -430,6 +435,14 @@ fn main() {
     let quick = quick();
     // One part of the run, to iterate on one case; the whole run by default.
     let only = std::env::var("BENCH_ONLY").ok();
+    const PARTS: [&str; 5] = ["get", "send", "page", "inflight", "mint"];
+    // A typo must not run nothing and look like a result.
+    if let Some(part) = only.as_deref() {
+        assert!(
+            PARTS.contains(&part),
+            "BENCH_ONLY={part:?} is not one of {PARTS:?}"
+        );
+    }
     let run = |part: &str| only.as_deref().is_none_or(|o| o == part);
     println!("## sdk_overhead\n\nmachine: {}", machine());
     let server = Server::start();
