@@ -461,3 +461,82 @@ async fn edit_delete_and_reactions_404_for_the_conversation_first() {
         (Some("kept"), &json!({}))
     );
 }
+
+/// Adds participants `p1..=n` to c1 (users a and b already in it).
+async fn add_filler_participants(api: &Api, n: usize) {
+    let ids: Vec<String> = (1..=n).map(|i| format!("p{i}")).collect();
+    let (s, c) = api
+        .put("/conversations/c1", json!({ "participants": ids }))
+        .await;
+    assert_eq!(s, 200, "{c}");
+}
+
+/// Every place a message is answered with its `readBy`: get, list, the
+/// conversation's `lastMessage` (by id and in both conversation lists) and
+/// the stored messages.
+async fn read_by_everywhere(api: &Api, id: &str) -> Vec<serde_json::Value> {
+    let mut seen = vec![
+        api.get(&format!("/conversations/c1/messages/{id}")).await.1["readBy"].clone(),
+        api.get("/conversations/c1/messages").await.1["data"][0]["readBy"].clone(),
+        api.get("/conversations/c1").await.1["lastMessage"]["readBy"].clone(),
+        api.get("/conversations").await.1["data"][0]["lastMessage"]["readBy"].clone(),
+        api.get("/users/a/conversations").await.1["data"][0]["lastMessage"]["readBy"].clone(),
+    ];
+    seen.push(api.emu.messages("c1")[0]["readBy"].clone());
+    seen
+}
+
+/// TalkJS leaves `readBy` empty above 300 participants
+/// (/work/shared/talkjs-api-facts.md, Messages); at exactly 300 it is kept.
+#[tokio::test]
+async fn read_by_is_kept_at_300_participants() {
+    let api = setup().await;
+    add_filler_participants(&api, 298).await;
+    let m = api.say("c1", "a", "hi").await;
+    let (s, b) = api
+        .patch("/users/b/conversations/c1", json!({"readUntil": "sent"}))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let c = api.get("/conversations/c1").await.1;
+    assert_eq!(c["participants"].as_object().unwrap().len(), 300);
+    for read_by in read_by_everywhere(&api, &m).await {
+        assert_eq!(read_by, json!(["b"]));
+    }
+}
+
+/// Above 300 participants every answer shows `readBy: []`, but the read
+/// state is kept: `isUnread` still follows it, reads still count while the
+/// conversation is large, and `readBy` shows them again at 300.
+#[tokio::test]
+async fn read_by_is_empty_above_300_participants_and_returns_at_300() {
+    let api = setup().await;
+    add_filler_participants(&api, 298).await;
+    let m = api.say("c1", "a", "hi").await;
+    let (s, b) = api
+        .patch("/users/b/conversations/c1", json!({"readUntil": "sent"}))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    api.users(&["c"]).await;
+    api.conversation("c1", &["c"]).await;
+    let c = api.get("/conversations/c1").await.1;
+    assert_eq!(c["participants"].as_object().unwrap().len(), 301);
+    for read_by in read_by_everywhere(&api, &m).await {
+        assert_eq!(read_by, json!([]));
+    }
+    // The markers are still there and still move.
+    assert_eq!(c["participants"]["b"]["isUnread"], false);
+    assert_eq!(c["participants"]["p1"]["isUnread"], true);
+    let (s, b) = api
+        .patch("/users/p1/conversations/c1", json!({"readUntil": "sent"}))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    for read_by in read_by_everywhere(&api, &m).await {
+        assert_eq!(read_by, json!([]));
+    }
+
+    let (s, b) = api.delete("/conversations/c1/participants/c").await;
+    assert_eq!(s, 200, "{b}");
+    for read_by in read_by_everywhere(&api, &m).await {
+        assert_eq!(read_by, json!(["b", "p1"]));
+    }
+}

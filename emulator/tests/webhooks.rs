@@ -308,3 +308,40 @@ async fn message_read_is_one_event_per_newly_read_message() {
     api.put("/users/a", json!({"role": "x"})).await;
     assert_eq!(next_event(&hook).await["type"], "user.updated");
 }
+
+/// Above 300 participants TalkJS leaves `readBy` empty
+/// (/work/shared/talkjs-api-facts.md, Messages); webhook payloads show
+/// messages as the REST API does, so theirs is empty too, also in the
+/// `message.read` for the very read that the marker records.
+#[tokio::test]
+async fn webhook_messages_have_empty_read_by_above_300_participants() {
+    let (hook, api) = hooked_c1().await;
+    let fillers: Vec<String> = (1..=299).map(|i| format!("p{i}")).collect();
+    let (s, b) = api
+        .put("/conversations/c1", json!({ "participants": fillers }))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let id = api.say("c1", "a", "hello").await;
+    let sent = next_event(&hook).await;
+    assert_eq!(sent["type"], "message.sent");
+    let (s, b) = api
+        .patch("/users/b/conversations/c1", json!({"readUntil": "sent"}))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let read = next_event(&hook).await;
+    assert_eq!(read["type"], "message.read");
+    assert_eq!(read["data"]["recipient"]["id"], "b");
+    let message = api.get(&format!("/conversations/c1/messages/{id}")).await.1;
+    assert_eq!(message["readBy"], json!([]));
+    assert_eq!(read["data"]["message"], message);
+    let conversation = api.get("/conversations/c1").await.1;
+    assert_eq!(conversation["participants"]["b"]["isUnread"], false);
+    assert_eq!(read["data"]["conversation"], conversation);
+    for event in [&sent, &read] {
+        assert_eq!(event["data"]["message"]["readBy"], json!([]));
+        assert_eq!(
+            event["data"]["conversation"]["lastMessage"]["readBy"],
+            json!([])
+        );
+    }
+}

@@ -10,7 +10,16 @@ use super::conversations::Conversation;
 use super::files::StoredFile;
 use super::validate::{self, Patch};
 
-/// TalkJS leaves `readBy` empty for conversations this large.
+/// Above this many participants TalkJS answers `readBy: []`
+/// (/work/shared/talkjs-api-facts.md, Messages: "`readBy` is empty for
+/// conversations with more than 300 participants").
+///
+/// Only the answer changes: read markers are still stored and moved (so
+/// `isUnread` and `message.read` work as before), and `readBy` shows them
+/// again once the conversation is back to 300 or fewer. Whether TalkJS
+/// itself keeps read state for such a conversation is not documented; this
+/// is the simplest rule consistent with `readBy` being derived from the
+/// markers on every answer (get, list, `lastMessage`, webhook payloads).
 const READ_BY_PARTICIPANT_LIMIT: usize = 300;
 
 /// A stored message.
