@@ -104,6 +104,7 @@ fn run() -> Result<(), String> {
     let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| format!("progenitor produced code that does not parse: {e}"))?;
     reroute_path_encoding(&mut file)?;
+    state_id_rule(&mut file)?;
     drop_api_version_header(&mut file)?;
     merge_identical_arms(&mut file);
     defer_missing_parameter_messages(&mut file)?;
@@ -201,6 +202,51 @@ fn reroute_path_encoding(file: &mut syn::File) -> Result<(), String> {
             use crate::path::encode_display as encode_path;
         },
     );
+    Ok(())
+}
+
+/// A builder setter for a path id reports a refused value as "conversion
+/// to `crate :: path :: ResourceId` for user_id failed", dropping the
+/// reason (its error type is generic). The message gets the rule an id must
+/// keep (`crate::path::ID_RULE`), in the same shape, which the typed layer
+/// parses into a field and a rule. The build fails if there is no such
+/// message: the generator changed.
+fn state_id_rule(file: &mut syn::File) -> Result<(), String> {
+    const PREFIX: &str = "conversion to `crate :: path :: ResourceId` for ";
+    struct State(usize);
+    impl VisitMut for State {
+        fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+            syn::visit_mut::visit_expr_mut(self, expr);
+            let Some(syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(text),
+                ..
+            })) = to_string_receiver(expr)
+            else {
+                return;
+            };
+            let value = text.value();
+            let Some(field) = value
+                .strip_prefix(PREFIX)
+                .and_then(|rest| rest.strip_suffix(" failed"))
+            else {
+                return;
+            };
+            let template = syn::LitStr::new(
+                &format!("conversion to `ResourceId` for {field} failed: {{}}"),
+                text.span(),
+            );
+            *expr = syn::parse_quote! { format!(#template, crate::path::ID_RULE) };
+            self.0 += 1;
+        }
+    }
+    let mut state = State(0);
+    state.visit_file_mut(file);
+    if state.0 == 0 {
+        return Err(format!(
+            "no \"{PREFIX}..\" message in progenitor's output; the generator changed: update \
+             state_id_rule in build.rs"
+        ));
+    }
     Ok(())
 }
 

@@ -76,6 +76,11 @@ pub fn check_segment(field: &str, segment: &str) -> Result<(), crate::Error> {
     }
 }
 
+/// What [`check_segment`] requires, in one phrase: the reason a raw
+/// builder gives when it refuses an id (build.rs, `state_id_rule`).
+pub(crate) const ID_RULE: &str =
+    "must not be empty, \".\" or \"..\" (no URL can address such an id)";
+
 /// An id that one URL path segment can carry: not empty, not `.`, not `..`.
 ///
 /// The generated client takes it for every `{id}` in a path: `build.rs`

@@ -22,7 +22,8 @@
 //! midway is reported with reqwest's chunk error, which carries no URL);
 //! request bodies are serialised into a buffer sized from the last one
 //! serialised on the same thread (same bytes and headers as reqwest's
-//! `json`); a builder's "not initialized" message is made only when it is needed; and
+//! `json`); a refused id's message states the rule it broke; a builder's
+//! "not initialized" message is made only when it is needed; and
 //! progenitor's `ClientHooks::pre` and `post`, which the SDK does not use,
 //! are not awaited, so the request's locals can end before decoding. Each
 //! is explained where it is done.

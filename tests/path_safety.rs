@@ -155,12 +155,17 @@ async fn a_raw_call_without_a_required_parameter_names_it() {
             other => panic!("{name}: {other:?}"),
         }
     }
-    // A set value that fails its conversion keeps its own message.
-    match api.get_user().user_id("..").send().await {
-        Err(talkjs::raw::Error::InvalidRequest(message)) => {
-            assert!(message.contains("conversion"), "{message}")
+    // A set value that fails its conversion keeps its own message, which
+    // names the field and the rule (build.rs, `state_id_rule`).
+    for refused in ["", ".", ".."] {
+        match api.get_user().user_id(refused).send().await {
+            Err(talkjs::raw::Error::InvalidRequest(message)) => assert_eq!(
+                message,
+                "conversion to `ResourceId` for user_id failed: must not be empty, \".\" or \"..\" \
+                 (no URL can address such an id)"
+            ),
+            other => panic!("{refused:?}: {other:?}"),
         }
-        other => panic!("{other:?}"),
     }
     assert!(server.received_requests().await.unwrap().is_empty());
 }
