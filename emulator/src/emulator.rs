@@ -20,8 +20,18 @@ use crate::log::{RequestLog, RequestRecord};
 use crate::state::Store;
 use crate::webhooks::Webhooks;
 
-/// A TalkJS REST API emulator serving on a local port. Stops when dropped
-/// or on [`Emulator::shutdown`].
+/// A TalkJS REST API emulator serving on a local port.
+///
+/// [`Emulator::shutdown`] stops it and waits for the accept loop to end, so
+/// when it returns the port refuses new connections. Dropping the handle
+/// without calling it stops the server too (no task keeps serving), but
+/// without waiting: the accept loop and the open connections, tasks on the
+/// Tokio runtime that started the emulator, see the signal when next
+/// polled, and only then is the port closed. Await `shutdown` when that
+/// moment matters, e.g. before binding the same port again. Either way, a
+/// request held by [`Fault::Delay`] still applies when its delay ends, and
+/// queued webhook events are still delivered: their task ends once the
+/// queue is empty and nothing of the emulator is left to add to it.
 #[derive(Debug)]
 pub struct Emulator {
     ctx: Arc<Ctx>,
@@ -204,7 +214,90 @@ impl Emulator {
 }
 
 impl Drop for Emulator {
+    /// Signals the accept loop and the connections to stop; does not wait
+    /// (see [`Emulator`]). Dropping the `shutdown` sender right after
+    /// signals them too (their receivers see the channel close); the
+    /// explicit send keeps the intent visible.
     fn drop(&mut self) {
         let _ = self.shutdown.send(true);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::ErrorKind;
+    use std::time::Duration;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    use super::*;
+
+    /// Reads one HTTP/1.1 response with a `content-length`; returns its head.
+    async fn read_response(conn: &mut TcpStream) -> String {
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 1024];
+        let head_end = loop {
+            let n = conn.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "connection closed before a response");
+            buf.extend_from_slice(&chunk[..n]);
+            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+        };
+        let head = String::from_utf8(buf[..head_end].to_vec()).unwrap();
+        let len: usize = head
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-length:")
+                    .map(|v| v.trim().parse().unwrap())
+            })
+            .expect("content-length");
+        while buf.len() < head_end + len {
+            let n = conn.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "connection closed inside the body");
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        head
+    }
+
+    /// Dropping the handle without `shutdown` ends the accept loop (awaited
+    /// directly, no sleeping), after which the port refuses connections and
+    /// a kept-alive connection has been closed by the server.
+    #[tokio::test]
+    async fn dropping_the_handle_stops_the_server() {
+        let limit = Duration::from_secs(10);
+        let mut emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+        let addr = emu.addr();
+        let mut conn = TcpStream::connect(addr).await.unwrap();
+        let request = format!(
+            "GET /v1/{}/users/nobody HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {}\r\n\r\n",
+            emu.app_id(),
+            emu.secret_key()
+        );
+        conn.write_all(request.as_bytes()).await.unwrap();
+        let head = tokio::time::timeout(limit, read_response(&mut conn))
+            .await
+            .unwrap();
+        assert!(head.starts_with("HTTP/1.1 404 "), "{head}");
+        assert_eq!(emu.handled_count(), 1);
+
+        // Keep a handle on the accept loop to await it; `drop` does not use it.
+        let accept_loop = emu.task.take().expect("serving");
+        drop(emu);
+        tokio::time::timeout(limit, accept_loop)
+            .await
+            .expect("the accept loop ends after the drop")
+            .expect("the accept loop did not panic");
+
+        let refused = TcpStream::connect(addr).await.map(|_| ()).unwrap_err();
+        assert_eq!(refused.kind(), ErrorKind::ConnectionRefused);
+        let mut rest = [0u8; 16];
+        let n = tokio::time::timeout(limit, conn.read(&mut rest))
+            .await
+            .expect("the kept-alive connection is closed")
+            .unwrap();
+        assert_eq!(n, 0, "no more bytes, just the close");
     }
 }
