@@ -22,6 +22,7 @@ const CACHE_CAPACITY: usize = 4096;
 struct Claims {
     #[serde(rename = "tokenType")]
     token_type: Option<String>,
+    /// Unix seconds; may be a decimal (see [`Verifier::check`]).
     exp: f64,
 }
 
@@ -105,7 +106,13 @@ impl Verifier {
         if cache.len() >= CACHE_CAPACITY {
             cache.clear();
         }
-        // Validation passed, so exp is a finite, non-negative number.
+        // Validation passed, so `exp` is an integer or a finite decimal in
+        // 0..u64::MAX: jsonwebtoken 11 reads the claim with `numeric_type`
+        // (its validation.rs), which accepts a decimal and checks it
+        // rounded to the nearest second. The cache rounds down instead, so
+        // a remembered token whose `exp` has a fraction of .5 or more is
+        // refused up to a second before a fresh check would refuse it,
+        // never after.
         cache.insert(token.into(), data.claims.exp.floor() as u64);
         Ok(())
     }
@@ -147,6 +154,25 @@ mod tests {
         // Pretend the clock passed exp.
         *v.verified.lock().unwrap().get_mut(t.as_str()).unwrap() = now_secs() - 1;
         assert!(v.check(Some(&bearer(&t))).is_err());
+    }
+
+    /// jsonwebtoken 11 accepts a decimal `exp` (rounding it for its own
+    /// check); the cache remembers it rounded down. A decimal `exp` in the
+    /// past, or one too large for a u64, is refused and not remembered.
+    #[test]
+    fn a_decimal_exp_is_accepted_and_remembered_rounded_down() {
+        let v = Verifier::new("app", "sk");
+        let exp = now_secs() + 100;
+        let t = token(json!({"tokenType": "app", "iss": "app", "exp": exp as f64 + 0.5}));
+        assert_eq!(v.check(Some(&bearer(&t))), Ok(()));
+        assert_eq!(v.verified.lock().unwrap().get(t.as_str()), Some(&exp));
+        assert_eq!(v.check(Some(&bearer(&t))), Ok(()), "from the cache");
+
+        for exp in [now_secs() as f64 - 100.5, 1e300] {
+            let t = token(json!({"tokenType": "app", "iss": "app", "exp": exp}));
+            assert!(v.check(Some(&bearer(&t))).is_err(), "exp {exp}");
+            assert!(v.verified.lock().unwrap().get(t.as_str()).is_none());
+        }
     }
 
     #[test]
