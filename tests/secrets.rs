@@ -8,30 +8,13 @@
 
 mod common;
 
-use std::{
-    io::Write,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::time::Duration;
 
 use talkjs::{AuthMode, BatchOp, ClientConfig, RetryPolicy};
 use talkjs_emulator::{Emulator, EmulatorConfig, Fault};
 use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
 
 const SECRET: &str = "sk_test_S3cr3tK3yThatMustNeverLeak";
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// Every request `server` received, whole (method, URL, headers, body),
 /// with the `Authorization` value (the key or token, rightly sent) replaced:
@@ -56,7 +39,7 @@ async fn seen_by(server: &MockServer) -> Vec<String> {
 
 #[tokio::test]
 async fn no_failure_prints_the_secret_or_a_token() {
-    let capture = Capture::default();
+    let capture = common::Capture::default();
     let writer = capture.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
@@ -255,7 +238,7 @@ async fn no_failure_prints_the_secret_or_a_token() {
         }
     }
 
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(
         logs.contains("talkjs.request"),
         "the tracing spans were not captured"

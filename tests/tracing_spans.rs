@@ -1,32 +1,17 @@
 //! One `talkjs.request` span per attempt, with the operation, the attempt
 //! number, the status and the duration.
 
-use std::{
-    io::Write,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+mod common;
+
+use std::time::Duration;
 
 use talkjs::{ClientConfig, RetryPolicy};
 use talkjs_emulator::{Emulator, EmulatorConfig, Fault};
 use tracing_subscriber::fmt::format::FmtSpan;
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn each_attempt_is_a_span_with_operation_attempt_status_and_duration() {
-    let capture = Capture::default();
+    let capture = common::Capture::default();
     let writer = capture.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::INFO)
@@ -46,7 +31,7 @@ async fn each_attempt_is_a_span_with_operation_attempt_status_and_duration() {
     let error = client.users().get("nobody").await.unwrap_err();
     assert_eq!(error.status(), Some(404));
 
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     let closed: Vec<&str> = logs
         .lines()
         .filter(|l| l.contains("talkjs.request") && l.contains("close"))

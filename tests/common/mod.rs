@@ -1,7 +1,11 @@
 //! Helpers shared by the integration tests (`mod common;` in each binary).
 #![allow(dead_code)]
 
-use std::time::Duration;
+use std::{
+    io::Write,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use talkjs::raw::types::{
     ConversationInput, ImportMessageInput, ImportMessageInputType, NullableString, PresenceInput,
@@ -186,5 +190,28 @@ pub fn first_ten_applied(error: &talkjs::Error) -> (&[talkjs::BatchOutcome], &ta
             (applied, source)
         }
         other => panic!("expected BatchPartial, got {other:?}"),
+    }
+}
+
+/// A writer for a tracing subscriber that keeps everything written to it:
+/// give the subscriber clones (`.with_writer(move || writer.clone())`) and
+/// read the log lines back with [`Capture::text`].
+#[derive(Clone, Default)]
+pub struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Capture {
+    /// Everything written so far (it must be UTF-8).
+    pub fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
