@@ -109,11 +109,10 @@ impl Verifier {
         // Validation passed, so `exp` is an integer or a finite decimal in
         // 0..u64::MAX: jsonwebtoken 11 reads the claim with `numeric_type`
         // (its validation.rs), which accepts a decimal and checks it
-        // rounded to the nearest second. The cache rounds down instead, so
-        // a remembered token whose `exp` has a fraction of .5 or more is
-        // refused up to a second before a fresh check would refuse it,
-        // never after.
-        cache.insert(token.into(), data.claims.exp.floor() as u64);
+        // rounded to the nearest second. The cache rounds the same way, so
+        // a remembered token expires exactly when a fresh check would
+        // refuse it.
+        cache.insert(token.into(), data.claims.exp.round() as u64);
         Ok(())
     }
 }
@@ -157,16 +156,22 @@ mod tests {
     }
 
     /// jsonwebtoken 11 accepts a decimal `exp` (rounding it for its own
-    /// check); the cache remembers it rounded down. A decimal `exp` in the
+    /// check); the cache remembers it rounded the same way. A decimal `exp` in the
     /// past, or one too large for a u64, is refused and not remembered.
     #[test]
-    fn a_decimal_exp_is_accepted_and_remembered_rounded_down() {
+    fn a_decimal_exp_is_accepted_and_remembered_rounded_as_jsonwebtoken_does() {
         let v = Verifier::new("app", "sk");
         let exp = now_secs() + 100;
-        let t = token(json!({"tokenType": "app", "iss": "app", "exp": exp as f64 + 0.5}));
-        assert_eq!(v.check(Some(&bearer(&t))), Ok(()));
-        assert_eq!(v.verified.lock().unwrap().get(t.as_str()), Some(&exp));
-        assert_eq!(v.check(Some(&bearer(&t))), Ok(()), "from the cache");
+        for (fraction, remembered) in [(0.4, exp), (0.5, exp + 1)] {
+            let t = token(json!({"tokenType": "app", "iss": "app", "exp": exp as f64 + fraction}));
+            assert_eq!(v.check(Some(&bearer(&t))), Ok(()));
+            assert_eq!(
+                v.verified.lock().unwrap().get(t.as_str()),
+                Some(&remembered),
+                "fraction {fraction}"
+            );
+            assert_eq!(v.check(Some(&bearer(&t))), Ok(()), "from the cache");
+        }
 
         for exp in [now_secs() as f64 - 100.5, 1e300] {
             let t = token(json!({"tokenType": "app", "iss": "app", "exp": exp}));
