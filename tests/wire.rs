@@ -135,6 +135,18 @@ fn take_keys(messages: &mut Value) -> Vec<String> {
         .collect()
 }
 
+/// `messages` with `keys` put back, in order, as their `idempotencyKey`s:
+/// the whole body [`take_keys`] took them from.
+#[track_caller]
+fn with_keys(mut messages: Value, keys: &[String]) -> Value {
+    let list = messages.as_array_mut().expect("an array of messages");
+    assert_eq!(list.len(), keys.len(), "one key per message");
+    for (message, key) in list.iter_mut().zip(keys) {
+        message["idempotencyKey"] = json!(key);
+    }
+    messages
+}
+
 #[track_caller]
 fn assert_distinct_keys(keys: &[String]) {
     assert!(keys.iter().all(|k| !k.is_empty()), "{keys:?}");
@@ -165,17 +177,11 @@ fn assert_chunked_sends(
         let expected: Vec<Value> = (next..next + n)
             .map(|i| json!({"type": "UserMessage", "sender": sender, "text": i.to_string()}))
             .collect();
-        assert_eq!(body, json!(expected), "the chunk from message {next}");
+        let expected = json!(expected);
+        assert_eq!(body, expected, "the chunk from message {next}");
         // The whole request, with the keys it carried back in place.
-        let keyed: Vec<Value> = expected
-            .into_iter()
-            .zip(&chunk_keys)
-            .map(|(mut message, key)| {
-                message["idempotencyKey"] = json!(key);
-                message
-            })
-            .collect();
-        assert_request(req, "POST", path, &[], Some(json!(keyed)));
+        let keyed = with_keys(expected, &chunk_keys);
+        assert_request(req, "POST", path, &[], Some(keyed));
         keys.extend(chunk_keys);
         next += n;
     }
@@ -462,20 +468,18 @@ async fn send_messages() {
     let keys = take_keys(&mut body);
     assert_distinct_keys(&keys);
     assert_eq!(keys[2], "my-key", "a given key is kept");
-    assert_eq!(
-        body,
-        json!([
-            {"type": "UserMessage", "sender": "alice", "text": "hi"},
-            {"type": "SystemMessage", "text": "Order shipped"},
-            {"type": "UserMessage", "sender": "bob", "text": "mine"},
-        ])
-    );
+    let expected = json!([
+        {"type": "UserMessage", "sender": "alice", "text": "hi"},
+        {"type": "SystemMessage", "text": "Order shipped"},
+        {"type": "UserMessage", "sender": "bob", "text": "mine"},
+    ]);
+    assert_eq!(body, expected);
     assert_request(
         &r,
         "POST",
         "/v1/app/conversations/c1/messages",
         &[],
-        Some(serde_json::from_slice(&r.body).unwrap()),
+        Some(with_keys(expected, &keys)),
     );
 }
 
@@ -670,17 +674,16 @@ async fn legacy_send() {
     assert_eq!(ids, ["m1"]);
     let r = only(&server).await;
     let mut body: Value = serde_json::from_slice(&r.body).unwrap();
-    assert_distinct_keys(&take_keys(&mut body));
-    assert_eq!(
-        body,
-        json!([{"type": "UserMessage", "sender": "a", "text": "hi"}])
-    );
+    let keys = take_keys(&mut body);
+    assert_distinct_keys(&keys);
+    let expected = json!([{"type": "UserMessage", "sender": "a", "text": "hi"}]);
+    assert_eq!(body, expected);
     assert_request(
         &r,
         "POST",
         "/v1/app/conversations/participants=a,b;topic=t/messages",
         &[],
-        Some(serde_json::from_slice(&r.body).unwrap()),
+        Some(with_keys(expected, &keys)),
     );
 }
 
@@ -712,23 +715,17 @@ async fn batch_tuples_and_outcomes_by_sequence() {
     let mut body: Value = serde_json::from_slice(&r.body).unwrap();
     let keys = take_keys(&mut body[2][3]);
     assert_distinct_keys(&keys);
-    assert_eq!(
-        body,
-        json!([
-            [0, "GET", "/users/alice"],
-            [1, "PUT", "/users/a%2Fb", {"name": "Bob"}],
-            [2, "POST", "/conversations/c%201/messages", [
-                {"type": "UserMessage", "sender": "alice", "text": "hi"}
-            ]],
-        ])
-    );
-    assert_request(
-        &r,
-        "POST",
-        "/v1/app/batch",
-        &[],
-        Some(serde_json::from_slice(&r.body).unwrap()),
-    );
+    let mut expected = json!([
+        [0, "GET", "/users/alice"],
+        [1, "PUT", "/users/a%2Fb", {"name": "Bob"}],
+        [2, "POST", "/conversations/c%201/messages", [
+            {"type": "UserMessage", "sender": "alice", "text": "hi"}
+        ]],
+    ]);
+    assert_eq!(body, expected);
+    // The whole request, with the key the message carried back in place.
+    expected[2][3] = with_keys(expected[2][3].take(), &keys);
+    assert_request(&r, "POST", "/v1/app/batch", &[], Some(expected));
 }
 
 #[tokio::test]
@@ -877,20 +874,13 @@ async fn batch_tuples_of_every_operation() {
 
     let r = requests(&server).await;
     assert_eq!(r.len(), 2);
-    for request in &r {
-        assert_request(
-            request,
-            "POST",
-            "/v1/app/batch",
-            &[],
-            Some(serde_json::from_slice(&request.body).unwrap()),
-        );
-    }
-    let body = |i: usize| serde_json::from_slice::<Value>(&r[i].body).unwrap();
     let reaction = "/conversations/c%201/messages/m1/reactions/%F0%9F%91%8D/bob";
-    assert_eq!(
-        body(0),
-        json!([
+    assert_request(
+        &r[0],
+        "POST",
+        "/v1/app/batch",
+        &[],
+        Some(json!([
             [0, "PUT", "/users", {"a/b": {"name": "A"}, "c": {"name": "C"}}],
             [1, "GET", "/users", {"limit": "20", "startingAfter": "u 1"}],
             [2, "GET", "/users/a%2Fb/presence"],
@@ -906,11 +896,14 @@ async fn batch_tuples_of_every_operation() {
             [7, "PUT", "/conversations/c%201/participants/bob", {"notify": false}],
             [8, "DELETE", "/conversations/c%201/participants/bob"],
             [9, "PATCH", "/users/bob/conversations/c%201", {"readUntil": "sent"}],
-        ])
+        ])),
     );
-    assert_eq!(
-        body(1),
-        json!([
+    assert_request(
+        &r[1],
+        "POST",
+        "/v1/app/batch",
+        &[],
+        Some(json!([
             [0, "PATCH", "/users/bob/conversations/c%201", {"readUntil": 1_700}],
             [1, "GET", "/conversations/c%201/messages", {"limit": "10", "startingAfter": "m1"}],
             [2, "GET", "/conversations/c%201/messages/m%2F1"],
@@ -925,7 +918,7 @@ async fn batch_tuples_of_every_operation() {
                 "timestamp": 1_600_000_000_000i64,
                 "readBy": [],
             }]],
-        ])
+        ])),
     );
 }
 
