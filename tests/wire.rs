@@ -503,7 +503,6 @@ async fn send_many_messages_in_chunks_with_distinct_keys() {
     let messages = (0..11).map(|i| text("alice", &i.to_string())).collect();
     client(&server).messages("c1").send(messages).await.unwrap();
     let r = requests(&server).await;
-    assert_eq!(r.len(), 2);
     let path = "/v1/app/conversations/c1/messages";
     assert_chunked_sends(&r, path, "alice", &[10, 1]);
 }
