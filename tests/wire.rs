@@ -105,12 +105,13 @@ fn assert_request(r: &Request, method: &str, path: &str, q: &[(&str, &str)], bod
         Some(expected) => {
             assert_eq!(header(r, "content-type"), Some("application/json"), "{r:?}");
             let got: Value = serde_json::from_slice(&r.body).expect("a JSON body");
-            assert_eq!(got, expected);
+            assert_eq!(got, expected, "the JSON body of {method} {}", r.url);
         }
         None => {
             assert!(
                 r.body.is_empty(),
-                "unexpected body {:?}",
+                "unexpected body of {method} {}: {:?}",
+                r.url,
                 String::from_utf8_lossy(&r.body)
             );
             let expected = (method != "GET").then_some("application/json");
@@ -306,6 +307,7 @@ async fn presence_get_and_set() {
         .await
         .unwrap();
     let r = requests(&server).await;
+    assert_eq!(r.len(), 2, "{r:#?}");
     assert_request(&r[0], "GET", "/v1/app/users/alice/presence", &[], None);
     assert_request(
         &r[1],
@@ -420,6 +422,7 @@ async fn mark_read_sent_and_at() {
         .await
         .unwrap();
     let r = requests(&server).await;
+    assert_eq!(r.len(), 3, "{r:#?}");
     let path = "/v1/app/users/bob/conversations/c1";
     assert_request(
         &r[0],
@@ -562,6 +565,7 @@ async fn react_and_unreact_percent_encode_the_emoji() {
         .await
         .unwrap();
     let r = requests(&server).await;
+    assert_eq!(r.len(), 2, "{r:#?}");
     let path = "/v1/app/conversations/c1/messages/m1/reactions/%F0%9F%91%8D/bob";
     assert_request(&r[0], "PUT", path, &[], None);
     assert_request(&r[1], "DELETE", path, &[], None);
@@ -644,6 +648,7 @@ async fn legacy_participants_paths() {
     legacy.upsert(&input).await.unwrap();
     legacy.messages_page(10, Some("m1")).await.unwrap();
     let r = requests(&server).await;
+    assert_eq!(r.len(), 3, "{r:#?}");
     let path = "/v1/app/conversations/participants=a,b;topic=t";
     assert_request(&r[0], "GET", path, &[], None);
     assert_request(&r[1], "PUT", path, &[], Some(json!({"subject": "S"})));
