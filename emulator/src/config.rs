@@ -14,6 +14,7 @@ pub struct EmulatorConfig {
     pub(crate) admin_routes: bool,
     pub(crate) webhook_url: Option<String>,
     pub(crate) webhook_retry_delay: Duration,
+    pub(crate) webhook_timeout: Duration,
     pub(crate) request_log_capacity: usize,
     pub(crate) strict_content_type: bool,
 }
@@ -30,6 +31,7 @@ impl Default for EmulatorConfig {
             admin_routes: false,
             webhook_url: None,
             webhook_retry_delay: Duration::from_secs(5),
+            webhook_timeout: Duration::from_secs(10),
             request_log_capacity: 10_000,
             strict_content_type: true,
         }
@@ -84,6 +86,15 @@ impl EmulatorConfig {
     /// (TalkJS: 5 s).
     pub fn webhook_retry_delay(mut self, delay: Duration) -> Self {
         self.webhook_retry_delay = delay;
+        self
+    }
+
+    /// How long one webhook delivery attempt may take before it counts as
+    /// failed, like a non-200, and is retried once (default 10 s). TalkJS
+    /// does not document its own limit; without one, an unreachable or
+    /// silent receiver would hold every later event.
+    pub fn webhook_timeout(mut self, timeout: Duration) -> Self {
+        self.webhook_timeout = timeout;
         self
     }
 

@@ -50,6 +50,7 @@ impl Emulator {
             config.webhook_url.clone(),
             config.secret_key.clone(),
             config.webhook_retry_delay,
+            config.webhook_timeout,
         );
         let ctx = Arc::new(Ctx {
             auth: Verifier::new(&config.app_id, &config.secret_key),

@@ -38,12 +38,17 @@ pub(crate) struct Webhooks {
 
 impl Webhooks {
     /// Starts the delivery task when `url` is set.
-    pub fn start(url: Option<String>, secret_key: String, retry_delay: Duration) -> Self {
+    pub fn start(
+        url: Option<String>,
+        secret_key: String,
+        retry_delay: Duration,
+        timeout: Duration,
+    ) -> Self {
         let Some(url) = url else {
             return Self::default();
         };
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(deliver(rx, url, secret_key, retry_delay));
+        tokio::spawn(deliver(rx, url, secret_key, retry_delay, timeout));
         Webhooks { tx: Some(tx) }
     }
 
@@ -67,6 +72,7 @@ async fn deliver(
     url: String,
     secret_key: String,
     retry_delay: Duration,
+    timeout: Duration,
 ) {
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
     let mut sequence = 0u64;
@@ -91,7 +97,10 @@ async fn deliver(
                 )
                 .body(Full::new(body.clone()));
             let Ok(req) = req else { break };
-            if let Ok(resp) = client.request(req).await
+            // An attempt that does not answer in time failed, like a
+            // non-200: events are delivered in order, so one silent
+            // receiver must not hold the queue for ever.
+            if let Ok(Ok(resp)) = tokio::time::timeout(timeout, client.request(req)).await
                 && resp.status() == 200
             {
                 break;

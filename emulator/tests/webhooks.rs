@@ -12,6 +12,14 @@ use tokio::net::TcpListener;
 
 /// Reads one HTTP request from a fresh connection and answers `status`.
 async fn receive(listener: &TcpListener, status: u16) -> (String, Vec<u8>) {
+    let (mut sock, head, body) = read_request(listener).await;
+    let reply = format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+    sock.write_all(reply.as_bytes()).await.unwrap();
+    (head, body)
+}
+
+/// Accepts a connection and reads one HTTP request from it, unanswered.
+async fn read_request(listener: &TcpListener) -> (tokio::net::TcpStream, String, Vec<u8>) {
     let (mut sock, _) = listener.accept().await.unwrap();
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
@@ -37,9 +45,8 @@ async fn receive(listener: &TcpListener, status: u16) -> (String, Vec<u8>) {
         assert!(n > 0);
         buf.extend_from_slice(&chunk[..n]);
     }
-    let reply = format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
-    sock.write_all(reply.as_bytes()).await.unwrap();
-    (head, buf[head_end..head_end + len].to_vec())
+    let body = buf[head_end..head_end + len].to_vec();
+    (sock, head, body)
 }
 
 fn header<'a>(head: &'a str, name: &str) -> &'a str {
@@ -51,14 +58,18 @@ fn header<'a>(head: &'a str, name: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {name} header"))
 }
 
-#[tokio::test]
-async fn events_are_signed_ordered_and_retried() {
+/// A webhook receiver on a free loopback port, and a configuration that
+/// sends events to it.
+async fn hook() -> (TcpListener, EmulatorConfig) {
     let hook = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", hook.local_addr().unwrap());
-    let config = EmulatorConfig::default()
-        .webhook_url(url)
-        .webhook_retry_delay(Duration::ZERO);
-    let api = Api::with(config).await;
+    (hook, EmulatorConfig::default().webhook_url(url))
+}
+
+#[tokio::test]
+async fn events_are_signed_ordered_and_retried() {
+    let (hook, config) = hook().await;
+    let api = Api::with(config.webhook_retry_delay(Duration::ZERO)).await;
     api.users(&["a"]).await;
     api.put("/users/a", json!({"role": "x"})).await;
     api.conversation("c1", &["a"]).await;
@@ -121,9 +132,8 @@ async fn next_event(hook: &TcpListener) -> Value {
 /// A webhook receiver and an emulator sending to it, with users a and b
 /// in conversation c1 (their two `user.created` events already taken).
 async fn hooked_c1() -> (TcpListener, Api) {
-    let hook = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", hook.local_addr().unwrap());
-    let api = Api::with(EmulatorConfig::default().webhook_url(url)).await;
+    let (hook, config) = hook().await;
+    let api = Api::with(config).await;
     api.users(&["a", "b"]).await;
     api.conversation("c1", &["a", "b"]).await;
     for _ in 0..2 {
@@ -344,4 +354,27 @@ async fn webhook_messages_have_empty_read_by_above_300_participants() {
             json!([])
         );
     }
+}
+
+#[tokio::test]
+async fn a_receiver_that_never_answers_times_out_and_the_event_is_retried() {
+    let (hook, config) = hook().await;
+    let config = config
+        .webhook_retry_delay(Duration::ZERO)
+        .webhook_timeout(Duration::from_millis(200));
+    let api = Api::with(config).await;
+    api.users(&["a"]).await;
+
+    let deadline = Duration::from_secs(10);
+    // The first attempt is read and never answered; the connection stays
+    // open, so only the emulator's timeout can end the attempt.
+    let (_silent, _, first) = tokio::time::timeout(deadline, read_request(&hook))
+        .await
+        .unwrap();
+    let (_, second) = tokio::time::timeout(deadline, receive(&hook, 200))
+        .await
+        .expect("the silent attempt timed out and the event came again");
+    assert_eq!(first, second, "the same event, retried once");
+    let event: Value = serde_json::from_slice(&second).unwrap();
+    assert_eq!(event["type"], "user.created");
 }
