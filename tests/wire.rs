@@ -104,7 +104,8 @@ fn assert_request(r: &Request, method: &str, path: &str, q: &[(&str, &str)], bod
     match body {
         Some(expected) => {
             assert_eq!(header(r, "content-type"), Some("application/json"), "{r:?}");
-            let got: Value = serde_json::from_slice(&r.body).expect("a JSON body");
+            let got: Value = serde_json::from_slice(&r.body)
+                .unwrap_or_else(|e| panic!("the body of {method} {} is not JSON: {e}", r.url));
             assert_eq!(got, expected, "the JSON body of {method} {}", r.url);
         }
         None => {
@@ -256,7 +257,7 @@ async fn get_and_list_users() {
     assert_eq!(page[0].id.as_deref(), Some("bob"));
     client.users().page(100, None).await.unwrap();
     let r = requests(&server).await;
-    assert_eq!(r.len(), 3);
+    assert_eq!(r.len(), 3, "{r:#?}");
     assert_request(&r[0], "GET", "/v1/app/users/alice", &[], None);
     assert_request(
         &r[1],
@@ -342,7 +343,7 @@ async fn conversation_upsert_get_list_delete() {
         .unwrap();
     client.conversations().delete("c1").await.unwrap();
     let r = requests(&server).await;
-    assert_eq!(r.len(), 4);
+    assert_eq!(r.len(), 4, "{r:#?}");
     assert_request(
         &r[0],
         "PUT",
@@ -382,7 +383,7 @@ async fn join_and_leave() {
         .unwrap();
     c.leave("c1", "bob").await.unwrap();
     let r = requests(&server).await;
-    assert_eq!(r.len(), 4);
+    assert_eq!(r.len(), 4, "{r:#?}");
     let path = "/v1/app/conversations/c1/participants/bob";
     assert_request(
         &r[0],
@@ -530,7 +531,7 @@ async fn list_get_edit_delete_messages() {
     .unwrap();
     m.delete("m1").await.unwrap();
     let r = requests(&server).await;
-    assert_eq!(r.len(), 4);
+    assert_eq!(r.len(), 4, "{r:#?}");
     assert_request(
         &r[0],
         "GET",
@@ -803,7 +804,7 @@ async fn update_participant_sends_only_the_given_fields() {
         "conversationId",
     );
     let r = requests(&server).await;
-    assert_eq!(r.len(), 3);
+    assert_eq!(r.len(), 3, "{r:#?}");
     let path = "/v1/app/conversations/c%201/participants/bob%2F2";
     assert_request(&r[0], "PUT", path, &[], Some(json!({"notify": false})));
     assert_request(&r[1], "PUT", path, &[], Some(json!({"access": "Read"})));
@@ -877,7 +878,7 @@ async fn batch_tuples_of_every_operation() {
     assert_eq!(outcomes.len(), 8);
 
     let r = requests(&server).await;
-    assert_eq!(r.len(), 2);
+    assert_eq!(r.len(), 2, "{r:#?}");
     let reaction = "/conversations/c%201/messages/m1/reactions/%F0%9F%91%8D/bob";
     assert_request(
         &r[0],
@@ -1066,7 +1067,7 @@ async fn legacy_send_of_11_goes_out_in_chunks_and_the_stream_pages() {
     assert_eq!(streamed, ["m3", "m2", "m1"]);
 
     let r = requests(&server).await;
-    assert_eq!(r.len(), 4);
+    assert_eq!(r.len(), 4, "{r:#?}");
     let path = "/v1/app/conversations/participants=a,b;topic=t/messages";
     assert_chunked_sends(&r[..2], path, "a", &[10, 1]);
     assert_request(&r[2], "GET", path, &[("limit", "2")], None);
