@@ -1032,6 +1032,8 @@ async fn a_second_batch_answer_that_breaks_the_protocol_is_partial_too() {
         "{source:?}"
     );
     assert_eq!(error.status(), None);
+    // The broken answer ends the batch: no third request, no retry.
+    assert_eq!(requests(&server).await.len(), 2);
 }
 
 #[tokio::test]
