@@ -89,10 +89,12 @@ impl EmulatorConfig {
         self
     }
 
-    /// How long one webhook delivery attempt may take before it counts as
-    /// failed, like a non-200, and is retried once (default 10 s). TalkJS
-    /// does not document its own limit; without one, an unreachable or
-    /// silent receiver would hold every later event.
+    /// How long one webhook delivery attempt may take, up to the response
+    /// status, before it counts as failed, like a non-200, and is retried
+    /// once (default 10 s). A receiver that answers 200 only after the
+    /// timeout therefore gets the event twice, with the same `id`: delivery
+    /// is at least once. TalkJS does not document its own limit; without
+    /// one, an unreachable or silent receiver would hold every later event.
     pub fn webhook_timeout(mut self, timeout: Duration) -> Self {
         self.webhook_timeout = timeout;
         self

@@ -1,6 +1,7 @@
 //! Webhook delivery: events are queued and POSTed in order by one task,
 //! signed like TalkJS (`X-TalkJS-Signature` = uppercase hex
-//! HMAC-SHA256(secret, timestamp + "." + body)), retried once on non-200.
+//! HMAC-SHA256(secret, timestamp + "." + body)), retried once on non-200
+//! or when no status arrives within the configured timeout.
 
 use std::time::Duration;
 

@@ -319,8 +319,8 @@ async fn message_read_is_one_event_per_newly_read_message() {
     assert_eq!(next_event(&hook).await["type"], "user.updated");
 }
 
-/// Above 300 participants TalkJS leaves `readBy` empty
-/// (/work/shared/talkjs-api-facts.md, Messages); webhook payloads show
+/// Above 300 participants TalkJS leaves `readBy` empty (the facts file,
+/// talkjs-api-facts.md, Messages); webhook payloads show
 /// messages as the REST API does, so theirs is empty too, also in the
 /// `message.read` for the very read that the marker records.
 #[tokio::test]

@@ -10,8 +10,8 @@ use super::conversations::Conversation;
 use super::files::StoredFile;
 use super::validate::{self, Patch};
 
-/// Above this many participants TalkJS answers `readBy: []`
-/// (/work/shared/talkjs-api-facts.md, Messages: "`readBy` is empty for
+/// Above this many participants TalkJS answers `readBy: []` (the facts
+/// file, talkjs-api-facts.md, Messages: "`readBy` is empty for
 /// conversations with more than 300 participants").
 ///
 /// Only the answer changes: read markers are still stored and moved (so
