@@ -233,3 +233,24 @@ pub(crate) fn json_body(value: &impl serde::Serialize) -> Result<bytes::Bytes, E
         .map(bytes::Bytes::from)
         .map_err(|e| Error::validation("body", e.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_id_message_parses_into_its_field_and_the_id_rule() {
+        // The message build.rs's `state_id_rule` makes a raw setter give.
+        let message = format!(
+            "conversion to `ResourceId` for user_id failed: {}",
+            crate::path::ID_RULE
+        );
+        match invalid_request(&message) {
+            Error::Validation { field, rule } => {
+                assert_eq!(field, "user_id");
+                assert_eq!(rule, crate::path::ID_RULE);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

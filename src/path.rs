@@ -77,7 +77,9 @@ pub fn check_segment(field: &str, segment: &str) -> Result<(), crate::Error> {
 }
 
 /// What [`check_segment`] requires, in one phrase: the reason a raw
-/// builder gives when it refuses an id (build.rs, `state_id_rule`).
+/// builder gives when it refuses an id (build.rs, `state_id_rule`). It must
+/// not contain " for " or " failed", which `call::invalid_request` splits
+/// the message on (a unit test there pins the parse).
 pub(crate) const ID_RULE: &str =
     "must not be empty, \".\" or \"..\" (no URL can address such an id)";
 
