@@ -1015,7 +1015,8 @@ async fn a_failed_second_batch_request_keeps_the_outcomes_of_the_first() {
         error.to_string().contains("batch request 1 failed"),
         "{error}"
     );
-    assert_eq!(requests(&server).await.len(), 2);
+    let r = requests(&server).await;
+    assert_eq!(r.len(), 2, "{r:#?}");
 }
 
 #[tokio::test]
@@ -1033,7 +1034,8 @@ async fn a_second_batch_answer_that_breaks_the_protocol_is_partial_too() {
     );
     assert_eq!(error.status(), None);
     // The broken answer ends the batch: no third request, no retry.
-    assert_eq!(requests(&server).await.len(), 2);
+    let r = requests(&server).await;
+    assert_eq!(r.len(), 2, "{r:#?}");
 }
 
 #[tokio::test]
