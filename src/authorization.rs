@@ -9,7 +9,7 @@
 //! base64 pass on every call (BENCHMARKS.md).
 
 use std::{
-    sync::{Arc, Mutex},
+    sync::Mutex,
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
@@ -18,23 +18,16 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::{Error, tokens::AppTokenMinter};
 
-/// How the client authenticates.
-#[derive(Clone)]
-pub(crate) enum Auth {
-    /// A fresh short-lived app JWT per request, as TalkJS recommends.
-    AppToken(Arc<AppTokenMinter>),
-    /// The secret key itself as the bearer token (legacy): the header,
-    /// checked and encoded once by `ClientConfig::build`.
-    SecretKey(HeaderValue),
-}
-
-/// Produces the header value for each request.
+/// How the client authenticates: produces the header value for each
+/// request.
 pub(crate) enum Authorizer {
-    /// The same header for every request: the legacy secret key.
+    /// The same header for every request: the legacy secret key, checked
+    /// and encoded once by `ClientConfig::build` (see [`bearer`]).
     Fixed(HeaderValue),
-    /// App tokens, minted at most once per second of the clock.
+    /// A short-lived app JWT per request, as TalkJS recommends, minted at
+    /// most once per second of the clock.
     Minted {
-        minter: Arc<AppTokenMinter>,
+        minter: AppTokenMinter,
         /// The last header minted, while its second of the clock lasts.
         last: Mutex<Option<Cached>>,
     },
@@ -52,13 +45,11 @@ pub(crate) struct Cached {
 }
 
 impl Authorizer {
-    pub(crate) fn new(auth: Auth) -> Self {
-        match auth {
-            Auth::AppToken(minter) => Authorizer::Minted {
-                minter,
-                last: Mutex::new(None),
-            },
-            Auth::SecretKey(header) => Authorizer::Fixed(header),
+    /// App tokens from `minter`, nothing minted yet.
+    pub(crate) fn minted(minter: AppTokenMinter) -> Self {
+        Authorizer::Minted {
+            minter,
+            last: Mutex::new(None),
         }
     }
 
@@ -123,7 +114,7 @@ mod tests {
 
     fn minted() -> Authorizer {
         let minter = AppTokenMinter::new("app", &SecretString::from("sk_test_unit")).unwrap();
-        Authorizer::new(Auth::AppToken(Arc::new(minter)))
+        Authorizer::minted(minter)
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! Client configuration: who we are, where TalkJS is, how patient to be.
 
-use std::{net::IpAddr, sync::Arc, time::Duration};
+use std::{net::IpAddr, time::Duration};
 
 use secrecy::SecretString;
 
-use crate::{Client, Error, RetryPolicy, authorization::Auth, tokens::AppTokenMinter, transport};
+use crate::{
+    Client, Error, RetryPolicy, authorization::Authorizer, tokens::AppTokenMinter, transport,
+};
 
 /// TalkJS's production API.
 pub const DEFAULT_BASE_URL: &str = "https://api.talkjs.com";
@@ -198,11 +200,13 @@ impl ClientConfig {
                     .lifetime(lifetime)?;
                 // Fails here, at configuration time, rather than on a request.
                 minter.mint()?;
-                Auth::AppToken(Arc::new(minter))
+                Authorizer::minted(minter)
             }
             // Encoded once, here: a key that cannot travel in a header fails
             // at configuration time, not on every request.
-            AuthMode::SecretKey => Auth::SecretKey(crate::authorization::bearer(&self.secret_key)?),
+            AuthMode::SecretKey => {
+                Authorizer::Fixed(crate::authorization::bearer(&self.secret_key)?)
+            }
         };
         let rest_version = self
             .rest_version

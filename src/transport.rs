@@ -22,7 +22,7 @@ use crate::{
     retry::RetryPolicy,
 };
 
-use crate::authorization::{Auth, Authorizer};
+use crate::authorization::Authorizer;
 
 /// The transport's share of [`crate::ClientConfig`].
 pub(crate) struct Settings {
@@ -123,10 +123,10 @@ fn retryable_status(status: StatusCode) -> bool {
 }
 
 impl Transport {
-    pub(crate) fn new(auth: Auth, settings: Settings) -> Self {
+    pub(crate) fn new(auth: Authorizer, settings: Settings) -> Self {
         Transport {
             inner: Arc::new(Inner {
-                auth: Authorizer::new(auth),
+                auth,
                 retry: settings.retry,
                 attempt_timeout: settings.attempt_timeout,
                 overall_timeout: settings.overall_timeout,
