@@ -229,39 +229,15 @@ mod tests {
     use std::io::ErrorKind;
     use std::time::Duration;
 
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use bytes::Bytes;
+    use http::Request;
+    use http::header::{AUTHORIZATION, HOST};
+    use http_body_util::{BodyExt, Empty};
+    use hyper::client::conn::http1;
+    use hyper_util::rt::TokioIo;
     use tokio::net::TcpStream;
 
     use super::*;
-
-    /// Reads one HTTP/1.1 response with a `content-length`; returns its head.
-    async fn read_response(conn: &mut TcpStream) -> String {
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 1024];
-        let head_end = loop {
-            let n = conn.read(&mut chunk).await.unwrap();
-            assert!(n > 0, "connection closed before a response");
-            buf.extend_from_slice(&chunk[..n]);
-            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break i + 4;
-            }
-        };
-        let head = String::from_utf8(buf[..head_end].to_vec()).unwrap();
-        let len: usize = head
-            .lines()
-            .find_map(|l| {
-                l.to_ascii_lowercase()
-                    .strip_prefix("content-length:")
-                    .map(|v| v.trim().parse().unwrap())
-            })
-            .expect("content-length");
-        while buf.len() < head_end + len {
-            let n = conn.read(&mut chunk).await.unwrap();
-            assert!(n > 0, "connection closed inside the body");
-            buf.extend_from_slice(&chunk[..n]);
-        }
-        head
-    }
 
     /// Dropping the handle without `shutdown` ends the accept loop (awaited
     /// directly, no sleeping), after which the port refuses connections and
@@ -271,17 +247,24 @@ mod tests {
         let limit = Duration::from_secs(10);
         let mut emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
         let addr = emu.addr();
-        let mut conn = TcpStream::connect(addr).await.unwrap();
-        let request = format!(
-            "GET /v1/{}/users/nobody HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {}\r\n\r\n",
-            emu.app_id(),
-            emu.secret_key()
-        );
-        conn.write_all(request.as_bytes()).await.unwrap();
-        let head = tokio::time::timeout(limit, read_response(&mut conn))
-            .await
+        let stream = TcpStream::connect(addr).await.unwrap();
+        let (mut sender, conn) = http1::handshake(TokioIo::new(stream)).await.unwrap();
+        // Ends, without an error, once the server closes the idle connection.
+        let conn = tokio::spawn(conn);
+        let request = Request::get(format!("/v1/{}/users/nobody", emu.app_id()))
+            .header(HOST, addr.to_string())
+            .header(AUTHORIZATION, format!("Bearer {}", emu.secret_key()))
+            .body(Empty::<Bytes>::new())
             .unwrap();
-        assert!(head.starts_with("HTTP/1.1 404 "), "{head}");
+        let response = tokio::time::timeout(limit, async {
+            let response = sender.send_request(request).await.unwrap();
+            let status = response.status();
+            response.into_body().collect().await.unwrap();
+            status
+        })
+        .await
+        .unwrap();
+        assert_eq!(response, 404);
         assert_eq!(emu.handled_count(), 1);
 
         // Keep a handle on the accept loop to await it; `drop` does not use it.
@@ -294,11 +277,10 @@ mod tests {
 
         let refused = TcpStream::connect(addr).await.map(|_| ()).unwrap_err();
         assert_eq!(refused.kind(), ErrorKind::ConnectionRefused);
-        let mut rest = [0u8; 16];
-        let n = tokio::time::timeout(limit, conn.read(&mut rest))
+        tokio::time::timeout(limit, conn)
             .await
             .expect("the kept-alive connection is closed")
-            .unwrap();
-        assert_eq!(n, 0, "no more bytes, just the close");
+            .expect("the client connection task did not panic")
+            .expect("closed cleanly, with no bytes after the response");
     }
 }
