@@ -462,13 +462,21 @@ async fn edit_delete_and_reactions_404_for_the_conversation_first() {
     );
 }
 
-/// Adds participants `p1..=n` to c1 (users a and b already in it).
-async fn add_filler_participants(api: &Api, n: usize) {
-    let ids: Vec<String> = (1..=n).map(|i| format!("p{i}")).collect();
+/// [`setup`] with c1 grown to exactly 300 participants (a, b and `p1..=p298`)
+/// and one message from a that b has read; returns the message id.
+async fn c1_at_300_participants_read_by_b() -> (Api, String) {
+    let api = setup().await;
+    let fillers: Vec<String> = (1..=298).map(|i| format!("p{i}")).collect();
     let (s, c) = api
-        .put("/conversations/c1", json!({ "participants": ids }))
+        .put("/conversations/c1", json!({ "participants": fillers }))
         .await;
     assert_eq!(s, 200, "{c}");
+    let id = api.say("c1", "a", "hi").await;
+    let (s, b) = api
+        .patch("/users/b/conversations/c1", json!({"readUntil": "sent"}))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    (api, id)
 }
 
 /// Every place a message is answered with its `readBy`: get, list, the
@@ -490,13 +498,7 @@ async fn read_by_everywhere(api: &Api, id: &str) -> Vec<serde_json::Value> {
 /// talkjs-api-facts.md, Messages); at exactly 300 it is kept.
 #[tokio::test]
 async fn read_by_is_kept_at_300_participants() {
-    let api = setup().await;
-    add_filler_participants(&api, 298).await;
-    let m = api.say("c1", "a", "hi").await;
-    let (s, b) = api
-        .patch("/users/b/conversations/c1", json!({"readUntil": "sent"}))
-        .await;
-    assert_eq!(s, 200, "{b}");
+    let (api, m) = c1_at_300_participants_read_by_b().await;
     let c = api.get("/conversations/c1").await.1;
     assert_eq!(c["participants"].as_object().unwrap().len(), 300);
     for read_by in read_by_everywhere(&api, &m).await {
@@ -509,14 +511,8 @@ async fn read_by_is_kept_at_300_participants() {
 /// conversation is large, and `readBy` shows them again at 300.
 #[tokio::test]
 async fn read_by_is_empty_above_300_participants_and_returns_at_300() {
-    let api = setup().await;
-    add_filler_participants(&api, 298).await;
-    let m = api.say("c1", "a", "hi").await;
-    let (s, b) = api
-        .patch("/users/b/conversations/c1", json!({"readUntil": "sent"}))
-        .await;
-    assert_eq!(s, 200, "{b}");
-    api.users(&["c"]).await;
+    let (api, m) = c1_at_300_participants_read_by_b().await;
+    // User c exists since `setup`.
     api.conversation("c1", &["c"]).await;
     let c = api.get("/conversations/c1").await.1;
     assert_eq!(c["participants"].as_object().unwrap().len(), 301);
