@@ -41,11 +41,16 @@ async fn requests(server: &MockServer) -> Vec<Request> {
     server.received_requests().await.unwrap()
 }
 
+/// The requests the server received, in order, asserting there are `n`.
+async fn exactly(server: &MockServer, n: usize) -> Vec<Request> {
+    let all = requests(server).await;
+    assert_eq!(all.len(), n, "{all:#?}");
+    all
+}
+
 /// The one request the server received.
 async fn only(server: &MockServer) -> Request {
-    let mut all = requests(server).await;
-    assert_eq!(all.len(), 1, "{all:#?}");
-    all.remove(0)
+    exactly(server, 1).await.remove(0)
 }
 
 fn header<'a>(r: &'a Request, name: &str) -> Option<&'a str> {
@@ -256,8 +261,7 @@ async fn get_and_list_users() {
     let page = client.users().page(25, Some("alice")).await.unwrap();
     assert_eq!(page[0].id.as_deref(), Some("bob"));
     client.users().page(100, None).await.unwrap();
-    let r = requests(&server).await;
-    assert_eq!(r.len(), 3, "{r:#?}");
+    let r = exactly(&server, 3).await;
     assert_request(&r[0], "GET", "/v1/app/users/alice", &[], None);
     assert_request(
         &r[1],
@@ -307,8 +311,7 @@ async fn presence_get_and_set() {
         .set_presence("alice", online())
         .await
         .unwrap();
-    let r = requests(&server).await;
-    assert_eq!(r.len(), 2, "{r:#?}");
+    let r = exactly(&server, 2).await;
     assert_request(&r[0], "GET", "/v1/app/users/alice/presence", &[], None);
     assert_request(
         &r[1],
@@ -342,8 +345,7 @@ async fn conversation_upsert_get_list_delete() {
         .await
         .unwrap();
     client.conversations().delete("c1").await.unwrap();
-    let r = requests(&server).await;
-    assert_eq!(r.len(), 4, "{r:#?}");
+    let r = exactly(&server, 4).await;
     assert_request(
         &r[0],
         "PUT",
@@ -382,8 +384,7 @@ async fn join_and_leave() {
         .await
         .unwrap();
     c.leave("c1", "bob").await.unwrap();
-    let r = requests(&server).await;
-    assert_eq!(r.len(), 4, "{r:#?}");
+    let r = exactly(&server, 4).await;
     let path = "/v1/app/conversations/c1/participants/bob";
     assert_request(
         &r[0],
@@ -422,8 +423,7 @@ async fn mark_read_sent_and_at() {
     c.mark_read("c1", "bob", ReadUntil::At(at.into()))
         .await
         .unwrap();
-    let r = requests(&server).await;
-    assert_eq!(r.len(), 3, "{r:#?}");
+    let r = exactly(&server, 3).await;
     let path = "/v1/app/users/bob/conversations/c1";
     assert_request(
         &r[0],
@@ -530,8 +530,7 @@ async fn list_get_edit_delete_messages() {
     .await
     .unwrap();
     m.delete("m1").await.unwrap();
-    let r = requests(&server).await;
-    assert_eq!(r.len(), 4, "{r:#?}");
+    let r = exactly(&server, 4).await;
     assert_request(
         &r[0],
         "GET",
@@ -565,8 +564,7 @@ async fn react_and_unreact_percent_encode_the_emoji() {
         .unreact("m1", "👍", "bob")
         .await
         .unwrap();
-    let r = requests(&server).await;
-    assert_eq!(r.len(), 2, "{r:#?}");
+    let r = exactly(&server, 2).await;
     let path = "/v1/app/conversations/c1/messages/m1/reactions/%F0%9F%91%8D/bob";
     assert_request(&r[0], "PUT", path, &[], None);
     assert_request(&r[1], "DELETE", path, &[], None);
@@ -648,8 +646,7 @@ async fn legacy_participants_paths() {
     };
     legacy.upsert(&input).await.unwrap();
     legacy.messages_page(10, Some("m1")).await.unwrap();
-    let r = requests(&server).await;
-    assert_eq!(r.len(), 3, "{r:#?}");
+    let r = exactly(&server, 3).await;
     let path = "/v1/app/conversations/participants=a,b;topic=t";
     assert_request(&r[0], "GET", path, &[], None);
     assert_request(&r[1], "PUT", path, &[], Some(json!({"subject": "S"})));
@@ -803,8 +800,7 @@ async fn update_participant_sends_only_the_given_fields() {
             .await,
         "conversationId",
     );
-    let r = requests(&server).await;
-    assert_eq!(r.len(), 3, "{r:#?}");
+    let r = exactly(&server, 3).await;
     let path = "/v1/app/conversations/c%201/participants/bob%2F2";
     assert_request(&r[0], "PUT", path, &[], Some(json!({"notify": false})));
     assert_request(&r[1], "PUT", path, &[], Some(json!({"access": "Read"})));
@@ -877,8 +873,7 @@ async fn batch_tuples_of_every_operation() {
     let outcomes = client(&server).batch(second).await.unwrap();
     assert_eq!(outcomes.len(), 8);
 
-    let r = requests(&server).await;
-    assert_eq!(r.len(), 2, "{r:#?}");
+    let r = exactly(&server, 2).await;
     let reaction = "/conversations/c%201/messages/m1/reactions/%F0%9F%91%8D/bob";
     assert_request(
         &r[0],
@@ -1015,8 +1010,7 @@ async fn a_failed_second_batch_request_keeps_the_outcomes_of_the_first() {
         error.to_string().contains("batch request 1 failed"),
         "{error}"
     );
-    let r = requests(&server).await;
-    assert_eq!(r.len(), 2, "{r:#?}");
+    exactly(&server, 2).await;
 }
 
 #[tokio::test]
@@ -1034,8 +1028,7 @@ async fn a_second_batch_answer_that_breaks_the_protocol_is_partial_too() {
     );
     assert_eq!(error.status(), None);
     // The broken answer ends the batch: no third request, no retry.
-    let r = requests(&server).await;
-    assert_eq!(r.len(), 2, "{r:#?}");
+    exactly(&server, 2).await;
 }
 
 #[tokio::test]
@@ -1070,8 +1063,7 @@ async fn legacy_send_of_11_goes_out_in_chunks_and_the_stream_pages() {
     let streamed: Vec<_> = streamed.iter().map(|m| m.id.clone().unwrap()).collect();
     assert_eq!(streamed, ["m3", "m2", "m1"]);
 
-    let r = requests(&server).await;
-    assert_eq!(r.len(), 4, "{r:#?}");
+    let r = exactly(&server, 4).await;
     let path = "/v1/app/conversations/participants=a,b;topic=t/messages";
     assert_chunked_sends(&r[..2], path, "a", &[10, 1]);
     assert_request(&r[2], "GET", path, &[("limit", "2")], None);
