@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use talkjs::{ClientConfig, RetryPolicy};
+use talkjs::RetryPolicy;
 use talkjs_emulator::{Emulator, EmulatorConfig, Fault};
 use tracing_subscriber::fmt::format::FmtSpan;
 
@@ -22,8 +22,7 @@ async fn each_attempt_is_a_span_with_operation_attempt_status_and_duration() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let emulator = Emulator::start(EmulatorConfig::new()).await.unwrap();
-    let client = ClientConfig::new(emulator.app_id(), emulator.secret_key())
-        .base_url(emulator.base_url())
+    let client = common::config_of(&emulator)
         .retry(RetryPolicy::default().initial_backoff(Duration::from_millis(1)))
         .build()
         .unwrap();
