@@ -189,10 +189,13 @@ fn reroute_path_encoding(file: &mut syn::File) -> Result<(), String> {
     let mut visitor = Reroute { rerouted: 0 };
     visitor.visit_file_mut(file);
     if visitor.rerouted != 1 {
-        return Err(format!(
-            "expected exactly one `use progenitor_client::{{encode_path, ..}}` in progenitor's \
-             output, found {}; the generator changed: update reroute_path_encoding in build.rs",
-            visitor.rerouted
+        return Err(generator_changed(
+            format!(
+                "expected exactly one `use progenitor_client::{{encode_path, ..}}` in \
+                 progenitor's output, found {}",
+                visitor.rerouted
+            ),
+            "reroute_path_encoding",
         ));
     }
     file.items.insert(
@@ -241,10 +244,22 @@ fn state_id_rule(file: &mut syn::File) -> Result<(), String> {
     }
     let mut state = State(0);
     state.visit_file_mut(file);
-    if state.0 == 0 {
-        return Err(format!(
-            "no \"{PREFIX}..\" message in progenitor's output; the generator changed: update \
-             state_id_rule in build.rs"
+    rewrote_some(state.0, &format!("\"{PREFIX}..\" message"), "state_id_rule")
+}
+
+/// The build error of a rewrite `pass` that found progenitor's output in
+/// another shape than it was written for.
+fn generator_changed(problem: impl std::fmt::Display, pass: &str) -> String {
+    format!("{problem}; the generator changed: update {pass} in build.rs")
+}
+
+/// `Ok` if a rewrite `pass` changed something (`count` places); if it
+/// found none of `what`, the generator changed.
+fn rewrote_some(count: usize, what: &str, pass: &str) -> Result<(), String> {
+    if count == 0 {
+        return Err(generator_changed(
+            format!("no {what} in progenitor's output"),
+            pass,
         ));
     }
     Ok(())
@@ -394,12 +409,10 @@ fn drop_api_version_header(file: &mut syn::File) -> Result<(), String> {
     // drop (unlike the path encoder, whose absence would be unsafe).
     let mut visitor = DropApiVersion { error: None };
     visitor.visit_file_mut(file);
-    if let Some(error) = visitor.error {
-        return Err(format!(
-            "progenitor's output changed: {error}; update drop_api_version_header in build.rs"
-        ));
+    match visitor.error {
+        Some(error) => Err(generator_changed(error, "drop_api_version_header")),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// progenitor writes one `match` arm per documented status, and the error
@@ -547,10 +560,12 @@ fn defer_missing_parameter_messages(file: &mut syn::File) -> Result<(), String> 
             restored.sort();
             if marked != restored && self.0.is_ok() {
                 let ty = quote::ToTokens::to_token_stream(&item.self_ty).to_string();
-                self.0 = Err(format!(
-                    "builder {ty}: parameters marked \"not initialized\" {marked:?}, but `send` \
-                     reports {restored:?} through `map_err(Error::InvalidRequest)`; the generator \
-                     changed: update defer_missing_parameter_messages in build.rs"
+                self.0 = Err(generator_changed(
+                    format!(
+                        "builder {ty}: parameters marked \"not initialized\" {marked:?}, but \
+                         `send` reports {restored:?} through `map_err(Error::InvalidRequest)`"
+                    ),
+                    "defer_missing_parameter_messages",
                 ));
             }
         }
@@ -581,14 +596,11 @@ fn reroute_decoding(file: &mut syn::File) -> Result<(), String> {
     }
     let mut reroute = Reroute(0);
     reroute.visit_file_mut(file);
-    if reroute.0 == 0 {
-        return Err(
-            "no `ResponseValue::from_response(..)` call in progenitor's output; the generator \
-             changed: update reroute_decoding in build.rs"
-                .into(),
-        );
-    }
-    Ok(())
+    rewrote_some(
+        reroute.0,
+        "`ResponseValue::from_response(..)` call",
+        "reroute_decoding",
+    )
 }
 
 /// Generated operations serialise their bodies with reqwest's
@@ -626,16 +638,14 @@ fn reroute_json_bodies(file: &mut syn::File) -> Result<(), String> {
         content_type_set: false,
     };
     reroute.visit_file_mut(file);
-    let problem = if reroute.calls == 0 {
-        "no `.json(..)` request body in progenitor's output"
-    } else if reroute.content_type_set {
-        "a generated request sets a Content-Type before its `.json(..)` body"
-    } else {
-        return Ok(());
-    };
-    Err(format!(
-        "{problem}; the generator changed: update reroute_json_bodies in build.rs"
-    ))
+    const PASS: &str = "reroute_json_bodies";
+    if reroute.content_type_set {
+        return Err(generator_changed(
+            "a generated request sets a Content-Type before its `.json(..)` body",
+            PASS,
+        ));
+    }
+    rewrote_some(reroute.calls, "`.json(..)` request body", PASS)
 }
 
 /// Two changes to the body of every generated `send`, made in one pass
@@ -713,10 +723,7 @@ fn reshape_sends(file: &mut syn::File) -> Result<(), String> {
     };
     reshape.visit_file_mut(file);
     match reshape.error {
-        None if reshape.sends > 0 => Ok(()),
-        error => Err(format!(
-            "{}; the generator changed: update reshape_sends in build.rs",
-            error.unwrap_or_else(|| "no generated `send` found".into())
-        )),
+        Some(error) => Err(generator_changed(error, "reshape_sends")),
+        None => rewrote_some(reshape.sends, "generated `send`", "reshape_sends"),
     }
 }
