@@ -304,11 +304,6 @@ fn mint_cost(batches: usize, per_batch: usize) {
 /// `BENCH_PROFILE=sdk|baseline`: only 64-in-flight `get user` calls of one
 /// side for ~10 s, to run under `perf record` (see BENCHMARKS.md).
 async fn profile(server: &Server, side: &str) {
-    // A typo must not profile the other side.
-    assert!(
-        matches!(side, "sdk" | "baseline"),
-        "BENCH_PROFILE={side:?} is not one of sdk, baseline"
-    );
     let sdk = sdk_client(server, true);
     let base = Baseline::new(&server.base_url(), APP_ID);
     let users = sdk.users();
@@ -349,17 +344,11 @@ async fn profile(server: &Server, side: &str) {
 /// `valgrind --tool=callgrind`, which counts instructions (repeatable on a
 /// shared machine, unlike time) and attributes them to functions.
 async fn count(server: &Server, side: &str, case: &str) {
-    // A typo must not count another side or case than the one asked for.
-    const CASES: [&str; 3] = ["get", "send", "page"];
-    assert!(
-        CASES.contains(&case),
-        "BENCH_CASE={case:?} is not one of {CASES:?}"
-    );
     let client = match side {
         "sdk" => Some(sdk_client(server, true)),
         "sdk-key" => Some(sdk_client(server, false)),
         "baseline" => None,
-        _ => panic!("BENCH_COUNT={side:?} is not one of sdk, sdk-key, baseline"),
+        other => unreachable!("BENCH_COUNT={other:?} was checked in main"),
     };
     // Only the side being counted builds an HTTP client (building one loads
     // the system's root certificates, which would dwarf a call's cost).
@@ -396,7 +385,7 @@ async fn count(server: &Server, side: &str, case: &str) {
             (None, "get") => {
                 base.unwrap().get_user("alice").await.unwrap();
             }
-            (_, other) => unreachable!("BENCH_CASE={other:?} was checked above"),
+            (_, other) => unreachable!("BENCH_CASE={other:?} was checked in main"),
         }
     };
     for _ in 0..200 {
@@ -413,8 +402,9 @@ async fn count(server: &Server, side: &str, case: &str) {
 }
 
 fn main() {
-    if let Ok(side) = std::env::var("BENCH_COUNT") {
-        let case = std::env::var("BENCH_CASE").unwrap_or_else(|_| "get".into());
+    if let Some(side) = env_choice("BENCH_COUNT", &["sdk", "sdk-key", "baseline"]) {
+        let case =
+            env_choice("BENCH_CASE", &["get", "send", "page"]).unwrap_or_else(|| "get".into());
         let server = Server::start();
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -423,7 +413,7 @@ fn main() {
         rt.block_on(count(&server, &side, &case));
         return;
     }
-    if let Ok(side) = std::env::var("BENCH_PROFILE") {
+    if let Some(side) = env_choice("BENCH_PROFILE", &["sdk", "baseline"]) {
         let server = Server::start();
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -434,15 +424,7 @@ fn main() {
     }
     let quick = quick();
     // One part of the run, to iterate on one case; the whole run by default.
-    let only = std::env::var("BENCH_ONLY").ok();
-    const PARTS: [&str; 5] = ["get", "send", "page", "inflight", "mint"];
-    // A typo must not run nothing and look like a result.
-    if let Some(part) = only.as_deref() {
-        assert!(
-            PARTS.contains(&part),
-            "BENCH_ONLY={part:?} is not one of {PARTS:?}"
-        );
-    }
+    let only = env_choice("BENCH_ONLY", &["get", "send", "page", "inflight", "mint"]);
     let run = |part: &str| only.as_deref().is_none_or(|o| o == part);
     println!("## sdk_overhead\n\nmachine: {}", machine());
     let server = Server::start();

@@ -399,6 +399,19 @@ pub fn quick() -> bool {
     std::env::var_os("BENCH_QUICK").is_some_and(|v| v != "0")
 }
 
+/// The value of the environment variable `var`, if set, which must be one
+/// of `choices`: a typo must not run another case than the one asked for,
+/// or none, and look like a result.
+#[track_caller]
+pub fn env_choice(var: &str, choices: &[&str]) -> Option<String> {
+    let value = std::env::var(var).ok()?;
+    assert!(
+        choices.contains(&value.as_str()),
+        "{var}={value:?} is not one of {choices:?}"
+    );
+    Some(value)
+}
+
 /// One line describing the machine, for the report.
 pub fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
