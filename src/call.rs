@@ -203,7 +203,8 @@ impl Client {
     }
 
     /// A JSON request to `{api_url}{path}` (path already encoded) with a
-    /// body from [`json_body`], serialised once for every attempt.
+    /// body from [`crate::json_body::bytes`], serialised once for every
+    /// attempt.
     pub(crate) fn json_request(
         &self,
         method: reqwest::Method,
@@ -225,13 +226,6 @@ impl Client {
         // when the client was built and every segment is encoded.
         builder.build().expect("checked base URL and encoded path")
     }
-}
-
-/// `value` as a JSON request body for [`Client::json_request`].
-pub(crate) fn json_body(value: &impl serde::Serialize) -> Result<bytes::Bytes, Error> {
-    crate::json_body::to_vec(value)
-        .map(bytes::Bytes::from)
-        .map_err(|e| Error::validation("body", e.to_string()))
 }
 
 #[cfg(test)]

@@ -43,6 +43,15 @@ pub(crate) fn to_vec<T: serde::Serialize + ?Sized>(value: &T) -> serde_json::Res
     Ok(bytes)
 }
 
+/// `value` as the JSON body of a hand-written request
+/// ([`crate::Client::json_request`]); a value that cannot be JSON is
+/// refused before sending.
+pub(crate) fn bytes(value: &impl serde::Serialize) -> Result<bytes::Bytes, crate::Error> {
+    to_vec(value)
+        .map(bytes::Bytes::from)
+        .map_err(|e| crate::Error::validation("body", e.to_string()))
+}
+
 /// What `builder.json(value)` does, with the body from [`to_vec`]:
 /// `build.rs` points every generated `.json(&body)` here.
 ///

@@ -6,7 +6,6 @@ use reqwest::Method;
 
 use crate::{
     Client, Error,
-    call::json_body,
     messages::send_in_chunks,
     pagination::{check_limit, stream_pages},
     path::encode_path,
@@ -92,7 +91,7 @@ impl<'a> ConversationByParticipants<'a> {
 
     /// PUT the conversation (creates it if needed; fields merge).
     pub async fn upsert(&self, input: &ConversationInput) -> Result<(), Error> {
-        let body = json_body(input)?;
+        let body = crate::json_body::bytes(input)?;
         self.client
             .send_custom::<serde_json::Value>("put_conversation_by_participants", || {
                 self.client
@@ -163,7 +162,7 @@ impl<'a> ConversationByParticipants<'a> {
         let path = format!("{}/messages", self.path);
         let path = path.as_str();
         send_in_chunks(messages, |chunk| {
-            let body = json_body(&chunk);
+            let body = crate::json_body::bytes(&chunk);
             async move {
                 let body = body?;
                 self.client
