@@ -158,7 +158,7 @@ async fn profile(server: &Server, side: &str) {
 }
 
 fn main() {
-    if let Ok(side) = std::env::var("BENCH_PROFILE") {
+    if let Some(side) = env_choice("BENCH_PROFILE", &["sdk", "baseline"]) {
         let server = Server::start();
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
