@@ -4,7 +4,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
+use tokio_util::task::TaskTracker;
 
 use crate::auth::Verifier;
 use crate::config::EmulatorConfig;
@@ -25,10 +26,17 @@ pub(crate) struct Ctx {
     pub log: RequestLog,
     pub webhooks: Webhooks,
     pub last_batch: Mutex<Option<Instant>>,
+    /// `/v1` requests received (counted before any fault applies).
+    pub received: AtomicU64,
     /// `/v1` requests fully handled (answered, failed or dropped).
     pub handled: AtomicU64,
-    /// Woken whenever `handled` grows.
-    pub handled_notify: Notify,
+    /// Woken whenever `received` or `handled` grows.
+    pub progress: Notify,
+    /// Every task serving this emulator (connections, delayed requests,
+    /// webhook delivery), so that a shutdown can wait for all of them.
+    pub tasks: TaskTracker,
+    /// Turns `true` (or its sender is dropped) when the emulator stops.
+    pub stopped: watch::Receiver<bool>,
     /// Stored items examined by list operations: a work counter showing
     /// that a page costs O(page), whatever its position.
     pub list_visits: AtomicU64,
@@ -49,10 +57,26 @@ impl Ctx {
             log: RequestLog::new(0),
             webhooks: Webhooks::default(),
             last_batch: Mutex::new(None),
+            received: AtomicU64::new(0),
             handled: AtomicU64::new(0),
-            handled_notify: Notify::new(),
+            progress: Notify::new(),
+            tasks: TaskTracker::new(),
+            // No server to stop: reads as stopped (its sender is gone).
+            stopped: watch::channel(false).1,
             list_visits: AtomicU64::new(0),
         }
+    }
+
+    /// Resolves once the emulator stops: its handle sent the signal or was
+    /// dropped. Work that must not happen after a shutdown races this.
+    pub async fn stopping(&self) {
+        until_stopped(self.stopped.clone()).await;
+    }
+
+    /// Counts one `/v1` request received.
+    pub fn count_received(&self) {
+        self.received.fetch_add(1, Ordering::SeqCst);
+        self.progress.notify_waiters();
     }
 
     /// Counts one stored item examined by a list operation.
@@ -67,6 +91,12 @@ impl Ctx {
     }
 }
 
+/// Resolves once `stopped` turns `true` or its sender is dropped.
+pub(crate) async fn until_stopped(mut stopped: watch::Receiver<bool>) {
+    // An error means the sender is gone: the handle was dropped.
+    let _ = stopped.wait_for(|stopped| *stopped).await;
+}
+
 /// Counts a `/v1` request as handled when dropped, however its handling
 /// ends (answer, fault, or the connection task being aborted).
 pub(crate) struct HandledGuard(pub std::sync::Arc<Ctx>);
@@ -74,6 +104,6 @@ pub(crate) struct HandledGuard(pub std::sync::Arc<Ctx>);
 impl Drop for HandledGuard {
     fn drop(&mut self) {
         self.0.handled.fetch_add(1, Ordering::SeqCst);
-        self.0.handled_notify.notify_waiters();
+        self.0.progress.notify_waiters();
     }
 }

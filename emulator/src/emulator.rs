@@ -10,6 +10,7 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
+use tokio_util::task::TaskTracker;
 
 use crate::auth::Verifier;
 use crate::config::EmulatorConfig;
@@ -22,16 +23,17 @@ use crate::webhooks::Webhooks;
 
 /// A TalkJS REST API emulator serving on a local port.
 ///
-/// [`Emulator::shutdown`] stops it and waits for the accept loop to end, so
-/// when it returns the port refuses new connections. Dropping the handle
-/// without calling it stops the server too (no task keeps serving), but
-/// without waiting: the accept loop and the open connections, tasks on the
-/// Tokio runtime that started the emulator, see the signal when next
-/// polled, and only then is the port closed. Await `shutdown` when that
-/// moment matters, e.g. before binding the same port again. Either way, a
-/// request held by [`Fault::Delay`] still applies when its delay ends, and
-/// queued webhook events are still delivered: their task ends once the
-/// queue is empty and nothing of the emulator is left to add to it.
+/// [`Emulator::shutdown`] stops it and returns once everything it started
+/// has ended: the port refuses connections, open connections are closed, a
+/// request held by [`Fault::Delay`] is dropped without applying, and
+/// webhook delivery has stopped (events still queued, or in flight, are not
+/// sent). Nothing of the emulator runs or changes after it returns.
+///
+/// Dropping the handle without calling it stops all of that too, but
+/// without waiting: those tasks, on the Tokio runtime that started the
+/// emulator, see the signal when next polled, and only then is the port
+/// closed. Await `shutdown` when that moment matters, e.g. before binding
+/// the same port again.
 #[derive(Debug)]
 pub struct Emulator {
     ctx: Arc<Ctx>,
@@ -46,11 +48,15 @@ impl Emulator {
     pub async fn start(config: EmulatorConfig) -> io::Result<Emulator> {
         let listener = TcpListener::bind(config.bind).await?;
         let addr = listener.local_addr()?;
+        let (shutdown, stopped) = watch::channel(false);
+        let tasks = TaskTracker::new();
         let webhooks = Webhooks::start(
             config.webhook_url.clone(),
             config.secret_key.clone(),
             config.webhook_retry_delay,
             config.webhook_timeout,
+            &tasks,
+            stopped.clone(),
         );
         let ctx = Arc::new(Ctx {
             auth: Verifier::new(&config.app_id, &config.secret_key),
@@ -60,13 +66,15 @@ impl Emulator {
             log: RequestLog::new(config.request_log_capacity),
             webhooks,
             last_batch: Mutex::new(None),
+            received: AtomicU64::new(0),
             handled: AtomicU64::new(0),
-            handled_notify: Notify::new(),
+            progress: Notify::new(),
+            tasks,
+            stopped,
             list_visits: AtomicU64::new(0),
             config,
         });
-        let (shutdown, rx) = watch::channel(false);
-        let task = tokio::spawn(crate::server::serve(listener, ctx.clone(), rx));
+        let task = tokio::spawn(crate::server::serve(listener, ctx.clone()));
         Ok(Emulator {
             ctx,
             addr,
@@ -100,13 +108,18 @@ impl Emulator {
         &self.ctx.config.secret_key
     }
 
-    /// Stops accepting connections, closes open ones and waits for the
-    /// accept loop to end.
+    /// Stops the emulator and waits until nothing of it runs: the accept
+    /// loop, the open connections, delayed requests (dropped, not applied)
+    /// and webhook delivery (see [`Emulator`]).
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+        // Only the emulator's own tasks spawn more, and they have all seen
+        // the signal: the set can only shrink from here.
+        self.ctx.tasks.close();
+        self.ctx.tasks.wait().await;
     }
 
     /// Applies `fault` to the next `/v1/...` request.
@@ -144,12 +157,29 @@ impl Emulator {
     /// Waits until at least `n` `/v1/...` requests have been handled, e.g.
     /// for a delayed request whose client timed out. Wrap it in a timeout.
     pub async fn wait_until_handled(&self, n: u64) {
+        self.wait_until(&self.ctx.handled, n).await;
+    }
+
+    /// How many `/v1/...` requests have arrived, counted before any fault
+    /// applies (so a request still held by [`Fault::Delay`] counts).
+    pub fn received_count(&self) -> u64 {
+        self.ctx.received.load(Ordering::SeqCst)
+    }
+
+    /// Waits until at least `n` `/v1/...` requests have arrived, e.g. to act
+    /// while a delayed request is held. Wrap it in a timeout.
+    pub async fn wait_until_received(&self, n: u64) {
+        self.wait_until(&self.ctx.received, n).await;
+    }
+
+    /// Waits until `counter` (woken through `ctx.progress`) reaches `n`.
+    async fn wait_until(&self, counter: &AtomicU64, n: u64) {
         loop {
-            let woken = self.ctx.handled_notify.notified();
+            let woken = self.ctx.progress.notified();
             tokio::pin!(woken);
             // Register before checking, so a wake-up in between is not lost.
             woken.as_mut().enable();
-            if self.handled_count() >= n {
+            if counter.load(Ordering::SeqCst) >= n {
                 return;
             }
             woken.await;
@@ -215,8 +245,8 @@ impl Emulator {
 }
 
 impl Drop for Emulator {
-    /// Signals the accept loop and the connections to stop; does not wait
-    /// (see [`Emulator`]). Dropping the `shutdown` sender right after
+    /// Signals everything the emulator runs to stop; does not wait (see
+    /// [`Emulator`]). Dropping the `shutdown` sender right after
     /// signals them too (their receivers see the channel close); the
     /// explicit send keeps the intent visible.
     fn drop(&mut self) {
@@ -235,16 +265,25 @@ mod tests {
     use http_body_util::{BodyExt, Empty};
     use hyper::client::conn::http1;
     use hyper_util::rt::TokioIo;
+    use tokio::io::AsyncReadExt;
     use tokio::net::TcpStream;
 
     use super::*;
+
+    const LIMIT: Duration = Duration::from_secs(10);
+
+    /// A reqwest client, whatever TLS features a workspace build unified in
+    /// (the same setup as `tests/common::http_builder`).
+    fn http() -> reqwest::Client {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        reqwest::Client::new()
+    }
 
     /// Dropping the handle without `shutdown` ends the accept loop (awaited
     /// directly, no sleeping), after which the port refuses connections and
     /// a kept-alive connection has been closed by the server.
     #[tokio::test]
     async fn dropping_the_handle_stops_the_server() {
-        let limit = Duration::from_secs(10);
         let mut emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
         let addr = emu.addr();
         let stream = TcpStream::connect(addr).await.unwrap();
@@ -256,7 +295,7 @@ mod tests {
             .header(AUTHORIZATION, format!("Bearer {}", emu.secret_key()))
             .body(Empty::<Bytes>::new())
             .unwrap();
-        let response = tokio::time::timeout(limit, async {
+        let response = tokio::time::timeout(LIMIT, async {
             let response = sender.send_request(request).await.unwrap();
             let status = response.status();
             response.into_body().collect().await.unwrap();
@@ -270,17 +309,90 @@ mod tests {
         // Keep a handle on the accept loop to await it; `drop` does not use it.
         let accept_loop = emu.task.take().expect("serving");
         drop(emu);
-        tokio::time::timeout(limit, accept_loop)
+        tokio::time::timeout(LIMIT, accept_loop)
             .await
             .expect("the accept loop ends after the drop")
             .expect("the accept loop did not panic");
 
         let refused = TcpStream::connect(addr).await.map(|_| ()).unwrap_err();
         assert_eq!(refused.kind(), ErrorKind::ConnectionRefused);
-        tokio::time::timeout(limit, conn)
+        tokio::time::timeout(LIMIT, conn)
             .await
             .expect("the kept-alive connection is closed")
             .expect("the client connection task did not panic")
             .expect("closed cleanly, with no bytes after the response");
+    }
+
+    /// A request held by a delay when `shutdown` is called is dropped, not
+    /// applied, and `shutdown` does not wait out the delay: when it returns,
+    /// no task of the emulator is left.
+    #[tokio::test]
+    async fn shutdown_drops_a_held_request_and_leaves_nothing_running() {
+        let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+        let ctx = emu.ctx.clone();
+        // Far longer than the test may take: only the shutdown can end it.
+        emu.inject_fault(Fault::Delay(Duration::from_secs(3600)));
+        let put = http()
+            .put(format!("{}/users/late", emu.api_url()))
+            .bearer_auth(emu.secret_key())
+            .json(&serde_json::json!({ "name": "Late" }))
+            .send();
+        let client = tokio::spawn(put);
+        tokio::time::timeout(LIMIT, emu.wait_until_received(1))
+            .await
+            .expect("the request arrives and is held");
+        assert_eq!(emu.handled_count(), 0, "held, not yet handled");
+
+        tokio::time::timeout(LIMIT, emu.shutdown())
+            .await
+            .expect("shutdown does not wait out the delay");
+        assert!(ctx.tasks.is_empty(), "no task of the emulator is left");
+        assert_eq!(
+            ctx.handled.load(Ordering::SeqCst),
+            1,
+            "the held request ended"
+        );
+        assert!(ctx.store().users.len() == 0, "and was not applied");
+        // The connection closes as the delay ends: the client sees either
+        // that, or the 503 if it was written first.
+        let outcome = tokio::time::timeout(LIMIT, client).await.unwrap().unwrap();
+        if let Ok(response) = outcome {
+            assert_eq!(response.status(), 503);
+        }
+    }
+
+    /// `shutdown` stops webhook delivery without waiting for an attempt in
+    /// flight: the receiver here never answers, and the attempt's own time
+    /// limit is an hour.
+    #[tokio::test]
+    async fn shutdown_stops_webhook_delivery() {
+        let hook = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let config = EmulatorConfig::default()
+            .webhook_url(format!("http://{}/hook", hook.local_addr().unwrap()))
+            .webhook_timeout(Duration::from_secs(3600));
+        let emu = Emulator::start(config).await.unwrap();
+        let ctx = emu.ctx.clone();
+        let created = http()
+            .put(format!("{}/users/a", emu.api_url()))
+            .bearer_auth(emu.secret_key())
+            .json(&serde_json::json!({ "name": "A" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 200);
+        // The delivery of `user.created` is in flight once its request
+        // arrives; it is never answered.
+        let (mut socket, _) = tokio::time::timeout(LIMIT, hook.accept())
+            .await
+            .expect("the event is sent")
+            .unwrap();
+        let mut first = [0u8; 4];
+        socket.read_exact(&mut first).await.unwrap();
+        assert_eq!(&first, b"POST");
+
+        tokio::time::timeout(LIMIT, emu.shutdown())
+            .await
+            .expect("shutdown does not wait for the unanswered delivery");
+        assert!(ctx.tasks.is_empty(), "the delivery task has ended");
     }
 }

@@ -21,7 +21,8 @@ pub enum Fault {
         retry_after: Option<String>,
     },
     /// Wait this long, then process the request normally: a client that
-    /// times out meanwhile leaves the request applied.
+    /// times out meanwhile leaves the request applied. If the emulator
+    /// stops first, the request is dropped without applying.
     Delay(Duration),
     /// Close the TCP connection without applying the request or answering.
     DropBeforeApply,

@@ -15,7 +15,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, watch};
+use tokio::sync::Notify;
 
 use crate::codec::{parse_query, percent_decode};
 use crate::ctx::{Ctx, HandledGuard};
@@ -29,32 +29,31 @@ pub const JSON_BODY_LIMIT: usize = 1 << 20;
 /// Largest file upload accepted (413 above).
 pub const FILE_BODY_LIMIT: usize = 10 << 20;
 
-/// Accepts connections until `shutdown` changes.
-pub(crate) async fn serve(
-    listener: TcpListener,
-    ctx: Arc<Ctx>,
-    mut shutdown: watch::Receiver<bool>,
-) {
+/// Accepts connections until the emulator stops; each is served by a task
+/// of `ctx.tasks`, which a shutdown waits for.
+pub(crate) async fn serve(listener: TcpListener, ctx: Arc<Ctx>) {
     loop {
         tokio::select! {
             accepted = listener.accept() => {
                 if let Ok((stream, _)) = accepted {
-                    tokio::spawn(connection(stream, ctx.clone(), shutdown.clone()));
+                    ctx.tasks.spawn(connection(stream, ctx.clone()));
                 }
             }
-            _ = shutdown.changed() => break,
+            () = ctx.stopping() => break,
         }
     }
 }
 
-/// Serves one connection; `kill` closes it at once, without a response.
-async fn connection(stream: TcpStream, ctx: Arc<Ctx>, mut shutdown: watch::Receiver<bool>) {
+/// Serves one connection until it ends or the emulator stops; `kill`
+/// closes it at once, without a response.
+async fn connection(stream: TcpStream, ctx: Arc<Ctx>) {
     // Small JSON answers: do not wait for Nagle.
     let _ = stream.set_nodelay(true);
     let kill = Arc::new(Notify::new());
     let service_kill = kill.clone();
+    let service_ctx = ctx.clone();
     let service = service_fn(move |req| {
-        let ctx = ctx.clone();
+        let ctx = service_ctx.clone();
         let kill = service_kill.clone();
         async move { Ok::<_, Infallible>(handle(ctx, kill, req).await) }
     });
@@ -62,7 +61,7 @@ async fn connection(stream: TcpStream, ctx: Arc<Ctx>, mut shutdown: watch::Recei
     tokio::select! {
         _ = conn => {}
         _ = kill.notified() => {}
-        _ = shutdown.changed() => {}
+        () = ctx.stopping() => {}
     }
 }
 
@@ -118,6 +117,9 @@ async fn handle(ctx: Arc<Ctx>, kill: Arc<Notify>, req: Request<Incoming>) -> Res
         return serve_file(&ctx, token);
     }
     let is_api = path.starts_with("/v1/");
+    if is_api {
+        ctx.count_received();
+    }
     let fault = if is_api { ctx.faults.next() } else { None };
     if ctx.log.enabled() {
         ctx.log.push(record(
@@ -150,16 +152,28 @@ async fn handle(ctx: Arc<Ctx>, kill: Arc<Notify>, req: Request<Incoming>) -> Res
         }
         Some(Fault::Delay(d)) => {
             // Detached from the connection: hyper cancels the service when
-            // the client hangs up, but a delayed request must still apply.
+            // the client hangs up, but a delayed request must still apply,
+            // unless the emulator stops first (nothing applies after that).
             let (d, guard, ctx) = (*d, handled.take(), ctx.clone());
-            let task = tokio::spawn(async move {
+            let task = ctx.tasks.clone().spawn(async move {
                 let _guard = guard;
-                tokio::time::sleep(d).await;
+                tokio::select! {
+                    () = tokio::time::sleep(d) => {}
+                    () = ctx.stopping() => return None,
+                }
                 let (method, query) = (&parts.method, parts.uri.query());
-                handle_api(&ctx, method, &path, query, &parts.headers, &body)
+                Some(handle_api(
+                    &ctx,
+                    method,
+                    &path,
+                    query,
+                    &parts.headers,
+                    &body,
+                ))
             });
             return match task.await {
-                Ok(reply) => response(reply),
+                Ok(Some(reply)) => response(reply),
+                Ok(None) => response(Reply::error(503, "Unavailable", "the emulator stopped")),
                 Err(_) => response(Reply::error(500, "InternalError", "handler failed")),
             };
         }

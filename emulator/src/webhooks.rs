@@ -11,7 +11,10 @@ use http_body_util::Full;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
+use tokio_util::task::TaskTracker;
+
+use crate::ctx::until_stopped;
 
 use crate::ids::now_ms;
 
@@ -38,18 +41,27 @@ pub(crate) struct Webhooks {
 }
 
 impl Webhooks {
-    /// Starts the delivery task when `url` is set.
+    /// Starts the delivery task on `tasks` when `url` is set. It ends when
+    /// the emulator stops, dropping what is still queued and any attempt
+    /// in flight: nothing is sent after a shutdown.
     pub fn start(
         url: Option<String>,
         secret_key: String,
         retry_delay: Duration,
         timeout: Duration,
+        tasks: &TaskTracker,
+        stopped: watch::Receiver<bool>,
     ) -> Self {
         let Some(url) = url else {
             return Self::default();
         };
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(deliver(rx, url, secret_key, retry_delay, timeout));
+        tasks.spawn(async move {
+            tokio::select! {
+                () = deliver(rx, url, secret_key, retry_delay, timeout) => {}
+                () = until_stopped(stopped) => {}
+            }
+        });
         Webhooks { tx: Some(tx) }
     }
 
