@@ -87,6 +87,7 @@
 mod authorization;
 mod batch;
 mod call;
+mod chunked;
 mod client;
 mod config;
 mod conversations;

@@ -6,7 +6,7 @@ use futures::Stream;
 
 use crate::{
     Client, Error,
-    messages::{owned_chunks, partial},
+    chunked::{owned_chunks, partial},
     pagination::{list_params, stream_pages},
     path::check_segment,
     raw::types::{Conversation, Presence, PresenceInput, User, UserInput},
