@@ -1,10 +1,12 @@
 //! State shared by all connections of one emulator.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
 use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
 use tokio_util::task::TaskTracker;
 
 use crate::auth::Verifier;
@@ -32,8 +34,10 @@ pub(crate) struct Ctx {
     pub handled: AtomicU64,
     /// Woken whenever `received` or `handled` grows.
     pub progress: Notify,
-    /// Every task serving this emulator (connections, delayed requests,
-    /// webhook delivery), so that a shutdown can wait for all of them.
+    /// Every task the emulator spawns besides its accept loop (which its
+    /// handle awaits directly): connections, delayed requests, webhook
+    /// delivery and the webhook client's own connections. Each is started
+    /// by [`spawn_until_stopped`], so a shutdown can wait for all of them.
     pub tasks: TaskTracker,
     /// Turns `true` (or its sender is dropped) when the emulator stops.
     pub stopped: watch::Receiver<bool>,
@@ -73,6 +77,15 @@ impl Ctx {
         until_stopped(self.stopped.clone()).await;
     }
 
+    /// [`spawn_until_stopped`] on this emulator's tasks.
+    pub fn spawn_until_stopped<F>(&self, work: F) -> JoinHandle<Option<F::Output>>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        spawn_until_stopped(&self.tasks, self.stopped.clone(), work)
+    }
+
     /// Counts one `/v1` request received.
     pub fn count_received(&self) {
         self.received.fetch_add(1, Ordering::SeqCst);
@@ -95,6 +108,27 @@ impl Ctx {
 pub(crate) async fn until_stopped(mut stopped: watch::Receiver<bool>) {
     // An error means the sender is gone: the handle was dropped.
     let _ = stopped.wait_for(|stopped| *stopped).await;
+}
+
+/// Runs `work` as a task of `tasks` until it ends (`Some` of its output) or
+/// the emulator stops (`None`: `work` is dropped where it stands). When
+/// both are ready at once the stop wins, so nothing starts after it.
+pub(crate) fn spawn_until_stopped<F>(
+    tasks: &TaskTracker,
+    stopped: watch::Receiver<bool>,
+    work: F,
+) -> JoinHandle<Option<F::Output>>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    tasks.spawn(async move {
+        tokio::select! {
+            biased;
+            () = until_stopped(stopped) => None,
+            output = work => Some(output),
+        }
+    })
 }
 
 /// Counts a `/v1` request as handled when dropped, however its handling

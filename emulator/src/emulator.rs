@@ -26,8 +26,9 @@ use crate::webhooks::Webhooks;
 /// [`Emulator::shutdown`] stops it and returns once everything it started
 /// has ended: the port refuses connections, open connections are closed, a
 /// request held by [`Fault::Delay`] is dropped without applying, and
-/// webhook delivery has stopped (events still queued, or in flight, are not
-/// sent). Nothing of the emulator runs or changes after it returns.
+/// webhook delivery has stopped (queued events are dropped unsent, an
+/// attempt in flight is abandoned and its connection closed). Nothing of
+/// the emulator runs or changes after it returns.
 ///
 /// Dropping the handle without calling it stops all of that too, but
 /// without waiting: those tasks, on the Tokio runtime that started the
@@ -116,8 +117,8 @@ impl Emulator {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
-        // Only the emulator's own tasks spawn more, and they have all seen
-        // the signal: the set can only shrink from here.
+        // Only tracked tasks spawn tracked tasks, so the set cannot reach
+        // empty while one can still be added: `wait` sees them all.
         self.ctx.tasks.close();
         self.ctx.tasks.wait().await;
     }
@@ -160,8 +161,9 @@ impl Emulator {
         self.wait_until(&self.ctx.handled, n).await;
     }
 
-    /// How many `/v1/...` requests have arrived, counted before any fault
-    /// applies (so a request still held by [`Fault::Delay`] counts).
+    /// How many `/v1/...` requests have arrived, counted once the body is
+    /// read and before any fault applies (so a request still held by
+    /// [`Fault::Delay`] counts; one refused for its body size does not).
     pub fn received_count(&self) -> u64 {
         self.ctx.received.load(Ordering::SeqCst)
     }
@@ -279,6 +281,14 @@ mod tests {
         reqwest::Client::new()
     }
 
+    /// `PUT /users/{id}` with a name, ready to send.
+    fn put_user(emu: &Emulator, id: &str, name: &str) -> reqwest::RequestBuilder {
+        http()
+            .put(format!("{}/users/{id}", emu.api_url()))
+            .bearer_auth(emu.secret_key())
+            .json(&serde_json::json!({ "name": name }))
+    }
+
     /// Dropping the handle without `shutdown` ends the accept loop (awaited
     /// directly, no sleeping), after which the port refuses connections and
     /// a kept-alive connection has been closed by the server.
@@ -332,12 +342,7 @@ mod tests {
         let ctx = emu.ctx.clone();
         // Far longer than the test may take: only the shutdown can end it.
         emu.inject_fault(Fault::Delay(Duration::from_secs(3600)));
-        let put = http()
-            .put(format!("{}/users/late", emu.api_url()))
-            .bearer_auth(emu.secret_key())
-            .json(&serde_json::json!({ "name": "Late" }))
-            .send();
-        let client = tokio::spawn(put);
+        let client = tokio::spawn(put_user(&emu, "late", "Late").send());
         tokio::time::timeout(LIMIT, emu.wait_until_received(1))
             .await
             .expect("the request arrives and is held");
@@ -372,13 +377,7 @@ mod tests {
             .webhook_timeout(Duration::from_secs(3600));
         let emu = Emulator::start(config).await.unwrap();
         let ctx = emu.ctx.clone();
-        let created = http()
-            .put(format!("{}/users/a", emu.api_url()))
-            .bearer_auth(emu.secret_key())
-            .json(&serde_json::json!({ "name": "A" }))
-            .send()
-            .await
-            .unwrap();
+        let created = put_user(&emu, "a", "A").send().await.unwrap();
         assert_eq!(created.status(), 200);
         // The delivery of `user.created` is in flight once its request
         // arrives; it is never answered.
@@ -387,12 +386,26 @@ mod tests {
             .expect("the event is sent")
             .unwrap();
         let mut first = [0u8; 4];
-        socket.read_exact(&mut first).await.unwrap();
+        tokio::time::timeout(LIMIT, socket.read_exact(&mut first))
+            .await
+            .expect("the event's request comes")
+            .unwrap();
         assert_eq!(&first, b"POST");
+        // A second event, queued behind the unanswered first.
+        let updated = put_user(&emu, "a", "B").send().await.unwrap();
+        assert_eq!(updated.status(), 200);
 
         tokio::time::timeout(LIMIT, emu.shutdown())
             .await
             .expect("shutdown does not wait for the unanswered delivery");
-        assert!(ctx.tasks.is_empty(), "the delivery task has ended");
+        assert!(ctx.webhooks.stopped(), "the queue is gone with its task");
+        // The abandoned attempt's connection is closed: the rest of the
+        // first request, then end of stream.
+        let mut rest = Vec::new();
+        tokio::time::timeout(LIMIT, socket.read_to_end(&mut rest))
+            .await
+            .expect("the webhook connection is closed")
+            .unwrap();
+        assert!(String::from_utf8_lossy(&rest).contains("user.created"));
     }
 }

@@ -30,30 +30,29 @@ pub const JSON_BODY_LIMIT: usize = 1 << 20;
 pub const FILE_BODY_LIMIT: usize = 10 << 20;
 
 /// Accepts connections until the emulator stops; each is served by a task
-/// of `ctx.tasks`, which a shutdown waits for.
+/// that ends when the emulator stops, and that a shutdown waits for.
 pub(crate) async fn serve(listener: TcpListener, ctx: Arc<Ctx>) {
     loop {
         tokio::select! {
+            biased;
+            () = ctx.stopping() => break,
             accepted = listener.accept() => {
                 if let Ok((stream, _)) = accepted {
-                    ctx.tasks.spawn(connection(stream, ctx.clone()));
+                    ctx.spawn_until_stopped(connection(stream, ctx.clone()));
                 }
             }
-            () = ctx.stopping() => break,
         }
     }
 }
 
-/// Serves one connection until it ends or the emulator stops; `kill`
-/// closes it at once, without a response.
+/// Serves one connection; `kill` closes it at once, without a response.
 async fn connection(stream: TcpStream, ctx: Arc<Ctx>) {
     // Small JSON answers: do not wait for Nagle.
     let _ = stream.set_nodelay(true);
     let kill = Arc::new(Notify::new());
     let service_kill = kill.clone();
-    let service_ctx = ctx.clone();
     let service = service_fn(move |req| {
-        let ctx = service_ctx.clone();
+        let ctx = ctx.clone();
         let kill = service_kill.clone();
         async move { Ok::<_, Infallible>(handle(ctx, kill, req).await) }
     });
@@ -61,7 +60,6 @@ async fn connection(stream: TcpStream, ctx: Arc<Ctx>) {
     tokio::select! {
         _ = conn => {}
         _ = kill.notified() => {}
-        () = ctx.stopping() => {}
     }
 }
 
@@ -154,22 +152,12 @@ async fn handle(ctx: Arc<Ctx>, kill: Arc<Notify>, req: Request<Incoming>) -> Res
             // Detached from the connection: hyper cancels the service when
             // the client hangs up, but a delayed request must still apply,
             // unless the emulator stops first (nothing applies after that).
-            let (d, guard, ctx) = (*d, handled.take(), ctx.clone());
-            let task = ctx.tasks.clone().spawn(async move {
+            let (d, guard, task_ctx) = (*d, handled.take(), ctx.clone());
+            let task = ctx.spawn_until_stopped(async move {
                 let _guard = guard;
-                tokio::select! {
-                    () = tokio::time::sleep(d) => {}
-                    () = ctx.stopping() => return None,
-                }
+                tokio::time::sleep(d).await;
                 let (method, query) = (&parts.method, parts.uri.query());
-                Some(handle_api(
-                    &ctx,
-                    method,
-                    &path,
-                    query,
-                    &parts.headers,
-                    &body,
-                ))
+                handle_api(&task_ctx, method, &path, query, &parts.headers, &body)
             });
             return match task.await {
                 Ok(Some(reply)) => response(reply),

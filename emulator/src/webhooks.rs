@@ -3,19 +3,18 @@
 //! HMAC-SHA256(secret, timestamp + "." + body)), retried once on non-200
 //! or when no status arrives within the configured timeout.
 
+use std::future::Future;
 use std::time::Duration;
 
 use bytes::Bytes;
 use hmac::{KeyInit, Mac};
 use http_body_util::Full;
 use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 use tokio_util::task::TaskTracker;
 
-use crate::ctx::until_stopped;
-
+use crate::ctx::spawn_until_stopped;
 use crate::ids::now_ms;
 
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
@@ -42,8 +41,8 @@ pub(crate) struct Webhooks {
 
 impl Webhooks {
     /// Starts the delivery task on `tasks` when `url` is set. It ends when
-    /// the emulator stops, dropping what is still queued and any attempt
-    /// in flight: nothing is sent after a shutdown.
+    /// the emulator stops: queued events are dropped unsent, an attempt in
+    /// flight is abandoned and its connection closed.
     pub fn start(
         url: Option<String>,
         secret_key: String,
@@ -56,13 +55,19 @@ impl Webhooks {
             return Self::default();
         };
         let (tx, rx) = mpsc::unbounded_channel();
-        tasks.spawn(async move {
-            tokio::select! {
-                () = deliver(rx, url, secret_key, retry_delay, timeout) => {}
-                () = until_stopped(stopped) => {}
-            }
-        });
+        let executor = StopAware {
+            tasks: tasks.clone(),
+            stopped: stopped.clone(),
+        };
+        let delivery = deliver(rx, url, secret_key, retry_delay, timeout, executor);
+        spawn_until_stopped(tasks, stopped, delivery);
         Webhooks { tx: Some(tx) }
+    }
+
+    /// Whether the delivery task has ended (or never started).
+    #[cfg(test)]
+    pub fn stopped(&self) -> bool {
+        self.tx.as_ref().is_none_or(|tx| tx.is_closed())
     }
 
     /// Whether events go anywhere (a webhook URL is configured), so callers
@@ -80,14 +85,34 @@ impl Webhooks {
     }
 }
 
+/// Runs the webhook client's own tasks (its connections, its pool's idle
+/// timer) on the emulator's tracker, each ended by the stop. hyper-util's
+/// `TokioExecutor` would `tokio::spawn` them where a shutdown cannot wait,
+/// and an idle or stalled connection has no time limit of its own.
+#[derive(Clone)]
+struct StopAware {
+    tasks: TaskTracker,
+    stopped: watch::Receiver<bool>,
+}
+
+impl<F> hyper::rt::Executor<F> for StopAware
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    fn execute(&self, future: F) {
+        spawn_until_stopped(&self.tasks, self.stopped.clone(), future);
+    }
+}
+
 async fn deliver(
     mut rx: mpsc::UnboundedReceiver<(String, Value)>,
     url: String,
     secret_key: String,
     retry_delay: Duration,
     timeout: Duration,
+    executor: StopAware,
 ) {
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let client: Client<_, Full<Bytes>> = Client::builder(executor).build_http();
     let mut sequence = 0u64;
     while let Some((kind, data)) = rx.recv().await {
         let created_at = now_ms();
@@ -119,5 +144,34 @@ async fn deliver(
                 break;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use hyper::rt::Executor;
+
+    use super::*;
+
+    /// What the webhook client hands its executor (a connection, the
+    /// pool's idle timer) is tracked and ended by the stop, however long
+    /// it would run: waiting on the tracker after the stop returns.
+    #[tokio::test]
+    async fn the_client_executor_tracks_and_stops_its_tasks() {
+        let tasks = TaskTracker::new();
+        let (stop, stopped) = watch::channel(false);
+        let executor = StopAware {
+            tasks: tasks.clone(),
+            stopped,
+        };
+        executor.execute(std::future::pending::<()>());
+        assert_eq!(tasks.len(), 1);
+        stop.send(true).unwrap();
+        tasks.close();
+        tokio::time::timeout(Duration::from_secs(10), tasks.wait())
+            .await
+            .expect("the pending task ends at the stop");
     }
 }
