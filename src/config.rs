@@ -97,7 +97,9 @@ impl ClientConfig {
     }
 
     /// Reads `TALKJS_APP_ID`, `TALKJS_SECRET_KEY` and, optionally,
-    /// `TALKJS_API_URL` (the base URL).
+    /// `TALKJS_API_URL`, taken as [`ClientConfig::base_url`] takes it: the
+    /// origin (`https://api.talkjs.com`) or the app's API URL
+    /// (`https://api.talkjs.com/v1/APP_ID`).
     pub fn from_env() -> Result<Self, Error> {
         // Trimmed: a key read from a mounted secret file often ends in a
         // newline, which would make every call a puzzling 401.
@@ -116,7 +118,10 @@ impl ClientConfig {
     }
 
     /// The API's origin, e.g. `https://api.talkjs.com` or an emulator's
-    /// `http://127.0.0.1:PORT`; `/v1/{appId}` is appended by the client.
+    /// `http://127.0.0.1:PORT`; the client appends `/v1/{appId}`. The
+    /// app's full API URL, which TalkJS's documents call the base URL
+    /// (`https://api.talkjs.com/v1/{appId}`), is accepted too; one ending
+    /// in `/v1/` and another app's id is refused by [`ClientConfig::build`].
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = url.into();
         self
@@ -233,7 +238,7 @@ impl ClientConfig {
 
     /// `{base_url}/v1/{appId}`, after checking the scheme.
     fn api_url(&self) -> Result<String, Error> {
-        let base = self.base_url.trim_end_matches('/');
+        let base = origin_of(self.base_url.trim_end_matches('/'), &self.app_id)?;
         let url = reqwest::Url::parse(base)
             .map_err(|e| Error::Config(format!("base URL {base:?} is not a URL: {e}")))?;
         match url.scheme() {
@@ -257,6 +262,33 @@ impl ClientConfig {
             crate::path::encode_path(&self.app_id)
         ))
     }
+}
+
+/// `base` without a trailing `/v1/{app_id}` (the app id as given or
+/// percent-encoded): the API URL that TalkJS's documents call the base URL
+/// works as well as the origin, where appending `/v1/{appId}` to it again
+/// would answer every call with a 404. A base ending in `/v1` or in `/v1/`
+/// and another segment is refused: it names another app, or a path the
+/// client would put a second `/v1` after.
+fn origin_of<'a>(base: &'a str, app_id: &str) -> Result<&'a str, Error> {
+    let encoded = crate::path::encode_path(app_id);
+    let stripped = [app_id, encoded.as_str()].into_iter().find_map(|id| {
+        base.strip_suffix(id)
+            .and_then(|rest| rest.strip_suffix("/v1/"))
+    });
+    if let Some(origin) = stripped {
+        return Ok(origin);
+    }
+    let mut segments = base.rsplit('/');
+    let (last, before) = (segments.next(), segments.next());
+    if last == Some("v1") || before == Some("v1") {
+        return Err(Error::Config(format!(
+            "base URL {base:?} ends in a /v1/ path that is not this app's \
+             (/v1/{encoded}); give the origin, e.g. https://api.talkjs.com: \
+             the client appends /v1/{{appId}} itself"
+        )));
+    }
+    Ok(base)
 }
 
 fn is_loopback(url: &reqwest::Url) -> bool {
@@ -288,5 +320,40 @@ pub fn install_default_crypto_provider() {
     #[cfg(feature = "rustls-ring")]
     {
         let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin_of;
+
+    #[test]
+    fn the_apps_api_url_gives_its_origin_and_another_path_is_refused() {
+        let app = "my app";
+        for (base, origin) in [
+            ("https://api.talkjs.com", "https://api.talkjs.com"),
+            ("https://api.talkjs.com/v1/my app", "https://api.talkjs.com"),
+            (
+                "https://api.talkjs.com/v1/my%20app",
+                "https://api.talkjs.com",
+            ),
+            (
+                "https://proxy.example/talkjs/v1/my%20app",
+                "https://proxy.example/talkjs",
+            ),
+            (
+                "https://proxy.example/talkjs",
+                "https://proxy.example/talkjs",
+            ),
+        ] {
+            assert_eq!(origin_of(base, app).unwrap(), origin, "{base}");
+        }
+        for base in [
+            "https://api.talkjs.com/v1",
+            "https://api.talkjs.com/v1/other",
+        ] {
+            let refused = origin_of(base, app).unwrap_err().to_string();
+            assert!(refused.contains("/v1/my%20app"), "{base}: {refused}");
+        }
     }
 }

@@ -39,6 +39,34 @@ async fn users(client: &talkjs::Client, ids: &[&str]) {
     client.users().upsert_many(users).await.unwrap();
 }
 
+// -------------------------------------------------------- configuration
+
+/// The app's API URL (`…/v1/{appId}`: what TalkJS's documents call the
+/// base URL, and what `Emulator::api_url` gives) works as the base URL as
+/// well as the origin; another app's is refused before anything is sent.
+#[tokio::test]
+async fn the_apps_api_url_works_as_the_base_url() {
+    let (emu, _) = emulator().await;
+    let bases = [emu.api_url(), format!("{}/", emu.api_url())];
+    for base in bases {
+        let client = config_of(&emu).base_url(base.clone()).build().unwrap();
+        client
+            .users()
+            .upsert("alice", named("Alice"))
+            .await
+            .unwrap_or_else(|e| panic!("{base}: {e}"));
+    }
+    assert_eq!(requests_to(&emu, "PUT", "/users/alice").len(), 2);
+    let other = config_of(&emu)
+        .base_url(format!("{}/v1/another_app", emu.base_url()))
+        .build();
+    assert!(
+        matches!(other, Err(Error::Config(ref m)) if m.contains("not this app's")),
+        "{other:?}"
+    );
+    assert_eq!(emu.received_count(), 2, "nothing sent for the refused one");
+}
+
 // ---------------------------------------------------------------- users
 
 #[tokio::test]
