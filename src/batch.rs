@@ -147,11 +147,13 @@ impl BatchOp {
         )
     }
 
-    /// PUT (upsert) a conversation.
+    /// PUT (upsert) a conversation (validated:
+    /// [`crate::validate::conversation`]).
     pub fn put_conversation(
         conversation_id: &str,
         input: &ConversationInput,
     ) -> Result<Self, Error> {
+        crate::validate::conversation(input)?;
         Ok(Self::at(
             Method::PUT,
             &[("conversationId", conversation_id)],

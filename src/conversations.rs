@@ -117,12 +117,14 @@ pub(crate) fn check_update(access: Option<Access>, notify: Option<Notify>) -> Re
 impl<'a> Conversations<'a> {
     /// Creates or updates a conversation. Fields merge; `participants` are
     /// only ever added (remove them with [`Conversations::leave`]).
+    /// Validated first ([`crate::validate::conversation`]).
     pub async fn upsert(
         &self,
         conversation_id: &str,
         input: ConversationInput,
     ) -> Result<(), Error> {
         check_segment("conversationId", conversation_id)?;
+        crate::validate::conversation(&input)?;
         let request = self
             .client
             .raw

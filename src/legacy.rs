@@ -89,8 +89,10 @@ impl<'a> ConversationByParticipants<'a> {
             .await
     }
 
-    /// PUT the conversation (creates it if needed; fields merge).
+    /// PUT the conversation (creates it if needed; fields merge; validated:
+    /// [`crate::validate::conversation`]).
     pub async fn upsert(&self, input: &ConversationInput) -> Result<(), Error> {
+        crate::validate::conversation(input)?;
         let body = crate::json_body::bytes(input)?;
         self.client
             .send_custom::<serde_json::Value>("put_conversation_by_participants", || {

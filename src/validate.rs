@@ -2,7 +2,8 @@
 
 use crate::{
     Error,
-    raw::types::{ImportMessageInput, SendMessageInput, SendMessageInputType},
+    path::check_segment,
+    raw::types::{ConversationInput, ImportMessageInput, SendMessageInput, SendMessageInputType},
 };
 
 /// Longest idempotency key accepted (TalkJS's bound is unconfirmed; this one
@@ -125,6 +126,25 @@ fn idempotency_key(i: usize, key: &str) -> Result<(), Error> {
         ));
     }
     Ok(())
+}
+
+/// Validates a conversation to create or update: each participant is a
+/// user id that a URL can address (see [`crate::path::check_segment`]).
+/// Every TalkJS user is created and reached at `/users/{id}`, so an id that
+/// no URL can carry names no user; refused here, it is never sent.
+///
+/// ```
+/// use talkjs::raw::types::ConversationInput;
+/// let input = ConversationInput::builder().participants(vec!["alice".into(), "..".into()]);
+/// let err = talkjs::validate::conversation(&input.try_into().unwrap()).unwrap_err();
+/// assert!(err.to_string().contains("participants[1]"));
+/// ```
+pub fn conversation(input: &ConversationInput) -> Result<(), Error> {
+    input
+        .participants
+        .iter()
+        .enumerate()
+        .try_for_each(|(i, id)| check_segment(&format!("participants[{i}]"), id))
 }
 
 /// Validates messages to import: a sender, text or an attachment token (not

@@ -313,6 +313,32 @@ async fn presence_set_and_get() {
 
 // -------------------------------------------------------- conversations
 
+/// A participant id that no URL can address names no user: refused before
+/// sending, by every way of writing a conversation.
+#[tokio::test]
+async fn participants_that_no_url_can_address_are_refused_before_sending() {
+    let (emu, client) = emulator().await;
+    assert_validation(
+        client
+            .conversations()
+            .upsert("c", with_participants(&["alice", ""]))
+            .await,
+        "participants[1]",
+    );
+    assert_validation(
+        BatchOp::put_conversation("c", &with_participants(&[".."])),
+        "participants[0]",
+    );
+    let legacy = client
+        .conversation_by_participants(&["alice", "bob"], None)
+        .unwrap();
+    assert_validation(
+        legacy.upsert(&with_participants(&["alice", "."])).await,
+        "participants[1]",
+    );
+    assert_eq!(emu.received_count(), 0);
+}
+
 #[tokio::test]
 async fn conversation_upsert_get_delete() {
     let (emu, client) = emulator().await;
