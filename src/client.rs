@@ -4,8 +4,10 @@ use crate::{ClientConfig, Error, raw};
 
 /// A TalkJS REST client for one app, configured once and cheap to clone.
 ///
-/// Every call mints a fresh app token (or sends the secret key, in legacy
-/// mode), retries what is safe to retry, and maps failures to [`Error`].
+/// Every call carries a fresh app token (the token a mint at that second
+/// gives, signed at most once a second: [`crate::AuthMode::AppToken`]) or,
+/// in legacy mode, the secret key; it retries what is safe to retry and
+/// maps failures to [`Error`].
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), talkjs::Error> {

@@ -117,9 +117,11 @@ impl WebhookVerifier {
     /// Verifies a request (headers and raw body) and parses its event, using
     /// the system clock for the [`max_age`](Self::max_age) check.
     ///
-    /// Errors, all [`Error::Webhook`]: [`WebhookError::MissingHeader`],
-    /// [`WebhookError::BadSignature`], [`WebhookError::Stale`] (only for
-    /// correctly signed requests), [`WebhookError::MalformedBody`].
+    /// Errors: [`Error::Config`] for every request if the secret key is
+    /// empty (anyone could sign with it); otherwise [`Error::Webhook`] with
+    /// [`WebhookError::MissingHeader`], [`WebhookError::BadSignature`],
+    /// [`WebhookError::Stale`] (only for correctly signed requests) or
+    /// [`WebhookError::MalformedBody`].
     pub fn verify(&self, headers: &http::HeaderMap, body: &[u8]) -> Result<WebhookEvent, Error> {
         self.verify_at(headers, body, SystemTime::now())
     }
