@@ -31,7 +31,7 @@ impl Client {
     /// let order = ConversationInput::builder()
     ///     .subject(Some("Order #42".into()))
     ///     .participants(vec!["alice".to_string(), "bob".to_string()]);
-    /// client.conversations().upsert("order-42", order.try_into().unwrap()).await?;
+    /// client.conversations().upsert("order-42", order.try_into()?).await?;
     /// client.conversations().join("order-42", "carol", Access::Read, Notify::MentionsOnly).await?;
     /// # Ok(()) }
     /// ```

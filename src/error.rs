@@ -285,6 +285,36 @@ impl Error {
     }
 }
 
+/// A generated type's builder that lacks a required value or refused one
+/// (`SendMessageInput::builder()…try_into()`) is a validation error of
+/// that field, so `?` takes it in a function returning [`Error`].
+///
+/// ```
+/// use talkjs::raw::types::SendMessageInput;
+/// fn build() -> Result<SendMessageInput, talkjs::Error> {
+///     Ok(SendMessageInput::builder().text(Some("no type".to_string())).try_into()?)
+/// }
+/// let err = build().unwrap_err();
+/// assert!(matches!(err, talkjs::Error::Validation { ref field, .. } if field == "type_"));
+/// ```
+impl From<crate::raw::types::error::ConversionError> for Error {
+    fn from(error: crate::raw::types::error::ConversionError) -> Self {
+        // progenitor's builders word it "no value supplied for {field}" or
+        // "error converting supplied value for {field}: {reason}".
+        let message = error.to_string();
+        if let Some(field) = message.strip_prefix("no value supplied for ") {
+            return Error::validation(field, "is required: the builder was given no value");
+        }
+        if let Some((field, reason)) = message
+            .strip_prefix("error converting supplied value for ")
+            .and_then(|rest| rest.split_once(": "))
+        {
+            return Error::validation(field, reason);
+        }
+        Error::validation("value", message)
+    }
+}
+
 /// The first `max` bytes of a body as lossy UTF-8, for error messages.
 pub(crate) fn excerpt(bytes: &[u8], max: usize) -> String {
     let cut = &bytes[..bytes.len().min(max)];
@@ -293,4 +323,33 @@ pub(crate) fn excerpt(bytes: &[u8], max: usize) -> String {
         s.push('…');
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+    use crate::raw::types::error::ConversionError;
+
+    #[test]
+    fn builder_conversion_errors_name_their_field_and_reason() {
+        let cases = [
+            (
+                "no value supplied for type_",
+                "type_",
+                "is required: the builder was given no value",
+            ),
+            (
+                "error converting supplied value for sender: not a string",
+                "sender",
+                "not a string",
+            ),
+            ("something else", "value", "something else"),
+        ];
+        for (message, field, rule) in cases {
+            match Error::from(ConversionError::from(message)) {
+                Error::Validation { field: f, rule: r } => assert_eq!((&*f, &*r), (field, rule)),
+                other => panic!("{message}: {other:?}"),
+            }
+        }
+    }
 }

@@ -157,7 +157,7 @@ impl<'a> ConversationByParticipants<'a> {
     ///     .sender(Some("42".to_string()))
     ///     .text(Some("Hello!".to_string()));
     /// let legacy = client.conversation_by_participants(&["42", "98"], Some("612"))?;
-    /// let ids = legacy.send(vec![hello.try_into().unwrap()]).await?;
+    /// let ids = legacy.send(vec![hello.try_into()?]).await?;
     /// # Ok(()) }
     /// ```
     pub async fn send(&self, messages: Vec<SendMessageInput>) -> Result<Vec<String>, Error> {

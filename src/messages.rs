@@ -44,7 +44,7 @@ impl Client {
     ///     .type_(SendMessageInputType::UserMessage)
     ///     .sender(Some("alice".to_string()))
     ///     .text(Some("Hello!".to_string()));
-    /// let ids = client.messages("order-42").send(vec![hello.try_into().unwrap()]).await?;
+    /// let ids = client.messages("order-42").send(vec![hello.try_into()?]).await?;
     /// # Ok(()) }
     /// ```
     pub fn messages(&self, conversation_id: impl Into<String>) -> Messages<'_> {
@@ -112,7 +112,7 @@ impl<'a> Messages<'a> {
     ///     .text(Some("Your order has shipped.".to_string()))
     ///     // Your own key: reuse it if you send this message again after an error.
     ///     .idempotency_key(Some("order-42-shipped".to_string()));
-    /// let ids = client.messages("order-42").send(vec![notice.try_into().unwrap()]).await?;
+    /// let ids = client.messages("order-42").send(vec![notice.try_into()?]).await?;
     /// # Ok(()) }
     /// ```
     pub async fn send(&self, messages: Vec<SendMessageInput>) -> Result<Vec<String>, Error> {
@@ -226,7 +226,7 @@ impl<'a> Messages<'a> {
     /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
     /// use talkjs::raw::types::EditMessageBody;
     /// let fix = EditMessageBody::builder().text(Some("Size 43, not 42".to_string()));
-    /// client.messages("order-42").edit("msg_123", fix.try_into().unwrap()).await?;
+    /// client.messages("order-42").edit("msg_123", fix.try_into()?).await?;
     /// # Ok(()) }
     /// ```
     pub async fn edit(&self, message_id: &str, edit: EditMessageBody) -> Result<(), Error> {

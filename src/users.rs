@@ -38,10 +38,10 @@ impl Client {
     /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
     /// use talkjs::raw::types::{NullableString, UserInput};
     /// let alice = UserInput::builder().name(Some("Alice".into()));
-    /// client.users().upsert("alice", alice.try_into().unwrap()).await?;
+    /// client.users().upsert("alice", alice.try_into()?).await?;
     /// // Clear a field with an explicit null; unset fields are left alone.
     /// let no_photo = UserInput::builder().photo_url(Some(NullableString::NULL));
-    /// client.users().upsert("alice", no_photo.try_into().unwrap()).await?;
+    /// client.users().upsert("alice", no_photo.try_into()?).await?;
     /// # Ok(()) }
     /// ```
     pub fn users(&self) -> Users<'_> {
@@ -298,7 +298,7 @@ impl<'a> Users<'a> {
     /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
     /// use talkjs::raw::types::{PresenceInput, PresenceInputAvailability};
     /// let away = PresenceInput::builder().availability(Some(PresenceInputAvailability::Offline));
-    /// client.users().set_presence("alice", away.try_into().unwrap()).await?;
+    /// client.users().set_presence("alice", away.try_into()?).await?;
     /// # Ok(()) }
     /// ```
     pub async fn set_presence(&self, user_id: &str, presence: PresenceInput) -> Result<(), Error> {
