@@ -10,11 +10,23 @@
 //!   keys; imports and batches with POSTs are not retried after an ambiguous
 //!   failure), tokens and webhooks.
 //!
+//! # In your program
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), talkjs::Error> {
+//! // TALKJS_APP_ID, TALKJS_SECRET_KEY and, optionally, TALKJS_API_URL.
+//! let client = talkjs::Client::from_env()?;
+//! let alice = talkjs::raw::types::UserInput::builder().name(Some("Alice".into()));
+//! client.users().upsert("alice", alice.try_into()?).await?;
+//! # Ok(()) }
+//! ```
+//!
 //! # The tour in short
 //!
-//! Runs as it stands against the local emulator (`talkjs-emulator`, in
-//! `emulator/`); against TalkJS, build the client with [`Client::from_env`]
-//! (`TALKJS_APP_ID`, `TALKJS_SECRET_KEY`, optionally `TALKJS_API_URL`).
+//! Runs as it stands against the local emulator: the crate
+//! `talkjs-emulator`, in this repository's `emulator/` (not published on
+//! crates.io: depend on it by path or git, as a dev-dependency). Against
+//! TalkJS, build the client with [`Client::from_env`] as above.
 //!
 //! ```
 //! # #[tokio::main]
