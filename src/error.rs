@@ -120,7 +120,10 @@ pub enum Error {
     /// users) failed part-way: earlier chunks were applied. (A batch split
     /// into several requests reports [`Error::BatchPartial`], with every
     /// earlier operation's outcome.)
-    #[error("chunk {failed_chunk} failed after {applied} item(s) were applied: {source}")]
+    #[error(
+        "chunk {failed_chunk} failed after {applied} item(s) were applied; it held the items \
+         from index {applied} on, which an index in TalkJS's answer counts from: {source}"
+    )]
     Partial {
         /// Index of the chunk that failed (0-based).
         failed_chunk: usize,

@@ -1188,6 +1188,10 @@ fn assert_partial_400(error: &Error, expected: (usize, usize), stored: &[serde_j
             let stored_ids: Vec<&str> = stored.iter().map(|m| m["id"].as_str().unwrap()).collect();
             assert_eq!(applied_ids, &stored_ids);
             assert_eq!(source.status(), Some(400));
+            // Where the failed request's items start: TalkJS's answer
+            // numbers them from there.
+            let from = format!("items from index {} on", expected.1);
+            assert!(error.to_string().contains(&from), "{error}");
         }
         other => panic!("expected Partial, got {other:?}"),
     }
