@@ -162,16 +162,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "  {} conversation(s) had a message in the past hour",
         recent.len()
     );
+    // Carol joined and has read nothing: the conversation is unread for her.
     let unread = client
         .users()
         .conversations_page(
-            "qs-bob",
+            "qs-carol",
             &ConversationFilter::default().unreads_only(),
             10,
             None,
         )
         .await?;
-    println!("  qs-bob has {} unread conversation(s)", unread.len());
+    println!("  qs-carol has {} unread conversation(s)", unread.len());
 
     step("Import history with original timestamps");
     let yesterday = chrono::Utc::now().timestamp_millis() - 86_400_000;
