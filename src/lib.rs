@@ -115,6 +115,7 @@ pub mod path;
 pub mod raw;
 mod record;
 mod retry;
+mod signing;
 pub mod tokens;
 mod transport;
 mod users;
@@ -131,5 +132,8 @@ pub use client::Client;
 pub use config::{AuthMode, ClientConfig, DEFAULT_BASE_URL, install_default_crypto_provider};
 pub use error::{ApiBody, Error, TimeoutKind, WebhookError};
 pub use retry::RetryPolicy;
+/// The secret types of [`tokens`] and [`webhooks`], so that no direct
+/// dependency on `secrecy` is needed to call them.
+pub use secrecy::{ExposeSecret, SecretString};
 #[doc(hidden)]
 pub use transport::Transport;

@@ -22,6 +22,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use talkjs::Error;
 use talkjs::tokens::{AppTokenMinter, UserToken, app_token, identity_signature};
+use talkjs::webhooks::WebhookVerifier;
 
 const KEY: &str = "sk_test_AbCdEf0123456789";
 const APP_ID: &str = "tAppId123";
@@ -300,4 +301,32 @@ fn debug_output_never_shows_the_secret_or_the_token() {
     let token = minter.mint().unwrap();
     let shown = format!("{token:?}");
     assert!(!shown.contains(token.expose_secret()), "{shown}");
+}
+
+#[test]
+fn the_client_signs_user_tokens_and_verifies_webhooks_with_its_own_key() {
+    let client = talkjs::ClientConfig::new(APP_ID, KEY)
+        .base_url("http://127.0.0.1:9")
+        .build()
+        .unwrap();
+    let jwt = client
+        .sign_user_token(&UserToken::new("alice").expires_in(Duration::from_secs(60)))
+        .unwrap();
+    let claims = jwt_decode(&jwt, KEY, true).unwrap();
+    assert_eq!(
+        (&claims["iss"], &claims["sub"]),
+        (&json!(APP_ID), &json!("alice"))
+    );
+
+    let (timestamp, body) = ("1700000000000", br#"{"type":"user.created"}"#);
+    let signed = |key: &str| WebhookVerifier::new(SecretString::from(key)).sign(timestamp, body);
+    let verifier = client.webhook_verifier();
+    verifier
+        .verify_signature(timestamp, &signed(KEY), body)
+        .unwrap();
+    assert!(
+        verifier
+            .verify_signature(timestamp, &signed("sk_test_other"), body)
+            .is_err()
+    );
 }
