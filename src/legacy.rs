@@ -151,13 +151,9 @@ impl<'a> ConversationByParticipants<'a> {
     ///
     /// ```no_run
     /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
-    /// use talkjs::raw::types::{SendMessageInput, SendMessageInputType};
-    /// let hello = SendMessageInput::builder()
-    ///     .type_(SendMessageInputType::UserMessage)
-    ///     .sender(Some("42".to_string()))
-    ///     .text(Some("Hello!".to_string()));
+    /// use talkjs::raw::types::SendMessageInput;
     /// let legacy = client.conversation_by_participants(&["42", "98"], Some("612"))?;
-    /// let ids = legacy.send(vec![hello.try_into()?]).await?;
+    /// let ids = legacy.send(vec![SendMessageInput::user_text("42", "Hello!")]).await?;
     /// # Ok(()) }
     /// ```
     pub async fn send(&self, messages: Vec<SendMessageInput>) -> Result<Vec<String>, Error> {

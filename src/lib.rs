@@ -16,8 +16,8 @@
 //! # async fn demo() -> Result<(), talkjs::Error> {
 //! // TALKJS_APP_ID, TALKJS_SECRET_KEY and, optionally, TALKJS_API_URL.
 //! let client = talkjs::Client::from_env()?;
-//! let alice = talkjs::raw::types::UserInput::builder().name(Some("Alice".into()));
-//! client.users().upsert("alice", alice.try_into()?).await?;
+//! let alice = talkjs::raw::types::UserInput::named("Alice");
+//! client.users().upsert("alice", alice).await?;
 //! # Ok(()) }
 //! ```
 //!
@@ -33,7 +33,7 @@
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use futures::TryStreamExt;
 //! use talkjs::{BatchOp, ClientConfig};
-//! use talkjs::raw::types::{ConversationInput, SendMessageInput, SendMessageInputType, UserInput};
+//! use talkjs::raw::types::{ConversationInput, SendMessageInput, UserInput};
 //!
 //! let emulator = talkjs_emulator::Emulator::start(Default::default()).await?;
 //! let client = ClientConfig::new(emulator.app_id(), emulator.secret_key())
@@ -41,19 +41,17 @@
 //!     .build()?;
 //!
 //! for (id, name) in [("alice", "Alice"), ("bob", "Bob")] {
-//!     let user = UserInput::builder().name(Some(name.into()));
-//!     client.users().upsert(id, user.try_into()?).await?;
+//!     client.users().upsert(id, UserInput::named(name)).await?;
 //! }
-//! let chat = ConversationInput::builder().participants(vec!["alice".to_string(), "bob".to_string()]);
-//! client.conversations().upsert("chat", chat.try_into()?).await?;
+//! let chat = ConversationInput::with_participants(["alice", "bob"]);
+//! client.conversations().upsert("chat", chat).await?;
 //!
+//! // Every generated input also has a builder, for the fields these
+//! // shorthands leave out.
 //! let token = client.upload_file("hi.txt", b"hello".to_vec(), Some("text/plain")).await?;
-//! let from_alice = || SendMessageInput::builder()
-//!     .type_(SendMessageInputType::UserMessage)
-//!     .sender(Some("alice".to_string()));
-//! let text = from_alice().text(Some("Hello, Bob".to_string()));
-//! let file = from_alice().attachment_token(Some(token));
-//! let ids = client.messages("chat").send(vec![text.try_into()?, file.try_into()?]).await?;
+//! let text = SendMessageInput::user_text("alice", "Hello, Bob");
+//! let file = SendMessageInput::user_attachment("alice", token);
+//! let ids = client.messages("chat").send(vec![text, file]).await?;
 //!
 //! // Every message, newest first, across pages of 50.
 //! let all: Vec<_> = client.messages("chat").stream(50).try_collect().await?;
@@ -115,6 +113,7 @@ pub mod path;
 pub mod raw;
 mod record;
 mod retry;
+mod shorthands;
 mod signing;
 pub mod tokens;
 mod transport;

@@ -39,12 +39,9 @@ impl Client {
     ///
     /// ```no_run
     /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
-    /// use talkjs::raw::types::{SendMessageInput, SendMessageInputType};
-    /// let hello = SendMessageInput::builder()
-    ///     .type_(SendMessageInputType::UserMessage)
-    ///     .sender(Some("alice".to_string()))
-    ///     .text(Some("Hello!".to_string()));
-    /// let ids = client.messages("order-42").send(vec![hello.try_into()?]).await?;
+    /// use talkjs::raw::types::SendMessageInput;
+    /// let hello = SendMessageInput::user_text("alice", "Hello!");
+    /// let ids = client.messages("order-42").send(vec![hello]).await?;
     /// # Ok(()) }
     /// ```
     pub fn messages(&self, conversation_id: impl Into<String>) -> Messages<'_> {

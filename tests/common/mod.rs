@@ -8,8 +8,8 @@ use std::{
 };
 
 use talkjs::raw::types::{
-    ConversationInput, ImportMessageInput, ImportMessageInputType, NullableString, PresenceInput,
-    PresenceInputAvailability, SendMessageInput, SendMessageInputType, UserInput,
+    ConversationInput, ImportMessageInput, ImportMessageInputType, PresenceInput,
+    PresenceInputAvailability, SendMessageInput, UserInput,
 };
 use talkjs_emulator::{Emulator, EmulatorConfig};
 
@@ -37,18 +37,12 @@ pub fn config_of(emu: &Emulator) -> talkjs::ClientConfig {
 
 /// A user input with only a name.
 pub fn named(name: &str) -> UserInput {
-    UserInput {
-        name: Some(NullableString(Some(name.to_string()))),
-        ..Default::default()
-    }
+    UserInput::named(name)
 }
 
 /// A conversation input with these participants.
 pub fn with_participants(ids: &[&str]) -> ConversationInput {
-    ConversationInput {
-        participants: ids.iter().map(|s| s.to_string()).collect(),
-        ..Default::default()
-    }
+    ConversationInput::with_participants(ids.iter().copied())
 }
 
 /// A presence input: visible and online.
@@ -61,21 +55,12 @@ pub fn online() -> PresenceInput {
 
 /// A user text message.
 pub fn text(sender: &str, text: &str) -> SendMessageInput {
-    SendMessageInput::builder()
-        .type_(SendMessageInputType::UserMessage)
-        .sender(Some(sender.to_string()))
-        .text(Some(text.to_string()))
-        .try_into()
-        .unwrap()
+    SendMessageInput::user_text(sender, text)
 }
 
 /// A system text message.
 pub fn system(text: &str) -> SendMessageInput {
-    SendMessageInput::builder()
-        .type_(SendMessageInputType::SystemMessage)
-        .text(Some(text.to_string()))
-        .try_into()
-        .unwrap()
+    SendMessageInput::system_text(text)
 }
 
 /// A message to import.
