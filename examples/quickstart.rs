@@ -18,7 +18,7 @@ use talkjs::{
     Access, BatchOp, ConversationFilter, Notify, ReadUntil,
     raw::types::{
         ConversationInput, ImportMessageInput, ImportMessageInputType, NullableString,
-        SendMessageInput, SendMessageInputType, UserInput,
+        SendMessageInput, UserInput,
     },
 };
 
@@ -92,22 +92,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ids = client
         .messages("qs-order-42")
         .send(vec![
-            message(
-                SendMessageInputType::UserMessage,
-                Some("qs-alice"),
-                "Are the boots still available?",
-            )?,
-            message(
-                SendMessageInputType::SystemMessage,
-                None,
-                "Alice opened a support request.",
-            )?,
+            SendMessageInput::user_text("qs-alice", "Are the boots still available?"),
+            SendMessageInput::system_text("Alice opened a support request."),
         ])
         .await?;
     println!("  sent {} messages: {ids:?}", ids.len());
 
     step("Validation happens before sending");
-    let invalid = message(SendMessageInputType::UserMessage, None, "no sender")?;
+    let invalid = SendMessageInput {
+        sender: None,
+        ..SendMessageInput::user_text("qs-alice", "no sender")
+    };
     match client.messages("qs-order-42").send(vec![invalid]).await {
         Err(e) => println!("  refused locally: {e}"),
         Ok(_) => println!("  unexpectedly accepted"),
@@ -119,14 +114,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     let shown: String = token.chars().take(12).collect();
     println!("  uploaded boots.txt, attachment token {shown}...");
-    let with_file = SendMessageInput::builder()
-        .type_(SendMessageInputType::UserMessage)
-        .sender(Some("qs-bob".to_string()))
-        .attachment_token(Some(token));
-    let ids = client
-        .messages("qs-order-42")
-        .send(vec![with_file.try_into()?])
-        .await?;
+    let with_file = SendMessageInput::user_attachment("qs-bob", token);
+    let ids = client.messages("qs-order-42").send(vec![with_file]).await?;
     // `send` returns exactly one id per message sent.
     let id = &ids[0];
     let sent = client.messages("qs-order-42").get(id).await?;
@@ -234,16 +223,4 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "\nDone. The same code runs against TalkJS when TALKJS_APP_ID and TALKJS_SECRET_KEY are set."
     );
     Ok(())
-}
-
-fn message(
-    kind: SendMessageInputType,
-    sender: Option<&str>,
-    text: &str,
-) -> Result<SendMessageInput, Box<dyn std::error::Error>> {
-    Ok(SendMessageInput::builder()
-        .type_(kind)
-        .sender(sender.map(str::to_string))
-        .text(Some(text.to_string()))
-        .try_into()?)
 }
