@@ -183,8 +183,18 @@ impl ClientConfig {
         self
     }
 
-    /// Checks the configuration and builds the client.
+    /// Checks the configuration and builds the client. Whatever is wrong
+    /// (an empty app id or secret key, a bad base URL, a REST version that
+    /// cannot be a header) is an [`Error::Config`] saying what.
     pub fn build(self) -> Result<Client, Error> {
+        self.checked_build().map_err(|error| match error {
+            Error::Config(_) => error,
+            Error::Validation { field, rule } => Error::Config(format!("{field} {rule}")),
+            other => Error::Config(other.to_string()),
+        })
+    }
+
+    fn checked_build(self) -> Result<Client, Error> {
         crate::path::check_segment("app id", &self.app_id)?;
         let api_url = self.api_url()?;
         install_default_crypto_provider();

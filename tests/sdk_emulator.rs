@@ -13,7 +13,7 @@ use talkjs::raw::types::{
     ConversationInput, EditMessageBody, NullableString, SendMessageInput, SendMessageInputType,
     UserInput,
 };
-use talkjs::{Access, BatchOp, ConversationFilter, Error, Notify, ReadUntil};
+use talkjs::{Access, BatchOp, ClientConfig, ConversationFilter, Error, Notify, ReadUntil};
 use talkjs_emulator::{Emulator, RequestRecord};
 
 use common::{
@@ -65,6 +65,30 @@ async fn the_apps_api_url_works_as_the_base_url() {
         "{other:?}"
     );
     assert_eq!(emu.received_count(), 2, "nothing sent for the refused one");
+}
+
+/// Whatever is wrong with a configuration is one variant, `Error::Config`,
+/// saying what: here an empty app id, an empty secret key and a REST
+/// version that cannot travel in a header.
+#[test]
+fn every_configuration_error_is_a_config_error() {
+    let refused = [
+        (
+            ClientConfig::new("", "sk_test_x"),
+            "app id must not be empty",
+        ),
+        (ClientConfig::new("app", ""), "the secret key is empty"),
+        (
+            ClientConfig::new("app", "sk_test_x").rest_version("2\n"),
+            "rest_version must be a valid header value",
+        ),
+    ];
+    for (config, expected) in refused {
+        match config.base_url("http://127.0.0.1:9").build() {
+            Err(Error::Config(message)) => assert!(message.contains(expected), "{message}"),
+            other => panic!("expected a Config error with {expected:?}, got {other:?}"),
+        }
+    }
 }
 
 // ---------------------------------------------------------------- users
