@@ -106,6 +106,16 @@ pub enum Error {
     /// misbehave (e.g. a pagination cursor handed out twice).
     #[error("TalkJS broke the API contract: {0}")]
     Protocol(String),
+    /// A local file could not be read ([`crate::Client::upload_path`]);
+    /// nothing was sent. `source` says why (e.g. `NotFound`).
+    #[error("cannot read {}: {source} (nothing was sent)", .path.display())]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why it could not be read.
+        #[source]
+        source: std::io::Error,
+    },
     /// The client configuration is unusable (bad base URL, plain http to a
     /// non-loopback host, missing environment variable, ...).
     #[error("invalid configuration: {0}")]

@@ -98,7 +98,7 @@ impl Client {
     }
 
     /// Uploads a file from disk (its name becomes the filename) and returns
-    /// its attachment token.
+    /// its attachment token. A file that cannot be read is [`Error::Io`].
     pub async fn upload_path(
         &self,
         path: impl AsRef<Path>,
@@ -108,8 +108,9 @@ impl Client {
         let filename = path.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
             Error::validation("path", format!("{} has no UTF-8 file name", path.display()))
         })?;
-        let contents = tokio::fs::read(path).await.map_err(|e| {
-            Error::validation("path", format!("cannot read {}: {e}", path.display()))
+        let contents = tokio::fs::read(path).await.map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
         })?;
         self.upload_file(filename, contents, mime).await
     }

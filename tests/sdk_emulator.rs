@@ -911,15 +911,16 @@ async fn upload_file_and_path_then_send_the_attachment() {
             .await,
         "mime",
     );
-    assert_validation(
-        client
-            .upload_path(
-                std::env::temp_dir().join(format!("{}-missing", std::process::id())),
-                None,
-            )
-            .await,
-        "path",
-    );
+    let missing = std::env::temp_dir().join(format!("{}-missing", std::process::id()));
+    match client.upload_path(&missing, None).await {
+        Err(Error::Io { path, source }) => {
+            assert_eq!(
+                (path, source.kind()),
+                (missing, std::io::ErrorKind::NotFound)
+            );
+        }
+        other => panic!("expected Error::Io, got {other:?}"),
+    }
     assert_eq!(emu.requests().len(), sent);
 }
 
