@@ -2,7 +2,7 @@
 
 use std::{net::IpAddr, time::Duration};
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::{
     Client, Error, RetryPolicy, authorization::Authorizer, tokens::AppTokenMinter, transport,
@@ -60,7 +60,7 @@ impl std::fmt::Debug for ClientConfig {
         f.debug_struct("ClientConfig")
             .field("app_id", &self.app_id)
             .field("secret_key", &"[redacted]")
-            .field("base_url", &self.base_url)
+            .field("base_url", &redacted_url(&self.base_url))
             .field("auth", &self.auth)
             .field("connect_timeout", &self.connect_timeout)
             .field("attempt_timeout", &self.attempt_timeout)
@@ -120,8 +120,10 @@ impl ClientConfig {
     /// The API's origin, e.g. `https://api.talkjs.com` or an emulator's
     /// `http://127.0.0.1:PORT`; the client appends `/v1/{appId}`. The
     /// app's full API URL, which TalkJS's documents call the base URL
-    /// (`https://api.talkjs.com/v1/{appId}`), is accepted too; one ending
-    /// in `/v1/` and another app's id is refused by [`ClientConfig::build`].
+    /// (`https://api.talkjs.com/v1/{appId}`), is accepted too: its
+    /// `/v1/{appId}` is taken off. Any other path is kept (a proxy's). A
+    /// query, a fragment or credentials in it are refused by
+    /// [`ClientConfig::build`].
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = url.into();
         self
@@ -196,6 +198,10 @@ impl ClientConfig {
 
     fn checked_build(self) -> Result<Client, Error> {
         crate::path::check_segment("app id", &self.app_id)?;
+        // In either mode: an empty key would make every call a 401.
+        if self.secret_key.expose_secret().is_empty() {
+            return Err(Error::Config("the secret key is empty".into()));
+        }
         let api_url = self.api_url()?;
         install_default_crypto_provider();
         let http = reqwest::Client::builder()
@@ -246,59 +252,84 @@ impl ClientConfig {
         Ok(Client::from_parts(raw, self))
     }
 
-    /// `{base_url}/v1/{appId}`, after checking the scheme.
+    /// The API URL, `{base URL}/v1/{appId}`, after checking the base URL:
+    /// https (or http to loopback, or opted in), no credentials, no query or
+    /// fragment; this app's own `/v1/{appId}` at its end is taken off first
+    /// ([`ClientConfig::base_url`]).
     fn api_url(&self) -> Result<String, Error> {
-        let base = origin_of(self.base_url.trim_end_matches('/'), &self.app_id)?;
-        let url = reqwest::Url::parse(base)
-            .map_err(|e| Error::Config(format!("base URL {base:?} is not a URL: {e}")))?;
+        let given = redacted_url(&self.base_url);
+        let mut url = reqwest::Url::parse(&self.base_url)
+            .map_err(|e| Error::Config(format!("base URL {given:?} is not a URL: {e}")))?;
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(Error::Config(format!(
+                "base URL {given:?} carries credentials (user:password@): the client \
+                 authenticates with the app's secret key; give the URL without them"
+            )));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(Error::Config(format!(
+                "base URL {given:?} has a query or a fragment, which the paths the client \
+                 appends would land in; give the origin, e.g. https://api.talkjs.com"
+            )));
+        }
         match url.scheme() {
             "https" => {}
             "http" if self.allow_insecure_http || is_loopback(&url) => {}
             "http" => {
                 return Err(Error::Config(format!(
-                    "base URL {base:?} is plain http to a host that is not loopback: the \
+                    "base URL {given:?} is plain http to a host that is not loopback: the \
                      secret key would travel in clear text; use https, or \
                      ClientConfig::allow_insecure_http(true) if you really mean it"
                 )));
             }
             other => {
                 return Err(Error::Config(format!(
-                    "base URL {base:?} has scheme {other:?}; expected https"
+                    "base URL {given:?} has scheme {other:?}; expected https"
                 )));
             }
         }
+        url.set_path(&base_path(&url, &self.app_id));
         Ok(format!(
-            "{base}/v1/{}",
+            "{}/v1/{}",
+            url.as_str().trim_end_matches('/'),
             crate::path::encode_path(&self.app_id)
         ))
     }
 }
 
-/// `base` without a trailing `/v1/{app_id}` (the app id as given or
-/// percent-encoded): the API URL that TalkJS's documents call the base URL
-/// works as well as the origin, where appending `/v1/{appId}` to it again
-/// would answer every call with a 404. A base ending in `/v1` or in `/v1/`
-/// and another segment is refused: it names another app, or a path the
-/// client would put a second `/v1` after.
-fn origin_of<'a>(base: &'a str, app_id: &str) -> Result<&'a str, Error> {
-    let encoded = crate::path::encode_path(app_id);
-    let stripped = [app_id, encoded.as_str()].into_iter().find_map(|id| {
-        base.strip_suffix(id)
-            .and_then(|rest| rest.strip_suffix("/v1/"))
-    });
-    if let Some(origin) = stripped {
-        return Ok(origin);
+/// The base URL's path, less a trailing `/v1/{app_id}` (`v1` in any case,
+/// the id as given or percent-encoded either way): the app's API URL, which
+/// TalkJS's documents call the base URL, works as well as the origin, where
+/// appending `/v1/{appId}` to it again would answer every call with a 404.
+/// Any other path is a proxy's and is kept, even one with a `v1` in it.
+fn base_path(url: &reqwest::Url, app_id: &str) -> String {
+    let segments: Vec<&str> = url
+        .path_segments()
+        .into_iter()
+        .flatten()
+        .filter(|segment| !segment.is_empty())
+        .collect();
+    let this_app = |segment: &str| {
+        percent_encoding::percent_decode_str(segment)
+            .decode_utf8()
+            .is_ok_and(|id| id == app_id)
+    };
+    let kept = match segments.as_slice() {
+        [kept @ .., v1, id] if v1.eq_ignore_ascii_case("v1") && this_app(id) => kept,
+        all => all,
+    };
+    format!("/{}", kept.join("/"))
+}
+
+/// `url` with any password replaced, for messages and `Debug`.
+fn redacted_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("redacted"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
     }
-    let mut segments = base.rsplit('/');
-    let (last, before) = (segments.next(), segments.next());
-    if last == Some("v1") || before == Some("v1") {
-        return Err(Error::Config(format!(
-            "base URL {base:?} ends in a /v1/ path that is not this app's \
-             (/v1/{encoded}); give the origin, e.g. https://api.talkjs.com: \
-             the client appends /v1/{{appId}} itself"
-        )));
-    }
-    Ok(base)
 }
 
 fn is_loopback(url: &reqwest::Url) -> bool {
@@ -335,35 +366,41 @@ pub fn install_default_crypto_provider() {
 
 #[cfg(test)]
 mod tests {
-    use super::origin_of;
+    use super::{base_path, redacted_url};
 
     #[test]
-    fn the_apps_api_url_gives_its_origin_and_another_path_is_refused() {
+    fn the_apps_api_url_loses_its_v1_and_id_and_any_other_path_is_kept() {
         let app = "my app";
-        for (base, origin) in [
-            ("https://api.talkjs.com", "https://api.talkjs.com"),
-            ("https://api.talkjs.com/v1/my app", "https://api.talkjs.com"),
-            (
-                "https://api.talkjs.com/v1/my%20app",
-                "https://api.talkjs.com",
-            ),
-            (
-                "https://proxy.example/talkjs/v1/my%20app",
-                "https://proxy.example/talkjs",
-            ),
-            (
-                "https://proxy.example/talkjs",
-                "https://proxy.example/talkjs",
-            ),
+        for (base, path) in [
+            ("https://api.talkjs.com", "/"),
+            ("https://api.talkjs.com/", "/"),
+            ("https://api.talkjs.com/v1/my app", "/"),
+            ("https://api.talkjs.com/v1/my%20app/", "/"),
+            ("https://api.talkjs.com/V1/my%20app", "/"),
+            ("https://proxy.example/talkjs/v1/my%20app", "/talkjs"),
+            // Proxies' own paths, `v1` or not; another app's id too (the
+            // server says 404, not the client).
+            ("https://proxy.example/talkjs", "/talkjs"),
+            ("https://gateway.example/api/v1", "/api/v1"),
+            ("https://gateway.example/v1/talkjs", "/v1/talkjs"),
+            ("https://gateway.example/v1", "/v1"),
+            ("https://api.talkjs.com/v1/My%20app", "/v1/My%20app"),
         ] {
-            assert_eq!(origin_of(base, app).unwrap(), origin, "{base}");
+            let url = reqwest::Url::parse(base).unwrap();
+            assert_eq!(base_path(&url, app), path, "{base}");
         }
-        for base in [
-            "https://api.talkjs.com/v1",
-            "https://api.talkjs.com/v1/other",
-        ] {
-            let refused = origin_of(base, app).unwrap_err().to_string();
-            assert!(refused.contains("/v1/my%20app"), "{base}: {refused}");
-        }
+    }
+
+    #[test]
+    fn a_password_in_a_url_is_redacted() {
+        assert_eq!(
+            redacted_url("https://user:hunter2@proxy.example/x"),
+            "https://user:redacted@proxy.example/x"
+        );
+        assert_eq!(
+            redacted_url("https://api.talkjs.com"),
+            "https://api.talkjs.com"
+        );
+        assert_eq!(redacted_url("not a url"), "not a url");
     }
 }
