@@ -15,7 +15,7 @@ impl SendMessageInput {
     /// assert!(talkjs::validate::messages(&[hello]).is_ok());
     /// ```
     pub fn user_text(sender: impl Into<String>, text: impl Into<String>) -> Self {
-        Self::new(
+        message(
             SendMessageInputType::UserMessage,
             Some(sender.into()),
             |m| {
@@ -26,8 +26,14 @@ impl SendMessageInput {
 
     /// A `UserMessage` from `sender` carrying the file uploaded as
     /// `attachment_token` ([`crate::Client::upload_file`]).
+    ///
+    /// ```
+    /// use talkjs::raw::types::SendMessageInput;
+    /// let file = SendMessageInput::user_attachment("alice", "attachment-token");
+    /// assert_eq!(file.attachment_token.as_deref(), Some("attachment-token"));
+    /// ```
     pub fn user_attachment(sender: impl Into<String>, attachment_token: impl Into<String>) -> Self {
-        Self::new(
+        message(
             SendMessageInputType::UserMessage,
             Some(sender.into()),
             |m| {
@@ -37,35 +43,42 @@ impl SendMessageInput {
     }
 
     /// A `SystemMessage` of `text` (no sender).
+    ///
+    /// ```
+    /// use talkjs::raw::types::SendMessageInput;
+    /// let notice = SendMessageInput::system_text("Order shipped");
+    /// assert!(notice.sender.is_none());
+    /// ```
     pub fn system_text(text: impl Into<String>) -> Self {
-        Self::new(SendMessageInputType::SystemMessage, None, |m| {
+        message(SendMessageInputType::SystemMessage, None, |m| {
             m.text = Some(text.into());
         })
     }
+}
 
-    /// Every field unset but the type and the sender, then `set`. Written
-    /// out field by field because the type has no `Default` (its `type_`
-    /// is required): a field the spec adds is a compile error here, not a
-    /// value left out.
-    fn new(
-        type_: SendMessageInputType,
-        sender: Option<String>,
-        set: impl FnOnce(&mut Self),
-    ) -> Self {
-        let mut message = SendMessageInput {
-            attachment_token: None,
-            content: Vec::new(),
-            custom: None,
-            idempotency_key: None,
-            location: None,
-            referenced_message_id: None,
-            sender,
-            text: None,
-            type_,
-        };
-        set(&mut message);
-        message
-    }
+/// A message with every field unset but the type and the sender, then
+/// `set`. Written out field by field because the type has no `Default`
+/// (its `type_` is required): a field the spec adds is a compile error
+/// here, not a value left out. A free function, not an associated one, so
+/// that no method the generator may add to the type can collide with it.
+fn message(
+    type_: SendMessageInputType,
+    sender: Option<String>,
+    set: impl FnOnce(&mut SendMessageInput),
+) -> SendMessageInput {
+    let mut message = SendMessageInput {
+        attachment_token: None,
+        content: Vec::new(),
+        custom: None,
+        idempotency_key: None,
+        location: None,
+        referenced_message_id: None,
+        sender,
+        text: None,
+        type_,
+    };
+    set(&mut message);
+    message
 }
 
 impl UserInput {
@@ -101,6 +114,65 @@ impl ConversationInput {
         ConversationInput {
             participants: ids.into_iter().map(Into::into).collect(),
             ..Default::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::to_value;
+
+    use super::*;
+
+    /// Each shorthand puts on the wire exactly what the generated builder
+    /// does for the same fields.
+    #[test]
+    fn shorthands_serialise_like_the_builders() {
+        let built = |b: crate::raw::types::builder::SendMessageInput| {
+            to_value(SendMessageInput::try_from(b).unwrap()).unwrap()
+        };
+        let user = SendMessageInput::builder().type_(SendMessageInputType::UserMessage);
+        let system = SendMessageInput::builder().type_(SendMessageInputType::SystemMessage);
+        let pairs = [
+            (
+                to_value(SendMessageInput::user_text("a", "hi")).unwrap(),
+                built(
+                    user.clone()
+                        .sender(Some("a".to_string()))
+                        .text(Some("hi".to_string())),
+                ),
+            ),
+            (
+                to_value(SendMessageInput::user_attachment("a", "tok")).unwrap(),
+                built(
+                    user.sender(Some("a".to_string()))
+                        .attachment_token(Some("tok".to_string())),
+                ),
+            ),
+            (
+                to_value(SendMessageInput::system_text("note")).unwrap(),
+                built(system.text(Some("note".to_string()))),
+            ),
+            (
+                to_value(UserInput::named("Al")).unwrap(),
+                to_value(
+                    UserInput::try_from(UserInput::builder().name(Some("Al".into()))).unwrap(),
+                )
+                .unwrap(),
+            ),
+            (
+                to_value(ConversationInput::with_participants(["a", "b"])).unwrap(),
+                to_value(
+                    ConversationInput::try_from(
+                        ConversationInput::builder().participants(vec!["a".into(), "b".into()]),
+                    )
+                    .unwrap(),
+                )
+                .unwrap(),
+            ),
+        ];
+        for (shorthand, builder) in pairs {
+            assert_eq!(shorthand, builder);
         }
     }
 }
