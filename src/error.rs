@@ -132,7 +132,7 @@ pub enum Error {
     /// earlier operation's outcome.)
     #[error(
         "chunk {failed_chunk} failed after {applied} item(s) were applied; it held the items \
-         from index {applied} on, which an index in TalkJS's answer counts from: {source}"
+         from index {applied} on: {source}"
     )]
     Partial {
         /// Index of the chunk that failed (0-based).

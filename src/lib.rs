@@ -5,7 +5,8 @@
 //!   (with the corrections in `patches/`), covering every operation;
 //! - [`Client`]: a thin hand-written layer over it that adds what the spec
 //!   lacks: file upload, the deprecated `participants=` paths, validation of
-//!   messages before sending, conversation filters, pagination streams,
+//!   messages and participants before sending, conversation filters,
+//!   pagination streams,
 //!   retries that don't duplicate messages (every send carries idempotency
 //!   keys; imports and batches with POSTs are not retried after an ambiguous
 //!   failure), tokens and webhooks.
@@ -75,7 +76,8 @@
 //! - [`pagination`]: `page(limit, starting_after)` for one page, `stream(limit)`
 //!   for every item; `limit` must be 1..=100.
 //! - [`tokens`]: the app tokens the client mints per request, frontend user
-//!   tokens ([`tokens::UserToken`]), legacy identity signatures.
+//!   tokens ([`tokens::UserToken`], or [`Client::sign_user_token`] with the
+//!   client's own key), legacy identity signatures.
 //! - [`webhooks`]: signature verification and typed events.
 //! - Errors: one [`Error`] type; [`Error::Validation`] means nothing was
 //!   sent, [`Error::Partial`] that a chunked call stopped part-way

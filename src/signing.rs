@@ -1,6 +1,6 @@
 //! What the client's secret key signs besides its own requests: frontend
 //! user tokens and webhook verification. On the client, so that a program
-//! holds one copy of the key (in its [`crate::ClientConfig`]).
+//! keeps the key in one place (its [`crate::ClientConfig`]).
 
 use crate::{Client, Error, tokens::UserToken, webhooks::WebhookVerifier};
 

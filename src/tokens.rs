@@ -42,7 +42,7 @@ pub const DEFAULT_APP_TOKEN_LIFETIME: Duration = Duration::from_secs(30);
 /// so minting costs two hash compressions plus the claims' bytes.
 ///
 /// ```
-/// use secrecy::{ExposeSecret, SecretString};
+/// use talkjs::{ExposeSecret, SecretString};
 /// use std::time::Duration;
 /// use talkjs::tokens::AppTokenMinter;
 ///
@@ -128,7 +128,7 @@ impl AppTokenMinter {
 /// tokens with the same key.
 ///
 /// ```
-/// use secrecy::SecretString;
+/// use talkjs::SecretString;
 /// use std::time::Duration;
 ///
 /// let secret = SecretString::from("sk_test_example");
@@ -162,7 +162,7 @@ pub fn app_token(
 /// expiry the token is valid until the secret key is rotated.
 ///
 /// ```
-/// use secrecy::SecretString;
+/// use talkjs::SecretString;
 /// use std::time::Duration;
 /// use talkjs::tokens::UserToken;
 ///
@@ -239,7 +239,7 @@ impl UserToken {
 /// if you check one.
 ///
 /// ```
-/// use secrecy::SecretString;
+/// use talkjs::SecretString;
 ///
 /// let secret = SecretString::from("sk_test_example");
 /// let sig = talkjs::tokens::identity_signature(&secret, "alice");

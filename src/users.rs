@@ -146,10 +146,7 @@ impl<'a> Users<'a> {
     /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
     /// use talkjs::raw::types::UserInput;
     /// let users = (0..250)
-    ///     .map(|i| {
-    ///         let user = UserInput::builder().name(Some(format!("User {i}").into()));
-    ///         (format!("user-{i}"), user.try_into().unwrap())
-    ///     })
+    ///     .map(|i| (format!("user-{i}"), UserInput::named(format!("User {i}"))))
     ///     .collect();
     /// match client.users().upsert_many(users).await {
     ///     Ok(()) => println!("all 250 upserted, in 3 requests"),

@@ -11,7 +11,7 @@
 //! received: re-serialized JSON does not match the signature.
 //!
 //! ```
-//! use secrecy::SecretString;
+//! use talkjs::SecretString;
 //! use std::time::Duration;
 //! use talkjs::webhooks::{WebhookEvent, WebhookVerifier};
 //!
@@ -66,7 +66,7 @@ pub const TIMESTAMP_HEADER: &str = "X-TalkJS-Timestamp";
 /// attempt, so a few minutes is a comfortable window.
 ///
 /// ```
-/// use secrecy::SecretString;
+/// use talkjs::SecretString;
 /// use talkjs::webhooks::WebhookVerifier;
 ///
 /// let verifier = WebhookVerifier::new(SecretString::from("sk_test_example"));
