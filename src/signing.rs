@@ -22,13 +22,12 @@ impl Client {
     }
 
     /// A verifier of webhook requests signed with this client's secret key
-    /// ([`WebhookVerifier::new`]); set its
-    /// [`max_age`](WebhookVerifier::max_age) to refuse replays.
+    /// ([`WebhookVerifier::new`]: timestamps more than 5 minutes away are
+    /// refused as replays).
     ///
     /// ```no_run
     /// # fn demo(client: &talkjs::Client, headers: &http::HeaderMap, body: &[u8]) -> Result<(), talkjs::Error> {
-    /// use std::time::Duration;
-    /// let verifier = client.webhook_verifier().max_age(Duration::from_secs(300));
+    /// let verifier = client.webhook_verifier();
     /// let event = verifier.verify(headers, body)?;
     /// # let _ = event;
     /// # Ok(()) }

@@ -15,8 +15,8 @@
 //! use std::time::Duration;
 //! use talkjs::webhooks::{WebhookEvent, WebhookVerifier};
 //!
-//! let verifier = WebhookVerifier::new(SecretString::from("sk_test_example"))
-//!     .max_age(Duration::from_secs(300));
+//! // Refuses timestamps more than 5 minutes away (`max_age` changes that).
+//! let verifier = WebhookVerifier::new(SecretString::from("sk_test_example"));
 //!
 //! // In a real handler these come from the HTTP request.
 //! let body = br#"{"id":"evt_1","createdAt":1700000000000,"type":"message.sent",
@@ -60,10 +60,12 @@ pub const TIMESTAMP_HEADER: &str = "X-TalkJS-Timestamp";
 
 /// Checks that webhook requests come from TalkJS and parses them.
 ///
-/// Built from the app's secret key. By default any timestamp is accepted; set
-/// [`max_age`](Self::max_age) to refuse replays of old (or future-dated)
-/// requests. TalkJS retries a failed delivery once, shortly after the first
-/// attempt, so a few minutes is a comfortable window.
+/// Built from the app's secret key. A request whose timestamp is more than
+/// [`DEFAULT_MAX_AGE`] (5 minutes) away from the current time is refused as
+/// stale, so a captured request cannot be replayed later; TalkJS retries a
+/// failed delivery once, 5 s after the first attempt, well inside that
+/// window. [`max_age`](Self::max_age) changes the window (e.g. for clocks
+/// that drift more), [`any_age`](Self::any_age) turns the check off.
 ///
 /// ```
 /// use talkjs::SecretString;
@@ -95,14 +97,19 @@ impl fmt::Debug for WebhookVerifier {
     }
 }
 
+/// How far a request's timestamp may be from the current time, by default:
+/// 5 minutes, the tolerance Stripe's SDKs also default to.
+pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(300);
+
 impl WebhookVerifier {
-    /// A verifier for events signed with `secret_key`.
+    /// A verifier for events signed with `secret_key`, refusing timestamps
+    /// more than [`DEFAULT_MAX_AGE`] away from the current time.
     pub fn new(secret_key: SecretString) -> Self {
         let mac = <HmacSha256 as KeyInit>::new_from_slice(secret_key.expose_secret().as_bytes())
             .expect("HMAC accepts keys of any length");
         WebhookVerifier {
             mac,
-            max_age: None,
+            max_age: Some(DEFAULT_MAX_AGE),
             empty_key: secret_key.expose_secret().is_empty(),
         }
     }
@@ -111,6 +118,14 @@ impl WebhookVerifier {
     /// the current time, with [`WebhookError::Stale`].
     pub fn max_age(mut self, max_age: Duration) -> Self {
         self.max_age = Some(max_age);
+        self
+    }
+
+    /// Accepts a correctly signed request whatever its timestamp, replays
+    /// included: only for events verified long after they were sent (e.g.
+    /// replayed from a log on purpose).
+    pub fn any_age(mut self) -> Self {
+        self.max_age = None;
         self
     }
 

@@ -190,10 +190,30 @@ fn stale_and_future_timestamps_are_refused_when_max_age_is_set() {
         WebhookError::BadSignature
     );
 
-    // Without max_age any correctly signed timestamp passes.
+    // With any_age any correctly signed timestamp passes.
     verifier()
+        .any_age()
         .verify_at(&h, BODY, ms(TS_MS + 365 * 86_400_000))
         .unwrap();
+}
+
+#[test]
+fn by_default_a_timestamp_more_than_five_minutes_away_is_stale() {
+    let v = verifier();
+    let h = headers(TS, SIG);
+    for now in [TS_MS - 300_000, TS_MS, TS_MS + 300_000] {
+        v.verify_at(&h, BODY, ms(now)).unwrap();
+    }
+    for now in [TS_MS - 300_001, TS_MS + 300_001] {
+        assert_eq!(
+            webhook_err(v.verify_at(&h, BODY, ms(now))),
+            WebhookError::Stale {
+                age_ms: 300_001,
+                max_age_ms: 300_000
+            }
+        );
+    }
+    assert_eq!(talkjs::webhooks::DEFAULT_MAX_AGE, Duration::from_secs(300));
 }
 
 #[test]
