@@ -9,9 +9,16 @@ use std::time::Duration;
 ///
 /// ```
 /// # async fn demo(client: &talkjs::Client) {
+/// use talkjs::Error;
 /// match client.users().get("alice").await {
 ///     Ok(user) => println!("{:?}", user.name),
-///     Err(talkjs::Error::NotFound { .. }) => println!("no such user"),
+///     Err(Error::NotFound { .. }) => println!("no such user"),
+///     // Refused before sending: nothing reached TalkJS.
+///     Err(Error::Validation { field, rule }) => println!("{field}: {rule}"),
+///     // Already retried by the client's policy; try again later.
+///     Err(Error::RateLimited { retry_after, .. }) => println!("slow down ({retry_after:?})"),
+///     // Any other answer keeps its status and TalkJS's body.
+///     Err(e) if e.status() == Some(400) => println!("TalkJS refused it: {e}"),
 ///     Err(e) => eprintln!("{e}"),
 /// }
 /// # }
