@@ -144,7 +144,15 @@ pub fn conversation(input: &ConversationInput) -> Result<(), Error> {
         .participants
         .iter()
         .enumerate()
-        .try_for_each(|(i, id)| check_segment(&format!("participants[{i}]"), id))
+        .try_for_each(|(i, id)| {
+            // The indexed field name is only formatted for an id refused.
+            check_segment("participants", id).map_err(|error| match error {
+                Error::Validation { rule, .. } => {
+                    Error::validation(format!("participants[{i}]"), rule)
+                }
+                other => other,
+            })
+        })
 }
 
 /// Validates messages to import: a sender, text or an attachment token (not
