@@ -257,13 +257,16 @@ impl ClientConfig {
     /// fragment; this app's own `/v1/{appId}` at its end is taken off first
     /// ([`ClientConfig::base_url`]).
     fn api_url(&self) -> Result<String, Error> {
-        let given = redacted_url(&self.base_url);
-        let mut url = reqwest::Url::parse(&self.base_url)
+        // Echoed as given in the messages below: only a URL that parses can
+        // be redacted, and one that carries credentials stops at their check.
+        let given = &self.base_url;
+        let mut url = reqwest::Url::parse(given)
             .map_err(|e| Error::Config(format!("base URL {given:?} is not a URL: {e}")))?;
         if !url.username().is_empty() || url.password().is_some() {
             return Err(Error::Config(format!(
-                "base URL {given:?} carries credentials (user:password@): the client \
-                 authenticates with the app's secret key; give the URL without them"
+                "base URL {:?} carries credentials (user:password@): the client \
+                 authenticates with the app's secret key; give the URL without them",
+                redacted_url(given)
             )));
         }
         if url.query().is_some() || url.fragment().is_some() {
