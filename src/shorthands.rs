@@ -15,13 +15,8 @@ impl SendMessageInput {
     /// assert!(talkjs::validate::messages(&[hello]).is_ok());
     /// ```
     pub fn user_text(sender: impl Into<String>, text: impl Into<String>) -> Self {
-        message(
-            SendMessageInputType::UserMessage,
-            Some(sender.into()),
-            |m| {
-                m.text = Some(text.into());
-            },
-        )
+        let (sender, text) = (Some(sender.into()), Some(text.into()));
+        message(SendMessageInputType::UserMessage, sender, text, None)
     }
 
     /// A `UserMessage` from `sender` carrying the file uploaded as
@@ -33,13 +28,8 @@ impl SendMessageInput {
     /// assert_eq!(file.attachment_token.as_deref(), Some("attachment-token"));
     /// ```
     pub fn user_attachment(sender: impl Into<String>, attachment_token: impl Into<String>) -> Self {
-        message(
-            SendMessageInputType::UserMessage,
-            Some(sender.into()),
-            |m| {
-                m.attachment_token = Some(attachment_token.into());
-            },
-        )
+        let (sender, token) = (Some(sender.into()), Some(attachment_token.into()));
+        message(SendMessageInputType::UserMessage, sender, None, token)
     }
 
     /// A `SystemMessage` of `text` (no sender).
@@ -50,35 +40,37 @@ impl SendMessageInput {
     /// assert!(notice.sender.is_none());
     /// ```
     pub fn system_text(text: impl Into<String>) -> Self {
-        message(SendMessageInputType::SystemMessage, None, |m| {
-            m.text = Some(text.into());
-        })
+        message(
+            SendMessageInputType::SystemMessage,
+            None,
+            Some(text.into()),
+            None,
+        )
     }
 }
 
-/// A message with every field unset but the type and the sender, then
-/// `set`. Written out field by field because the type has no `Default`
-/// (its `type_` is required): a field the spec adds is a compile error
-/// here, not a value left out. A free function, not an associated one, so
-/// that no method the generator may add to the type can collide with it.
+/// A message with these four fields and every other one unset. Written out
+/// field by field because the type has no `Default` (its `type_` is
+/// required): a field the spec adds is a compile error here, not a value
+/// left out. A free function, not an associated one, so that no method the
+/// generator may add to the type can collide with it.
 fn message(
     type_: SendMessageInputType,
     sender: Option<String>,
-    set: impl FnOnce(&mut SendMessageInput),
+    text: Option<String>,
+    attachment_token: Option<String>,
 ) -> SendMessageInput {
-    let mut message = SendMessageInput {
-        attachment_token: None,
+    SendMessageInput {
+        attachment_token,
         content: Vec::new(),
         custom: None,
         idempotency_key: None,
         location: None,
         referenced_message_id: None,
         sender,
-        text: None,
+        text,
         type_,
-    };
-    set(&mut message);
-    message
+    }
 }
 
 impl UserInput {
