@@ -466,16 +466,9 @@ async fn edit_delete_and_reactions_404_for_the_conversation_first() {
 /// and one message from a that b has read; returns the message id.
 async fn c1_at_300_participants_read_by_b() -> (Api, String) {
     let api = setup().await;
-    let fillers: Vec<String> = (1..=298).map(|i| format!("p{i}")).collect();
-    let (s, c) = api
-        .put("/conversations/c1", json!({ "participants": fillers }))
-        .await;
-    assert_eq!(s, 200, "{c}");
+    api.add_fillers("c1", 298).await;
     let id = api.say("c1", "a", "hi").await;
-    let (s, b) = api
-        .patch("/users/b/conversations/c1", json!({"readUntil": "sent"}))
-        .await;
-    assert_eq!(s, 200, "{b}");
+    api.read_all("b", "c1").await;
     (api, id)
 }
 
@@ -522,10 +515,7 @@ async fn read_by_is_empty_above_300_participants_and_returns_at_300() {
     // The markers are still there and still move.
     assert_eq!(c["participants"]["b"]["isUnread"], false);
     assert_eq!(c["participants"]["p1"]["isUnread"], true);
-    let (s, b) = api
-        .patch("/users/p1/conversations/c1", json!({"readUntil": "sent"}))
-        .await;
-    assert_eq!(s, 200, "{b}");
+    api.read_all("p1", "c1").await;
     for read_by in read_by_everywhere(&api, &m).await {
         assert_eq!(read_by, json!([]));
     }

@@ -326,18 +326,11 @@ async fn message_read_is_one_event_per_newly_read_message() {
 #[tokio::test]
 async fn webhook_messages_have_empty_read_by_above_300_participants() {
     let (hook, api) = hooked_c1().await;
-    let fillers: Vec<String> = (1..=299).map(|i| format!("p{i}")).collect();
-    let (s, b) = api
-        .put("/conversations/c1", json!({ "participants": fillers }))
-        .await;
-    assert_eq!(s, 200, "{b}");
+    api.add_fillers("c1", 299).await;
     let id = api.say("c1", "a", "hello").await;
     let sent = next_event(&hook).await;
     assert_eq!(sent["type"], "message.sent");
-    let (s, b) = api
-        .patch("/users/b/conversations/c1", json!({"readUntil": "sent"}))
-        .await;
-    assert_eq!(s, 200, "{b}");
+    api.read_all("b", "c1").await;
     let read = next_event(&hook).await;
     assert_eq!(read["type"], "message.read");
     assert_eq!(read["data"]["recipient"]["id"], "b");

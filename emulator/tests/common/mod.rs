@@ -100,6 +100,25 @@ impl Api {
         assert_eq!(s, 200, "{b}");
     }
 
+    /// Adds participants `p1..=pN` to conversation `conv`, e.g. to grow it
+    /// past a size limit.
+    pub async fn add_fillers(&self, conv: &str, n: usize) {
+        let ids: Vec<String> = (1..=n).map(|i| format!("p{i}")).collect();
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        self.conversation(conv, &ids).await;
+    }
+
+    /// Marks every message of `conv` read by `user` (`readUntil: "sent"`).
+    pub async fn read_all(&self, user: &str, conv: &str) {
+        let (s, b) = self
+            .patch(
+                &format!("/users/{user}/conversations/{conv}"),
+                serde_json::json!({ "readUntil": "sent" }),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+    }
+
     /// Sends one text message from `sender`; returns its id.
     pub async fn say(&self, conv: &str, sender: &str, text: &str) -> String {
         let (s, b) = self
