@@ -476,15 +476,14 @@ async fn c1_at_300_participants_read_by_b() -> (Api, String) {
 /// conversation's `lastMessage` (by id and in both conversation lists) and
 /// the stored messages.
 async fn read_by_everywhere(api: &Api, id: &str) -> Vec<serde_json::Value> {
-    let mut seen = vec![
+    vec![
         api.get(&format!("/conversations/c1/messages/{id}")).await.1["readBy"].clone(),
         api.get("/conversations/c1/messages").await.1["data"][0]["readBy"].clone(),
         api.get("/conversations/c1").await.1["lastMessage"]["readBy"].clone(),
         api.get("/conversations").await.1["data"][0]["lastMessage"]["readBy"].clone(),
         api.get("/users/a/conversations").await.1["data"][0]["lastMessage"]["readBy"].clone(),
-    ];
-    seen.push(api.emu.messages("c1")[0]["readBy"].clone());
-    seen
+        api.emu.messages("c1")[0]["readBy"].clone(),
+    ]
 }
 
 /// TalkJS leaves `readBy` empty above 300 participants (the facts file,
