@@ -23,7 +23,7 @@ use std::time::Instant;
 use common::{connect, step};
 use talkjs::{
     BatchOp, BatchOutcome,
-    raw::types::{ConversationInput, SendMessageInput, SendMessageInputType, UserInput},
+    raw::types::{ConversationInput, SendMessageInput, UserInput},
 };
 
 #[tokio::main]
@@ -38,8 +38,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("ba-bob", "Bob"),
         ("ba-carol", "Carol"),
     ] {
-        let user = UserInput::builder().name(Some(name.into())).try_into()?;
-        ops.push(BatchOp::put_user(id, &user)?);
+        ops.push(BatchOp::put_user(id, &UserInput::named(name))?);
     }
     let outcomes = client.batch(ops).await?;
     report(
@@ -93,15 +92,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     step("Batch 3: 12 message sends become 2 requests (10 + 2), a second apart");
     let mut ops = Vec::new();
     for i in 0..12 {
-        let message = SendMessageInput::builder()
-            .type_(SendMessageInputType::UserMessage)
-            .sender(Some("ba-alice".to_string()))
-            .text(Some(format!("batched message #{i}")));
+        let message = SendMessageInput::user_text("ba-alice", format!("batched message #{i}"));
         // Validated and given an idempotency key, like a direct send.
-        ops.push(BatchOp::send_messages(
-            "ba-chat",
-            vec![message.try_into()?],
-        )?);
+        ops.push(BatchOp::send_messages("ba-chat", vec![message])?);
     }
     let outcomes = client.batch(ops).await?;
     let ok = outcomes.iter().filter(|o| o.is_success()).count();

@@ -16,7 +16,7 @@
 mod common;
 
 use common::{connect, step};
-use talkjs::raw::types::{ConversationInput, SendMessageInput, SendMessageInputType, UserInput};
+use talkjs::raw::types::{ConversationInput, SendMessageInput, UserInput};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -24,8 +24,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     step("Setup: two users and their conversation");
     for (id, name) in [("fx-alice", "Alice"), ("fx-bob", "Bob")] {
-        let user = UserInput::builder().name(Some(name.into()));
-        client.users().upsert(id, user.try_into()?).await?;
+        client.users().upsert(id, UserInput::named(name)).await?;
     }
     let conversation = ConversationInput::builder()
         .subject(Some("Invoices".into()))
@@ -69,16 +68,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for token in [csv_token, note_token] {
         // A message carries exactly one of text, attachment, content or
         // location: an attachment message has no text.
-        let message = SendMessageInput::builder()
-            .type_(SendMessageInputType::UserMessage)
-            .sender(Some("fx-alice".to_string()))
-            .attachment_token(Some(token));
-        ids.extend(
-            client
-                .messages("fx-files")
-                .send(vec![message.try_into()?])
-                .await?,
-        );
+        let message = SendMessageInput::user_attachment("fx-alice", token);
+        ids.extend(client.messages("fx-files").send(vec![message]).await?);
     }
     println!("  sent messages {ids:?}");
 

@@ -29,13 +29,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     step("Setup: users and two conversations between im-alice and im-bob");
     for id in ["im-alice", "im-bob", "im-outsider"] {
-        let user = UserInput::builder().name(Some(id.into()));
-        client.users().upsert(id, user.try_into()?).await?;
+        client.users().upsert(id, UserInput::named(id)).await?;
     }
     for id in ["im-history", "im-partial"] {
-        let input = ConversationInput::builder()
-            .participants(vec!["im-alice".to_string(), "im-bob".to_string()]);
-        client.conversations().upsert(id, input.try_into()?).await?;
+        let input = ConversationInput::with_participants(["im-alice", "im-bob"]);
+        client.conversations().upsert(id, input).await?;
     }
 
     step("Import 25 messages, one an hour, starting two days ago");

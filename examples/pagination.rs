@@ -27,12 +27,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (client, emulator) = connect().await?;
 
     step("Setup: 250 conversations, upserted 8 at a time");
-    let alice = UserInput::builder().name(Some("Alice".into()));
-    client.users().upsert("pg-alice", alice.try_into()?).await?;
+    let alice = UserInput::named("Alice");
+    client.users().upsert("pg-alice", alice).await?;
     let ids: Vec<String> = (0..250).map(|i| format!("pg-{i:03}")).collect();
-    let input: ConversationInput = ConversationInput::builder()
-        .participants(vec!["pg-alice".to_string()])
-        .try_into()?;
+    let input = ConversationInput::with_participants(["pg-alice"]);
     let (client, input) = (&client, &input);
     stream::iter(&ids)
         .map(|id| async move { client.conversations().upsert(id, input.clone()).await })
