@@ -323,15 +323,7 @@ async fn fewer_ids_than_messages_is_a_protocol_error() {
     let (_server, client) =
         answering(ResponseTemplate::new(200).set_body_json(serde_json::json!([{"id": "msg_1"}])))
             .await;
-    let messages = (0..2)
-        .map(|i| {
-            talkjs::raw::types::SendMessageInput::builder()
-                .type_(talkjs::raw::types::SendMessageInputType::SystemMessage)
-                .text(Some(format!("m{i}")))
-                .try_into()
-                .unwrap()
-        })
-        .collect();
+    let messages = (0..2).map(|i| common::system(&format!("m{i}"))).collect();
     let error = client.messages("c").send(messages).await.unwrap_err();
     assert!(matches!(error, Error::Protocol(_)), "{error:?}");
 }

@@ -8,13 +8,13 @@
 //! The backoff is shrunk for the test, not the logic: the same retry loop
 //! runs with millisecond waits.
 
+mod common;
+
 use std::{collections::BTreeMap, time::Duration};
 
+use common::{config_of, named, text, with_participants};
 use futures::{StreamExt, stream};
-use talkjs::{
-    ClientConfig, RetryPolicy,
-    raw::types::{ConversationInput, SendMessageInputType},
-};
+use talkjs::RetryPolicy;
 use talkjs_emulator::{Emulator, EmulatorConfig, Fault};
 
 const CONVERSATIONS: usize = 50;
@@ -26,8 +26,7 @@ async fn two_thousand_sends_through_faults_store_each_message_once() {
     let emulator = Emulator::start(EmulatorConfig::new().request_log_capacity(100_000))
         .await
         .unwrap();
-    let client = ClientConfig::new(emulator.app_id(), emulator.secret_key())
-        .base_url(emulator.base_url())
+    let client = config_of(&emulator)
         .attempt_timeout(Duration::from_millis(250))
         .overall_timeout(Duration::from_secs(60))
         .retry(
@@ -40,22 +39,11 @@ async fn two_thousand_sends_through_faults_store_each_message_once() {
         .unwrap();
 
     let users: Vec<(String, talkjs::raw::types::UserInput)> = (0..2)
-        .map(|i| {
-            let user = talkjs::raw::types::UserInput::builder()
-                .name(Some(talkjs::raw::types::NullableString(Some(format!(
-                    "Soak {i}"
-                )))))
-                .try_into()
-                .unwrap();
-            (format!("soak-user-{i}"), user)
-        })
+        .map(|i| (format!("soak-user-{i}"), named(&format!("Soak {i}"))))
         .collect();
     client.users().upsert_many(users).await.unwrap();
     for c in 0..CONVERSATIONS {
-        let input: ConversationInput = ConversationInput::builder()
-            .participants(vec!["soak-user-0".to_string(), "soak-user-1".to_string()])
-            .try_into()
-            .unwrap();
+        let input = with_participants(&["soak-user-0", "soak-user-1"]);
         client
             .conversations()
             .upsert(&format!("soak-{c}"), input)
@@ -88,13 +76,10 @@ async fn two_thousand_sends_through_faults_store_each_message_once() {
         .map(|i| {
             let client = &client;
             async move {
-                let text = format!("soak message {i}");
-                let message = talkjs::raw::types::SendMessageInput::builder()
-                    .type_(SendMessageInputType::UserMessage)
-                    .sender(Some(format!("soak-user-{}", i % 2)))
-                    .text(Some(text))
-                    .try_into()
-                    .unwrap();
+                let message = text(
+                    &format!("soak-user-{}", i % 2),
+                    &format!("soak message {i}"),
+                );
                 client
                     .messages(format!("soak-{}", i % CONVERSATIONS))
                     .send(vec![message])

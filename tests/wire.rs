@@ -10,7 +10,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
 use talkjs::raw::types::{
     ConversationInput, EditMessageBody, NullableString, PresenceInput, PresenceInputAvailability,
-    SendMessageInput, SendMessageInputType, UserInput,
+    SendMessageInput, UserInput,
 };
 use talkjs::{Access, AuthMode, BatchOp, ConversationFilter, Notify, ReadUntil};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate, matchers::any};
@@ -454,13 +454,10 @@ async fn mark_read_sent_and_at() {
 async fn send_messages() {
     let server = server(json!([{"id": "m1"}, {"id": "m2"}, {"id": "m3"}])).await;
     let client = client(&server);
-    let keyed: SendMessageInput = SendMessageInput::builder()
-        .type_(SendMessageInputType::UserMessage)
-        .sender(Some("bob".to_string()))
-        .text(Some("mine".to_string()))
-        .idempotency_key(Some("my-key".to_string()))
-        .try_into()
-        .unwrap();
+    let keyed = SendMessageInput {
+        idempotency_key: Some("my-key".to_string()),
+        ..text("bob", "mine")
+    };
     let ids = client
         .messages("c1")
         .send(vec![text("alice", "hi"), system("Order shipped"), keyed])
