@@ -1,13 +1,15 @@
 //! Generates `talkjs::raw` from the bundled OpenAPI spec.
 //!
 //! Steps: read `talkjs-openapi.yml` (or the file named by `TALKJS_OPENAPI_SPEC`),
-//! apply every `patches/*.json` (RFC 6902) in file-name order, deserialize into
+//! apply every `patches/*.json` (RFC 6902) in file-name order (less those
+//! named by `TALKJS_SKIP_PATCHES`, then those in `TALKJS_EXTRA_PATCHES`),
+//! apply the rules of `build/rules.rs`, deserialize into
 //! `openapiv3::OpenAPI`, run progenitor with the builder interface, route path
 //! encoding through the SDK's own encoder, and pretty-print into `OUT_DIR`.
 //!
 //! Every failure ends the build with one paragraph naming the file and the
 //! reason, never a panic dump: a changed upstream spec must say which patch's
-//! assumption broke.
+//! assumption broke, and what a dependent can do about it.
 
 use std::{
     fs,
@@ -22,8 +24,11 @@ use syn::visit_mut::VisitMut;
 // the same file to test the error messages.
 #[path = "build/patching.rs"]
 mod patching;
+// The corrections that hold for every operation or schema of a kind.
+#[path = "build/rules.rs"]
+mod rules;
 
-use patching::SPEC_ENV;
+use patching::{EXTRA_ENV, SKIP_ENV, SPEC_ENV};
 
 fn main() -> ExitCode {
     match run() {
@@ -40,6 +45,9 @@ fn run() -> Result<(), String> {
     let out_dir = PathBuf::from(env("OUT_DIR")?);
 
     println!("cargo:rerun-if-env-changed={SPEC_ENV}");
+    println!("cargo:rerun-if-env-changed={EXTRA_ENV}");
+    println!("cargo:rerun-if-env-changed={SKIP_ENV}");
+    println!("cargo:rerun-if-changed=build/rules.rs");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=build/patching.rs");
     let spec_env = std::env::var_os(SPEC_ENV);
@@ -54,11 +62,20 @@ fn run() -> Result<(), String> {
     // Watching the directory catches added and removed patch files.
     println!("cargo:rerun-if-changed={}", patch_dir.display());
 
-    let mut spec = patching::read_spec(&spec_path, &hint)?;
-    for patch_path in patching::patch_files(&patch_dir)? {
-        println!("cargo:rerun-if-changed={}", patch_path.display());
-        patching::apply_patch(&mut spec, &patch_path)?;
+    let extra_dir = std::env::var_os(EXTRA_ENV);
+    if let Some(dir) = extra_dir.as_ref().filter(|d| !d.is_empty()) {
+        println!("cargo:rerun-if-changed={}", PathBuf::from(dir).display());
     }
+    let patches = patching::patch_list(&patch_dir, extra_dir, std::env::var_os(SKIP_ENV))?;
+
+    let mut spec = patching::read_spec(&spec_path, &hint)?;
+    for patch_path in patches {
+        println!("cargo:rerun-if-changed={}", patch_path.display());
+        for warning in patching::apply_patch(&mut spec, &patch_path)?.warnings {
+            println!("cargo:warning=talkjs: {warning}");
+        }
+    }
+    rules::apply(&mut spec)?;
 
     let patched = serde_json::to_string_pretty(&spec)
         .map_err(|e| format!("cannot serialize the patched spec: {e}"))?;

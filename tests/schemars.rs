@@ -29,7 +29,7 @@ fn user_schema_has_the_patched_response_shape() {
     for expected in ["id", "name", "createdAt", "email", "custom", "photoUrl"] {
         assert!(names.contains(&expected), "{expected} missing: {names:?}");
     }
-    // 0081: a User response requires nothing (name may be absent or null).
+    // Rule standalone_responses: a User response requires nothing (name may be absent or null).
     let required = schema["required"].as_array().map_or(0, Vec::len);
     assert_eq!(required, 0, "{schema:#}");
 }

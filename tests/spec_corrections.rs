@@ -1,6 +1,7 @@
-//! Each correction in `patches/` shown where it matters: on the wire (what a
-//! loopback server receives) or in decoding (what the raw client accepts).
-//! Every test here fails if its patch is removed from `patches/`.
+//! Each correction in `patches/` and `build/rules.rs` shown where it
+//! matters: on the wire (what a loopback server receives) or in decoding
+//! (what the raw client accepts).
+//! Every test here fails if its patch or rule is removed.
 
 use serde_json::{Value, json};
 use talkjs::raw::{self, types};
@@ -364,7 +365,7 @@ fn error_response(
     }
 }
 
-// 0070: every operation types 400, 401, 404, 429 and 5xx as an error
+// Rule error_responses: every operation types 400, 401, 404, 429 and 5xx as an error
 // response whose body is the JSON object or the raw text.
 #[tokio::test]
 async fn error_statuses_are_typed_error_responses() {
@@ -441,7 +442,7 @@ async fn mount_get(server: &MockServer, at: &str, body: Value) {
         .await;
 }
 
-// 0080: new enum values and nulls in responses decode.
+// Rule tolerant_responses and patch 0085: new enum values and nulls in responses decode.
 #[tokio::test]
 async fn unknown_enum_values_and_nulls_in_responses_decode() {
     let server = MockServer::start().await;
@@ -565,7 +566,7 @@ async fn unknown_enum_values_and_nulls_in_responses_decode() {
     server.verify().await;
 }
 
-// 0081: a user response requires nothing; a user without a name (or with
+// Rule standalone_responses: a user response requires nothing; a user without a name (or with
 // fields nulled out by anonymisation) decodes.
 #[tokio::test]
 async fn user_without_name_decodes() {
@@ -612,7 +613,7 @@ async fn user_without_name_decodes() {
     server.verify().await;
 }
 
-// 0090: a clearable input field sends an explicit null; an unset field is
+// Rule nullable_inputs and patch 0090: a clearable input field sends an explicit null; an unset field is
 // absent; name is optional.
 #[tokio::test]
 async fn explicit_null_reaches_the_wire_and_unset_fields_do_not() {
@@ -688,7 +689,7 @@ async fn explicit_null_reaches_the_wire_and_unset_fields_do_not() {
     );
 }
 
-// 0010: ids that cannot be a URL path segment are refused by the type the
+// Rule path_ids: ids that cannot be a URL path segment are refused by the type the
 // generated client takes for path ids (build.rs puts `talkjs::path::ResourceId`
 // in place of the schema, with the same rule as its pattern).
 #[test]
@@ -716,7 +717,7 @@ fn resource_id_refuses_only_unaddressable_ids() {
     }
 }
 
-// 0010, on the wire: a refused id never leaves the client, in any position.
+// Rule path_ids, on the wire: a refused id never leaves the client, in any position.
 #[tokio::test]
 async fn refused_ids_never_reach_the_server() {
     let server = answering(200, json!({"id": "x"})).await;
