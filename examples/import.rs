@@ -38,13 +38,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     step("Import 25 messages, one an hour, starting two days ago");
     let start = chrono::Utc::now() - chrono::Duration::days(2);
-    let history: Vec<_> = (0..25)
+    let history = (0..25)
         .map(|i| {
             let sender = if i % 2 == 0 { "im-alice" } else { "im-bob" };
             let at = start + chrono::Duration::hours(i);
             imported(sender, &format!("old message #{i}"), at.timestamp_millis())
         })
-        .collect();
+        .collect::<Result<Vec<_>, _>>()?;
     if let Some(emulator) = &emulator {
         emulator.clear_log();
     }
@@ -73,9 +73,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     step("A failure part-way: message 12 is from a non-participant");
     let t0 = start.timestamp_millis();
-    let mut batch: Vec<_> = (0..15)
+    let mut batch = (0..15)
         .map(|i| imported("im-alice", &format!("batch #{i}"), t0 + i))
-        .collect();
+        .collect::<Result<Vec<_>, _>>()?;
     // Local validation can't know who takes part; TalkJS refuses it.
     batch[12].sender = "im-outsider".into();
     match client.messages("im-partial").import(batch.clone()).await {
@@ -101,7 +101,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("  im-partial holds {} messages, none twice", stored.len());
 
     step("Validation runs first: an invalid message means nothing is sent");
-    let empty = imported("im-alice", "", t0);
+    let empty = imported("im-alice", "", t0)?;
     match client.messages("im-partial").import(vec![empty]).await {
         Err(e) => println!("  {e}"),
         Ok(_) => println!("  unexpectedly accepted"),
@@ -111,14 +111,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-fn imported(sender: &str, text: &str, timestamp: i64) -> ImportMessageInput {
-    ImportMessageInput {
-        type_: ImportMessageInputType::UserMessage,
-        sender: sender.into(),
-        text: Some(text.into()),
-        attachment_token: None,
-        timestamp,
-        read_by: vec![],
-        custom: None,
-    }
+/// A user's text message sent at `timestamp`; the builder reports a
+/// missing required field as an [`Error`].
+fn imported(sender: &str, text: &str, timestamp: i64) -> Result<ImportMessageInput, Error> {
+    let message = ImportMessageInput::builder()
+        .type_(ImportMessageInputType::UserMessage)
+        .sender(sender)
+        .text(text.to_string())
+        .timestamp(timestamp)
+        .read_by(Vec::new())
+        .try_into()?;
+    Ok(message)
 }

@@ -79,15 +79,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         } else {
             chrono::Utc::now()
         };
-        let message = ImportMessageInput {
-            type_: ImportMessageInputType::UserMessage,
-            sender: "pg-alice".into(),
-            text: Some("News".into()),
-            attachment_token: None,
-            timestamp: at.timestamp_millis(),
-            read_by: vec![],
-            custom: None,
-        };
+        let message: ImportMessageInput = ImportMessageInput::builder()
+            .type_(ImportMessageInputType::UserMessage)
+            .sender("pg-alice")
+            .text("News".to_string())
+            .timestamp(at.timestamp_millis())
+            .read_by(Vec::new())
+            .try_into()?;
         client.messages(id.as_str()).import(vec![message]).await?;
     }
     println!("  pg-000..009: last message a month ago; pg-010..014: now; others: none");

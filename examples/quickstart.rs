@@ -165,18 +165,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     step("Import history with original timestamps");
     let yesterday = chrono::Utc::now().timestamp_millis() - 86_400_000;
-    let imported = client
-        .messages("qs-order-42")
-        .import(vec![ImportMessageInput {
-            type_: ImportMessageInputType::UserMessage,
-            sender: "qs-bob".into(),
-            text: Some("(imported) Welcome to the shop!".into()),
-            attachment_token: None,
-            timestamp: yesterday,
-            read_by: vec!["qs-alice".into()],
-            custom: None,
-        }])
-        .await?;
+    let welcome: ImportMessageInput = ImportMessageInput::builder()
+        .type_(ImportMessageInputType::UserMessage)
+        .sender("qs-bob")
+        .text("(imported) Welcome to the shop!".to_string())
+        .timestamp(yesterday)
+        .read_by(vec!["qs-alice".to_string()])
+        .try_into()?;
+    let imported = client.messages("qs-order-42").import(vec![welcome]).await?;
     println!("  imported {imported} message(s) dated yesterday");
 
     step("Batch: several operations in one request");

@@ -72,6 +72,9 @@ pub enum ReadUntil {
 /// The body of `PUT /conversations/{cid}/participants/{uid}`: a field left
 /// `None` is not sent at all. Shared with [`crate::BatchOp`], so a batch
 /// sends the same body as the direct call.
+// `..Default::default()` sets nothing today; it leaves unset any field the
+// spec adds, which would otherwise break the build.
+#[allow(clippy::needless_update)]
 pub(crate) fn participation(access: Option<Access>, notify: Option<Notify>) -> ParticipationInput {
     ParticipationInput {
         access: access.map(|access| match access {
@@ -85,11 +88,13 @@ pub(crate) fn participation(access: Option<Access>, notify: Option<Notify>) -> P
                 ParticipationInputNotify::String(ParticipationInputNotifyString::MentionsOnly)
             }
         }),
+        ..Default::default()
     }
 }
 
 /// The body of `PATCH /users/{uid}/conversations/{cid}`; shared with
 /// [`crate::BatchOp`].
+#[allow(clippy::needless_update)] // as in `participation`
 pub(crate) fn read_marker(until: ReadUntil) -> MarkConversationReadBody {
     let read_until = match until {
         ReadUntil::Sent => {
@@ -99,6 +104,7 @@ pub(crate) fn read_marker(until: ReadUntil) -> MarkConversationReadBody {
     };
     MarkConversationReadBody {
         read_until: Some(read_until),
+        ..Default::default()
     }
 }
 

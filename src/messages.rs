@@ -138,15 +138,13 @@ impl<'a> Messages<'a> {
     /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
     /// use talkjs::raw::types::{ImportMessageInput, ImportMessageInputType};
     /// let last_year = chrono::Utc::now() - chrono::Duration::days(365);
-    /// let old = ImportMessageInput {
-    ///     type_: ImportMessageInputType::UserMessage,
-    ///     sender: "alice".into(),
-    ///     text: Some("Imported from the old chat system".into()),
-    ///     attachment_token: None,
-    ///     timestamp: last_year.timestamp_millis(),
-    ///     read_by: vec!["bob".into()],
-    ///     custom: None,
-    /// };
+    /// let old: ImportMessageInput = ImportMessageInput::builder()
+    ///     .type_(ImportMessageInputType::UserMessage)
+    ///     .sender("alice")
+    ///     .text("Imported from the old chat system".to_string())
+    ///     .timestamp(last_year.timestamp_millis())
+    ///     .read_by(vec!["bob".to_string()])
+    ///     .try_into()?;
     /// let imported = client.messages("order-42").import(vec![old]).await?;
     /// # Ok(()) }
     /// ```

@@ -49,28 +49,27 @@ impl SendMessageInput {
     }
 }
 
-/// A message with these four fields and every other one unset. Written out
-/// field by field because the type has no `Default` (its `type_` is
-/// required): a field the spec adds is a compile error here, not a value
-/// left out. A free function, not an associated one, so that no method the
-/// generator may add to the type can collide with it.
+/// A message with these four fields and every other one unset. Built with
+/// the generated builder, since the type has no `Default` (its `type_` is
+/// required), so that a field the spec adds is left unset here instead of
+/// breaking the build. A free function, not an associated one, so that no
+/// method the generator may add to the type can collide with it.
 fn message(
     type_: SendMessageInputType,
     sender: Option<String>,
     text: Option<String>,
     attachment_token: Option<String>,
 ) -> SendMessageInput {
-    SendMessageInput {
-        attachment_token,
-        content: Vec::new(),
-        custom: None,
-        idempotency_key: None,
-        location: None,
-        referenced_message_id: None,
-        sender,
-        text,
-        type_,
-    }
+    SendMessageInput::builder()
+        .type_(type_)
+        .sender(sender)
+        .text(text)
+        .attachment_token(attachment_token)
+        .try_into()
+        // Cannot fail: every setter above takes its field's own type (an
+        // infallible conversion), and `type_`, the only required field, is
+        // set. The unit test below runs every caller.
+        .expect("a message with its type set builds")
 }
 
 impl UserInput {

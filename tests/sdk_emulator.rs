@@ -771,7 +771,7 @@ async fn message_get_edit_delete_react_unreact() {
 
     let edit = EditMessageBody {
         text: Some("second".into()),
-        custom: None,
+        ..Default::default()
     };
     m.edit(&id, edit).await.unwrap();
     let got = m.get(&id).await.unwrap();
@@ -1383,7 +1383,7 @@ async fn batch_participant_message_and_import_operations_reach_the_emulator() {
         .remove(0);
     let edit = EditMessageBody {
         text: Some("edited".into()),
-        custom: None,
+        ..Default::default()
     };
     let outcomes = client
         .batch(vec![

@@ -9,8 +9,7 @@ use std::collections::HashSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
 use talkjs::raw::types::{
-    ConversationInput, EditMessageBody, NullableString, PresenceInput, PresenceInputAvailability,
-    SendMessageInput, UserInput,
+    ConversationInput, EditMessageBody, NullableString, PresenceInput, SendMessageInput, UserInput,
 };
 use talkjs::{Access, AuthMode, BatchOp, ConversationFilter, Notify, ReadUntil};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate, matchers::any};
@@ -517,12 +516,13 @@ async fn list_get_edit_delete_messages() {
     m.get("m1").await.unwrap();
     m.edit(
         "m1",
-        EditMessageBody {
-            text: Some("new".into()),
-            custom: Some(talkjs::raw::types::Custom(Some(
+        EditMessageBody::builder()
+            .text("new".to_string())
+            .custom(talkjs::raw::types::Custom(Some(
                 [("k".to_string(), "v".to_string())].into(),
-            ))),
-        },
+            )))
+            .try_into()
+            .unwrap(),
     )
     .await
     .unwrap();
@@ -830,11 +830,11 @@ async fn batch_tuples_of_every_operation() {
     let filter = ConversationFilter::default().before(1_000i64).after(10i64);
     let edit = EditMessageBody {
         text: Some("new".into()),
-        custom: None,
+        ..Default::default()
     };
     let presence = PresenceInput {
-        availability: Some(PresenceInputAvailability::Online),
         visible: Some(false),
+        ..online()
     };
     let users = [
         ("a/b".to_string(), named("A")),

@@ -47,10 +47,11 @@ pub fn with_participants(ids: &[&str]) -> ConversationInput {
 
 /// A presence input: visible and online.
 pub fn online() -> PresenceInput {
-    PresenceInput {
-        availability: Some(PresenceInputAvailability::Online),
-        visible: Some(true),
-    }
+    PresenceInput::builder()
+        .availability(PresenceInputAvailability::Online)
+        .visible(true)
+        .try_into()
+        .unwrap()
 }
 
 /// A user text message.
@@ -65,15 +66,14 @@ pub fn system(text: &str) -> SendMessageInput {
 
 /// A message to import.
 pub fn import(sender: &str, text: &str, timestamp: i64) -> ImportMessageInput {
-    ImportMessageInput {
-        attachment_token: None,
-        custom: None,
-        read_by: Vec::new(),
-        sender: sender.to_string(),
-        text: Some(text.to_string()),
-        timestamp,
-        type_: ImportMessageInputType::UserMessage,
-    }
+    ImportMessageInput::builder()
+        .type_(ImportMessageInputType::UserMessage)
+        .sender(sender)
+        .text(text.to_string())
+        .timestamp(timestamp)
+        .read_by(Vec::new())
+        .try_into()
+        .unwrap()
 }
 
 /// Asserts that `result` is a validation error of `field`.
