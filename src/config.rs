@@ -361,7 +361,12 @@ fn is_loopback(url: &reqwest::Url) -> bool {
 /// # let _ = other;
 /// ```
 pub fn install_default_crypto_provider() {
+    // rustls 0.23.48 deprecated its ring provider (no post-quantum key
+    // exchange) and offers no ring replacement: the way out it leaves is
+    // its aws-lc-rs provider, which the `rustls-aws-lc-rs` feature uses.
+    // `rustls-ring` keeps ring for its faster build (README, "Features").
     #[cfg(feature = "rustls-ring")]
+    #[allow(deprecated)]
     {
         let _ = rustls::crypto::ring::default_provider().install_default();
     }

@@ -45,9 +45,8 @@ async fn serve(app: axum::Router) -> String {
 
 fn http() -> reqwest::Client {
     // With the default `rustls-ring` feature reqwest has no process-wide
-    // crypto provider of its own; the SDK's client installs ring the same way.
-    #[cfg(feature = "rustls-ring")]
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    // crypto provider of its own; the SDK's client installs it the same way.
+    talkjs::install_default_crypto_provider();
     reqwest::Client::builder().no_proxy().build().unwrap()
 }
 
