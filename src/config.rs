@@ -5,7 +5,10 @@ use std::{net::IpAddr, time::Duration};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::{
-    Client, Error, RetryPolicy, authorization::Authorizer, tokens::AppTokenMinter, transport,
+    Client, Error, RetryPolicy,
+    authorization::Authorizer,
+    tokens::AppTokenMinter,
+    transport::{self, Transport},
 };
 
 /// TalkJS's production API.
@@ -189,20 +192,8 @@ impl ClientConfig {
     /// (an empty app id or secret key, a bad base URL, a REST version that
     /// cannot be a header) is an [`Error::Config`] saying what.
     pub fn build(self) -> Result<Client, Error> {
-        self.checked_build().map_err(|error| match error {
-            Error::Config(_) => error,
-            Error::Validation { field, rule } => Error::Config(format!("{field} {rule}")),
-            other => Error::Config(other.to_string()),
-        })
-    }
-
-    fn checked_build(self) -> Result<Client, Error> {
-        crate::path::check_segment("app id", &self.app_id)?;
-        // In either mode: an empty key would make every call a 401.
-        if self.secret_key.expose_secret().is_empty() {
-            return Err(Error::Config("the secret key is empty".into()));
-        }
         let api_url = self.api_url()?;
+        let transport = self.transport()?;
         install_default_crypto_provider();
         let http = reqwest::Client::builder()
             .user_agent(&self.user_agent)
@@ -215,6 +206,43 @@ impl ClientConfig {
             .pool_idle_timeout(Duration::from_secs(60))
             .build()
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+        let raw = crate::raw::Client::new_with_client(&api_url, http, transport);
+        Ok(Client::from_parts(raw, self))
+    }
+
+    /// The [`Transport`] of this configuration: the `inner` value of a
+    /// [`crate::raw::Client`] built by hand, for a raw client over your own
+    /// `reqwest::Client` (a proxy, other root certificates). It authenticates
+    /// every request, retries, and applies the overall timeout and the
+    /// response size cap. The `reqwest::Client` is yours: give it the
+    /// [`ClientConfig::attempt_timeout`] as its `timeout` (the transport
+    /// relies on it for each attempt), a connect timeout and a user agent, as
+    /// [`ClientConfig::build`] does. Errors as [`ClientConfig::build`]'s.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// let config = talkjs::ClientConfig::new("tPnqHSLr", "sk_test_...");
+    /// talkjs::install_default_crypto_provider(); // before any reqwest client (README, TLS)
+    /// let http = reqwest::Client::builder()
+    ///     .timeout(Duration::from_secs(30))
+    ///     .connect_timeout(Duration::from_secs(10))
+    ///     .build()?;
+    /// let (api_url, transport) = (config.api_url()?, config.transport()?);
+    /// let raw = talkjs::raw::Client::new_with_client(&api_url, http, transport);
+    /// let request = raw.get_user().user_id("alice"); // `.send().await` sends it
+    /// # let _ = request;
+    /// # Ok(()) }
+    /// ```
+    pub fn transport(&self) -> Result<Transport, Error> {
+        self.checked_transport().map_err(config_error)
+    }
+
+    fn checked_transport(&self) -> Result<Transport, Error> {
+        // In either mode: an empty key would make every call a 401.
+        if self.secret_key.expose_secret().is_empty() {
+            return Err(Error::Config("the secret key is empty".into()));
+        }
         let auth = match self.auth {
             AuthMode::AppToken { lifetime } => {
                 let minter = AppTokenMinter::new(self.app_id.as_str(), &self.secret_key)?
@@ -237,7 +265,7 @@ impl ClientConfig {
                     .map_err(|_| Error::validation("rest_version", "must be a valid header value"))
             })
             .transpose()?;
-        let transport = transport::Transport::new(
+        Ok(Transport::new(
             auth,
             transport::Settings {
                 retry: self.retry.clone(),
@@ -247,16 +275,21 @@ impl ClientConfig {
                 max_response_bytes: self.max_response_bytes,
                 rest_version,
             },
-        );
-        let raw = crate::raw::Client::new_with_client(&api_url, http, transport);
-        Ok(Client::from_parts(raw, self))
+        ))
     }
 
-    /// The API URL, `{base URL}/v1/{appId}`, after checking the base URL:
-    /// https (or http to loopback, or opted in), no credentials, no query or
-    /// fragment; this app's own `/v1/{appId}` at its end is taken off first
-    /// ([`ClientConfig::base_url`]).
-    fn api_url(&self) -> Result<String, Error> {
+    /// The API URL, `{base URL}/v1/{appId}`: the `baseurl` of a
+    /// [`crate::raw::Client`] built by hand ([`ClientConfig::transport`]).
+    /// The base URL is checked first: https (or http to loopback, or opted
+    /// in), no credentials, no query or fragment; this app's own
+    /// `/v1/{appId}` at its end is taken off ([`ClientConfig::base_url`]).
+    /// Errors as [`ClientConfig::build`]'s.
+    pub fn api_url(&self) -> Result<String, Error> {
+        self.checked_api_url().map_err(config_error)
+    }
+
+    fn checked_api_url(&self) -> Result<String, Error> {
+        crate::path::check_segment("app id", &self.app_id)?;
         // Echoed as given in the messages below: only a URL that parses can
         // be redacted, and one that carries credentials stops at their check.
         let given = &self.base_url;
@@ -297,6 +330,15 @@ impl ClientConfig {
             url.as_str().trim_end_matches('/'),
             crate::path::encode_path(&self.app_id)
         ))
+    }
+}
+
+/// Every problem of a configuration as [`Error::Config`], saying what.
+fn config_error(error: Error) -> Error {
+    match error {
+        Error::Config(_) => error,
+        Error::Validation { field, rule } => Error::Config(format!("{field} {rule}")),
+        other => Error::Config(other.to_string()),
     }
 }
 

@@ -136,5 +136,4 @@ pub use retry::RetryPolicy;
 /// The secret types of [`tokens`] and [`webhooks`], so that no direct
 /// dependency on `secrecy` is needed to call them.
 pub use secrecy::{ExposeSecret, SecretString};
-#[doc(hidden)]
 pub use transport::Transport;

@@ -9,7 +9,10 @@
 //!
 //! Get an authenticated instance from [`crate::Client::raw`]: its requests go
 //! through the SDK's transport (fresh app token per request, retries,
-//! timeouts, response size cap). Ids are checked ([`crate::path::ResourceId`]
+//! timeouts, response size cap), or build one over your own
+//! `reqwest::Client` with [`Client::new_with_client`], the
+//! [`crate::ClientConfig::api_url`] and the [`crate::ClientConfig::transport`]
+//! (an example is there). Ids are checked ([`crate::path::ResourceId`]
 //! refuses empty, `.` and `..`) and percent-encoded as
 //! [`crate::path::encode_path`] does, so an id reaches exactly that resource.
 //!

@@ -34,8 +34,15 @@ pub(crate) struct Settings {
     pub(crate) rest_version: Option<header::HeaderValue>,
 }
 
-/// Everything a request needs besides the `reqwest::Client`: the inner value
-/// of [`crate::raw::Client`].
+/// Everything a request needs besides the `reqwest::Client`: the `inner`
+/// value of a [`crate::raw::Client`], which its constructors take. It
+/// authenticates every request (a fresh app token, or the secret key),
+/// retries what is safe to retry, and applies the overall timeout and the
+/// response size cap.
+///
+/// The raw client of [`crate::Client::raw`] has one already. To build one over
+/// your own `reqwest::Client`, get a transport from
+/// [`crate::ClientConfig::transport`] (which has an example).
 #[derive(Clone)]
 pub struct Transport {
     inner: Arc<Inner>,

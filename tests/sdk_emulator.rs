@@ -95,6 +95,24 @@ fn every_configuration_error_is_a_config_error() {
     }
 }
 
+/// A raw client built by hand over the program's own `reqwest::Client`,
+/// from the configuration's API URL and transport, is authenticated like
+/// the SDK's own (the emulator answers 401 without a valid token).
+#[tokio::test]
+async fn a_raw_client_over_your_own_reqwest_client() {
+    let (emu, client) = emulator().await;
+    client
+        .users()
+        .upsert("alice", named("Alice"))
+        .await
+        .unwrap();
+    let config = config_of(&emu);
+    let (api_url, transport) = (config.api_url().unwrap(), config.transport().unwrap());
+    let raw = talkjs::raw::Client::new_with_client(&api_url, reqwest::Client::new(), transport);
+    let user = raw.get_user().user_id("alice").send().await.unwrap();
+    assert_eq!(user.name.as_deref(), Some("Alice"));
+}
+
 // ---------------------------------------------------------------- users
 
 #[tokio::test]
