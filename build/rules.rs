@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 
 /// Runs every rule, in the order they depend on each other.
 pub fn apply(spec: &mut Value) -> Result<(), String> {
+    untitled_schemas(spec);
     path_ids(spec);
     error_responses(spec);
     standalone_responses(spec);
@@ -68,6 +69,34 @@ fn operations(spec: &mut Value) -> impl Iterator<Item = &mut Map<String, Value>>
                 .filter(|(method, _)| METHODS.contains(&method.as_str()))
                 .filter_map(|(_, op)| op.as_object_mut())
         })
+}
+
+/// Untitled schemas: typify names a generated type after its schema's
+/// `title`, so a title that a newer spec adds or changes would rename types
+/// that callers use (`SendMessageInputType`, `EditMessageBody`, ...) and
+/// break their build. Names come from the schemas' places instead: every
+/// `title` member holding a string is removed, but the document's own
+/// (`info.title`).
+fn untitled_schemas(spec: &mut Value) {
+    fn strip(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                if map.get("title").is_some_and(Value::is_string) {
+                    map.remove("title");
+                }
+                map.values_mut().for_each(strip);
+            }
+            Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    if let Some(root) = spec.as_object_mut() {
+        for (key, value) in root.iter_mut() {
+            if key != "info" {
+                strip(value);
+            }
+        }
+    }
 }
 
 /// Path ids: every `in: path` string parameter, wherever it is declared,
@@ -454,12 +483,14 @@ fn nullable_inputs(spec: &mut Value) -> Result<(), String> {
                 }
                 twin
             } else if value.get("nullable") == Some(&Value::Bool(true)) {
-                let plain_string = value.get("type").and_then(Value::as_str) == Some("string")
-                    && ["enum", "format"]
-                        .iter()
-                        .all(|key| value.get(key).is_none());
+                // By shape, not by equality: documentation may sit anywhere.
+                let plain_string = |v: &Value| {
+                    v.get("type").and_then(Value::as_str) == Some("string")
+                        && ["enum", "format"].iter().all(|key| v.get(key).is_none())
+                };
                 let string_list = value.get("type").and_then(Value::as_str) == Some("array")
-                    && value.get("items") == Some(&json!({"type": "string"}));
+                    && value.get("items").is_some_and(plain_string);
+                let plain_string = plain_string(value);
                 if plain_string {
                     "NullableString".to_owned()
                 } else if string_list {

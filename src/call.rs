@@ -16,6 +16,29 @@ use crate::{
 type RawResult<T> = Result<ResponseValue<T>, raw::Error<raw::types::Error>>;
 
 impl Client {
+    /// Runs any operation of the raw client and reports its outcome as this
+    /// layer does: the value, or an [`Error`] with the status and TalkJS's
+    /// body (`NotFound`, `RateLimited`, `Api` for a 400 or 5xx, ...).
+    ///
+    /// This is how to call an operation that has no typed method, such as
+    /// one a newer spec adds (`TALKJS_OPENAPI_SPEC`, README): the raw
+    /// client already sends through this client's transport (app token,
+    /// retries, timeouts, response size cap); `call` adds the error
+    /// mapping.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
+    /// let user = client.call(client.raw().get_user().user_id("alice").send()).await?;
+    /// # let _ = user;
+    /// # Ok(()) }
+    /// ```
+    pub fn call<'a, T: Send + 'a>(
+        &'a self,
+        send: impl Future<Output = RawResult<T>> + Send + 'a,
+    ) -> impl Future<Output = Result<T, Error>> + Send + 'a {
+        self.run(send)
+    }
+
     /// Runs `fut` (a generated `send()`) with the transport's per-call state
     /// and maps the result.
     ///
