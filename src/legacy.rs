@@ -1,5 +1,7 @@
 //! The deprecated `participants=` paths, still served for apps that started
-//! conversations with `getOrStartConversation` (seeds 000, 001).
+//! conversations with `getOrStartConversation` (the "Deprecated" sections of
+//! <https://talkjs.com/docs/Reference/REST_API/Conversations/> and
+//! <https://talkjs.com/docs/Reference/REST_API/Messages/>).
 
 use futures::Stream;
 use reqwest::Method;

@@ -48,7 +48,8 @@ use futures::{Stream, TryStreamExt, stream};
 
 use crate::Error;
 
-/// TalkJS's page size bounds (seed 003).
+/// TalkJS's page size bounds, 1..=100 ("Listing" in
+/// <https://talkjs.com/docs/Reference/REST_API/Getting_Started/Introduction/>).
 pub(crate) const MAX_LIMIT: u32 = 100;
 
 /// Checks `limit` against 1..=100 before anything is sent.

@@ -1,4 +1,6 @@
-//! Checks of message arrays before anything is sent (facts: Messages, Import).
+//! Checks of message arrays before anything is sent, by TalkJS's rules for
+//! sending (<https://talkjs.com/docs/Reference/REST_API/Messages/>) and
+//! importing (<https://talkjs.com/docs/Reference/REST_API/Importing_Messages/>).
 
 use crate::{
     Error,

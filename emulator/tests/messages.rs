@@ -486,8 +486,9 @@ async fn read_by_everywhere(api: &Api, id: &str) -> Vec<serde_json::Value> {
     ]
 }
 
-/// TalkJS leaves `readBy` empty above 300 participants (the facts file,
-/// talkjs-api-facts.md, Messages); at exactly 300 it is kept.
+/// TalkJS leaves `readBy` empty above 300 participants
+/// (<https://talkjs.com/docs/Reference/Concepts/Messages/>); at exactly 300
+/// it is kept.
 #[tokio::test]
 async fn read_by_is_kept_at_300_participants() {
     let (api, m) = c1_at_300_participants_read_by_b().await;

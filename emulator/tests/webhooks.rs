@@ -319,10 +319,10 @@ async fn message_read_is_one_event_per_newly_read_message() {
     assert_eq!(next_event(&hook).await["type"], "user.updated");
 }
 
-/// Above 300 participants TalkJS leaves `readBy` empty (the facts file,
-/// talkjs-api-facts.md, Messages); webhook payloads show
-/// messages as the REST API does, so theirs is empty too, also in the
-/// `message.read` for the very read that the marker records.
+/// Above 300 participants TalkJS leaves `readBy` empty
+/// (<https://talkjs.com/docs/Reference/Concepts/Messages/>); webhook
+/// payloads show messages as the REST API does, so theirs is empty too,
+/// also in the `message.read` for the very read that the marker records.
 #[tokio::test]
 async fn webhook_messages_have_empty_read_by_above_300_participants() {
     let (hook, api) = hooked_c1().await;

@@ -10,9 +10,9 @@ use super::conversations::Conversation;
 use super::files::StoredFile;
 use super::validate::{self, Patch};
 
-/// Above this many participants TalkJS answers `readBy: []` (the facts
-/// file, talkjs-api-facts.md, Messages: "`readBy` is empty for
-/// conversations with more than 300 participants").
+/// Above this many participants TalkJS answers `readBy: []` ("For
+/// conversations with 301 or more participants, the readBy field is
+/// empty", <https://talkjs.com/docs/Reference/Concepts/Messages/>).
 ///
 /// Only the answer changes: read markers are still stored and moved (so
 /// `isUnread` and `message.read` work as before), and `readBy` shows them
