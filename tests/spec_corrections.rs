@@ -70,24 +70,22 @@ async fn import_sends_timestamp_read_by_and_user_message_type() {
     let server = answering(200, json!({})).await;
     let client = client(&server);
     let messages = vec![
-        types::ImportMessageInput {
-            attachment_token: None,
-            custom: None,
-            read_by: vec!["bob".into()],
-            sender: "alice".into(),
-            text: Some("hi".into()),
-            timestamp: 1_600_000_000_000,
-            type_: types::ImportMessageInputType::UserMessage,
-        },
-        types::ImportMessageInput {
-            attachment_token: Some("att_1".into()),
-            custom: None,
-            read_by: vec![],
-            sender: "bob".into(),
-            text: None,
-            timestamp: 1_600_000_000_001,
-            type_: types::ImportMessageInputType::UserMessage,
-        },
+        types::ImportMessageInput::builder()
+            .read_by(vec!["bob".into()])
+            .sender("alice")
+            .text(Some("hi".into()))
+            .timestamp(1_600_000_000_000_i64)
+            .type_(types::ImportMessageInputType::UserMessage)
+            .try_into()
+            .unwrap(),
+        types::ImportMessageInput::builder()
+            .attachment_token(Some("att_1".into()))
+            .read_by(vec![])
+            .sender("bob")
+            .timestamp(1_600_000_000_001_i64)
+            .type_(types::ImportMessageInputType::UserMessage)
+            .try_into()
+            .unwrap(),
     ];
     client
         .raw()
@@ -136,16 +134,14 @@ async fn send_messages_decodes_ids_and_sends_attachment_token_and_location() {
     let server = answering(200, json!([{"id": "msg_1"}, {"id": "msg_2"}])).await;
     let client = client(&server);
     let message =
-        |attachment_token: Option<&str>, location: Option<[f64; 2]>| types::SendMessageInput {
-            attachment_token: attachment_token.map(Into::into),
-            content: vec![],
-            custom: None,
-            idempotency_key: None,
-            location,
-            referenced_message_id: None,
-            sender: Some("alice".into()),
-            text: None,
-            type_: types::SendMessageInputType::UserMessage,
+        |attachment_token: Option<&str>, location: Option<[f64; 2]>| -> types::SendMessageInput {
+            types::SendMessageInput::builder()
+                .attachment_token(attachment_token.map(String::from))
+                .location(location)
+                .sender(Some("alice".into()))
+                .type_(types::SendMessageInputType::UserMessage)
+                .try_into()
+                .unwrap()
         };
     let sent = client
         .raw()
@@ -318,17 +314,7 @@ async fn call(api: &raw::Client, operation: &str) -> Result<(), raw::Error<types
         "send_messages" => api
             .send_messages()
             .conversation_id("c1")
-            .body(vec![types::SendMessageInput {
-                attachment_token: None,
-                content: vec![],
-                custom: None,
-                idempotency_key: None,
-                location: None,
-                referenced_message_id: None,
-                sender: Some("alice".into()),
-                text: Some("hi".into()),
-                type_: types::SendMessageInputType::UserMessage,
-            }])
+            .body(vec![types::SendMessageInput::user_text("alice", "hi")])
             .send()
             .await
             .map(drop),
