@@ -125,6 +125,15 @@ fn is_send_path(path: &str) -> bool {
     )
 }
 
+/// Whether a retryable `status` may come after the request was applied: a
+/// gateway (nginx, Envoy, a cloud load balancer) answers 502, 503 or 504
+/// when the upstream connection drops or times out after it forwarded the
+/// request, and any 5xx may hide the same. Only a refusal on purpose is
+/// known to have applied nothing: 429, and 503 with `Retry-After`.
+fn answered_after_apply(status: StatusCode, has_retry_after: bool) -> bool {
+    status.is_server_error() && !(status == StatusCode::SERVICE_UNAVAILABLE && has_retry_after)
+}
+
 fn retryable_status(status: StatusCode) -> bool {
     matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504)
 }
@@ -343,16 +352,22 @@ impl Transport {
                         if !retryable_status(status) {
                             break (response, timeout);
                         }
-                        if status == StatusCode::GATEWAY_TIMEOUT && !repeat_ok(&mut make) {
-                            // A gateway gave up waiting: the request may have
-                            // been applied, and this one is not de-duplicated.
+                        let retry_after = crate::retry::retry_after(response.headers());
+                        if answered_after_apply(status, retry_after.is_some())
+                            && !repeat_ok(&mut make)
+                        {
+                            // The request may have been applied, and this
+                            // one is not de-duplicated: never sent twice.
                             record::fail(Error::OutcomeUnknown {
                                 operation,
-                                reason: "a gateway answered 504 Gateway Timeout".into(),
+                                reason: format!(
+                                    "the server answered {status} after the request was sent \
+                                     (a gateway answers so when its upstream connection drops, \
+                                     after the request may have been applied)"
+                                ),
                             });
                             break (response, timeout);
                         }
-                        let retry_after = crate::retry::retry_after(response.headers());
                         match next_delay(attempt, retry_after) {
                             Some(delay) => {
                                 tracing::info!(parent: &span, status = status.as_u16(), delay_ms = delay.as_millis() as u64, "retrying");

@@ -83,9 +83,12 @@ async fn an_import_whose_answer_was_lost_is_not_retried_and_says_so() {
 }
 
 #[tokio::test]
-async fn an_import_refused_with_a_status_is_retried() {
+async fn an_import_refused_on_purpose_is_retried() {
+    // 429, and 503 with Retry-After, refuse the request without applying
+    // it; a bare 5xx may come from a gateway after it was applied.
     let (emulator, client) = setup(RetryPolicy::default()).await;
-    emulator.inject_faults(Fault::status(503), 2);
+    emulator.inject_fault(Fault::status(429));
+    emulator.inject_fault(Fault::status_with_retry_after(503, "0"));
     assert_eq!(
         client
             .messages("c1")
@@ -96,6 +99,22 @@ async fn an_import_refused_with_a_status_is_retried() {
     );
     assert_eq!(emulator.messages("c1").len(), 1);
     assert_eq!(emulator.requests().len(), 3);
+
+    for status in [500, 502, 503, 504] {
+        emulator.clear_log();
+        emulator.inject_fault(Fault::status(status));
+        let error = client
+            .messages("c1")
+            .import(vec![import("u1", "old", 1_600_000_000_000)])
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, Error::OutcomeUnknown { .. }),
+            "{status}: {error:?}"
+        );
+        assert!(error.to_string().contains(&status.to_string()), "{error}");
+        assert_eq!(emulator.requests().len(), 1, "{status} was retried");
+    }
 }
 
 #[tokio::test]
@@ -419,4 +438,99 @@ async fn a_per_call_total_time_cap_stops_retries_that_would_pass_it() {
         .max_elapsed(Duration::from_secs(30));
     client.with_retry(generous).users().get("u1").await.unwrap();
     assert_eq!(emulator.requests().len(), 3);
+}
+
+/// A loopback reverse proxy in front of `upstream`, as nginx or a cloud load
+/// balancer is: each request is forwarded as it came, and when the upstream
+/// connection fails (e.g. it dropped after applying the request), the
+/// gateway answers 502 Bad Gateway.
+async fn gateway(upstream: String) -> String {
+    let forward = reqwest::Client::builder().no_proxy().build().unwrap();
+    let app = axum::Router::new().fallback(move |request: axum::extract::Request| {
+        let (forward, upstream) = (forward.clone(), upstream.clone());
+        async move {
+            let (parts, body) = request.into_parts();
+            let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+            let url = format!("{upstream}{}", parts.uri);
+            let mut outgoing = forward.request(parts.method, url).body(body);
+            for (name, value) in &parts.headers {
+                if name != "host" && name != "content-length" {
+                    outgoing = outgoing.header(name, value);
+                }
+            }
+            match outgoing.send().await {
+                Ok(answer) => {
+                    let status = answer.status();
+                    let body = answer.bytes().await.unwrap_or_default();
+                    (status, body).into_response()
+                }
+                Err(_) => (
+                    axum::http::StatusCode::BAD_GATEWAY,
+                    "<html>502 Bad Gateway</html>",
+                )
+                    .into_response(),
+            }
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+use axum::response::IntoResponse;
+
+/// Through a gateway, a dropped upstream connection after the request was
+/// applied arrives as a 502: an import (and a batch holding one) is then
+/// reported as an unknown outcome and never sent twice, while a send (its
+/// messages carry idempotency keys) and an upload are retried and applied
+/// once.
+#[tokio::test]
+async fn behind_a_gateway_a_502_after_apply_never_duplicates() {
+    let (emulator, _) = setup(RetryPolicy::default()).await;
+    let client = config_of(&emulator)
+        .base_url(gateway(emulator.base_url().to_owned()).await)
+        .retry(
+            RetryPolicy::default()
+                .initial_backoff(Duration::from_millis(1))
+                .max_backoff(Duration::from_millis(5)),
+        )
+        .build()
+        .unwrap();
+
+    emulator.inject_fault(Fault::DropAfterApply);
+    let error = client
+        .messages("c1")
+        .import(vec![import("u1", "imported", 1_600_000_000_000)])
+        .await
+        .unwrap_err();
+    assert!(matches!(&error, Error::OutcomeUnknown { .. }), "{error:?}");
+    assert!(error.to_string().contains("502"), "{error}");
+    assert_eq!(
+        emulator.messages("c1").len(),
+        1,
+        "applied once, not retried"
+    );
+
+    emulator.inject_fault(Fault::DropAfterApply);
+    let op =
+        talkjs::BatchOp::import_messages("c1", vec![import("u1", "batched", 1_600_000_000_001)])
+            .unwrap();
+    let error = client.batch(vec![op]).await.unwrap_err();
+    assert!(error.to_string().contains("unknown"), "{error}");
+    assert_eq!(emulator.messages("c1").len(), 2, "the batch applied once");
+
+    emulator.inject_fault(Fault::DropAfterApply);
+    client
+        .messages("c1")
+        .send(vec![text("u1", "sent")])
+        .await
+        .unwrap();
+    assert_eq!(emulator.messages("c1").len(), 3, "the send applied once");
+
+    emulator.inject_fault(Fault::DropAfterApply);
+    client
+        .upload_file("a.txt", b"hello".to_vec(), Some("text/plain"))
+        .await
+        .unwrap();
 }
