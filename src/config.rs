@@ -290,16 +290,15 @@ impl ClientConfig {
 
     fn checked_api_url(&self) -> Result<String, Error> {
         crate::path::check_segment("app id", &self.app_id)?;
-        // Echoed as given in the messages below: only a URL that parses can
-        // be redacted, and one that carries credentials stops at their check.
-        let given = &self.base_url;
-        let mut url = reqwest::Url::parse(given)
+        // Only ever echoed redacted, parsable or not: the text may carry a
+        // password or a query token.
+        let given = &redacted_url(&self.base_url);
+        let mut url = reqwest::Url::parse(&self.base_url)
             .map_err(|e| Error::Config(format!("base URL {given:?} is not a URL: {e}")))?;
         if !url.username().is_empty() || url.password().is_some() {
             return Err(Error::Config(format!(
-                "base URL {:?} carries credentials (user:password@): the client \
-                 authenticates with the app's secret key; give the URL without them",
-                redacted_url(given)
+                "base URL {given:?} carries credentials (user:password@): the client \
+                 authenticates with the app's secret key; give the URL without them"
             )));
         }
         if url.query().is_some() || url.fragment().is_some() {
@@ -366,15 +365,49 @@ fn base_path(url: &reqwest::Url, app_id: &str) -> String {
     format!("/{}", kept.join("/"))
 }
 
-/// `url` with any password replaced, for messages and `Debug`.
-fn redacted_url(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("redacted"));
-            parsed.to_string()
+/// `url` with its userinfo (`user:password@`), its query values and its
+/// fragment replaced, for messages and `Debug`. Works on the text, so that a
+/// URL that does not parse (`https://user:PASSWORD@exa mple.com`) is
+/// redacted as well as one that does: the userinfo is whatever precedes the
+/// last `@` of the authority (after `://`, up to the first `/`, `?` or `#`).
+pub(crate) fn redacted_url(url: &str) -> String {
+    const REDACTED: &str = "[redacted]";
+    let (rest, fragment) = match url.split_once('#') {
+        Some((rest, _)) => (rest, Some(REDACTED)),
+        None => (url, None),
+    };
+    let (rest, query) = match rest.split_once('?') {
+        Some((rest, query)) => (rest, Some(query)),
+        None => (rest, None),
+    };
+    let start = rest.find("://").map_or(0, |i| i + 3);
+    let end = rest[start..].find('/').map_or(rest.len(), |i| start + i);
+    let mut out = String::with_capacity(url.len());
+    match rest[start..end].rfind('@') {
+        Some(at) => {
+            out.push_str(&rest[..start]);
+            out.push_str(REDACTED);
+            out.push_str(&rest[start + at..]);
         }
-        _ => url.to_string(),
+        None => out.push_str(rest),
     }
+    if let Some(query) = query {
+        out.push('?');
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _)) => format!("{key}={REDACTED}"),
+                None if pair.is_empty() => String::new(),
+                None => REDACTED.to_string(),
+            })
+            .collect();
+        out.push_str(&pairs.join("&"));
+    }
+    if let Some(fragment) = fragment {
+        out.push('#');
+        out.push_str(fragment);
+    }
+    out
 }
 
 fn is_loopback(url: &reqwest::Url) -> bool {
@@ -442,15 +475,32 @@ mod tests {
     }
 
     #[test]
-    fn a_password_in_a_url_is_redacted() {
-        assert_eq!(
-            redacted_url("https://user:hunter2@proxy.example/x"),
-            "https://user:redacted@proxy.example/x"
-        );
-        assert_eq!(
-            redacted_url("https://api.talkjs.com"),
-            "https://api.talkjs.com"
-        );
-        assert_eq!(redacted_url("not a url"), "not a url");
+    fn userinfo_query_values_and_fragments_are_redacted_whether_or_not_the_url_parses() {
+        for (given, redacted) in [
+            (
+                "https://user:hunter2@proxy.example/x",
+                "https://[redacted]@proxy.example/x",
+            ),
+            (
+                "https://user:PASSWORD@exa mple.com",
+                "https://[redacted]@exa mple.com",
+            ),
+            // The last `@` of the authority ends the userinfo; one in the
+            // path does not.
+            ("https://a@b:c@host/p@q", "https://[redacted]@host/p@q"),
+            ("user:pw@host", "[redacted]@host"),
+            (
+                "https://api.talkjs.com/?token=SECRET&x",
+                "https://api.talkjs.com/?token=[redacted]&[redacted]",
+            ),
+            (
+                "http s://h/?a=SECRET#frag",
+                "http s://h/?a=[redacted]#[redacted]",
+            ),
+            ("https://api.talkjs.com", "https://api.talkjs.com"),
+            ("not a url", "not a url"),
+        ] {
+            assert_eq!(redacted_url(given), redacted, "{given}");
+        }
     }
 }

@@ -34,6 +34,28 @@ fn check_mime(mime: &str) -> Result<(), Error> {
     }
 }
 
+/// Refuses an empty filename, and one with a control character (CR, LF,
+/// NUL, DEL, ...): it travels inside the part's `Content-Disposition`
+/// header, where a line break would end the header early.
+fn check_filename(filename: &str) -> Result<(), Error> {
+    if filename.is_empty() {
+        return Err(Error::validation(
+            "filename",
+            "must not be empty: TalkJS needs a filename",
+        ));
+    }
+    if filename.chars().any(char::is_control) {
+        return Err(Error::validation(
+            "filename",
+            format!(
+                "{filename:?} contains a control character (CR, LF, tab, ...), which cannot \
+                 travel in a multipart header; rename the file"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 impl Client {
     /// Uploads a file from memory and returns its attachment token, to send
     /// as a message's `attachmentToken`.
@@ -45,7 +67,9 @@ impl Client {
     /// `mime` (sent as the part's `Content-Type`) must parse as a MIME type,
     /// `type/subtype` with optional parameters; anything else, such as
     /// `"a b/c"`, `"/x"` or `""`, is an [`Error::Validation`] on `mime` and
-    /// nothing is sent. An empty `filename` is refused the same way.
+    /// nothing is sent. An empty `filename`, or one holding a control
+    /// character (CR, LF, tab, NUL, ...), is refused the same way, as
+    /// an [`Error::Validation`] on `filename`.
     ///
     /// ```no_run
     /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
@@ -58,12 +82,7 @@ impl Client {
         contents: impl Into<Bytes>,
         mime: Option<&str>,
     ) -> Result<String, Error> {
-        if filename.is_empty() {
-            return Err(Error::validation(
-                "filename",
-                "must not be empty: TalkJS needs a filename",
-            ));
-        }
+        check_filename(filename)?;
         let contents: Bytes = contents.into();
         if let Some(mime) = mime {
             check_mime(mime)?;
@@ -98,7 +117,8 @@ impl Client {
     }
 
     /// Uploads a file from disk (its name becomes the filename) and returns
-    /// its attachment token. A file that cannot be read is [`Error::Io`].
+    /// its attachment token. A file that cannot be read is [`Error::Io`]; a
+    /// name that [`Client::upload_file`] refuses is refused before reading.
     pub async fn upload_path(
         &self,
         path: impl AsRef<Path>,
@@ -108,6 +128,7 @@ impl Client {
         let filename = path.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
             Error::validation("path", format!("{} has no UTF-8 file name", path.display()))
         })?;
+        check_filename(filename)?;
         let contents = tokio::fs::read(path).await.map_err(|source| Error::Io {
             path: path.to_path_buf(),
             source,

@@ -946,6 +946,35 @@ async fn upload_file_and_path_then_send_the_attachment() {
     assert_eq!(emu.requests().len(), sent);
 }
 
+#[tokio::test]
+async fn filenames_with_control_characters_are_refused_before_sending() {
+    let (emu, client) = emulator().await;
+    let dir = std::env::temp_dir().join(format!("talkjs-ctl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in [
+        "a\r\nX-Injected: 1.txt",
+        "a\n.txt",
+        "a\r.txt",
+        "a\0.txt",
+        "a\t.txt",
+        "a\u{7f}.txt",
+        "a\u{85}.txt",
+    ] {
+        assert_validation(
+            client.upload_file(name, b"x".to_vec(), None).await,
+            "filename",
+        );
+        // The same name from disk, where Unix allows it (not NUL).
+        if !name.contains('\0') {
+            let path = dir.join(name);
+            std::fs::write(&path, b"x").unwrap();
+            assert_validation(client.upload_path(&path, None).await, "filename");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(emu.requests().is_empty(), "{:?}", emu.requests());
+}
+
 // --------------------------------------------------------------- legacy
 
 #[tokio::test]

@@ -276,3 +276,38 @@ fn an_empty_webhook_key_refuses_every_request() {
         .unwrap_err();
     assert!(matches!(error, talkjs::Error::Config(_)), "{error:?}");
 }
+
+#[test]
+fn configuration_errors_redact_userinfo_and_query_values_parsable_or_not() {
+    for (url, secret) in [
+        // Does not parse (a space in the host).
+        ("https://user:PASSWORD@exa mple.com", "PASSWORD"),
+        ("https://user:PASSWORD@exa mple.com/?token=T0KEN", "T0KEN"),
+        // Parses, refused for its query.
+        ("https://api.talkjs.com/?token=T0KEN", "T0KEN"),
+        ("https://api.talkjs.com/#access_token=T0KEN", "T0KEN"),
+        // Parses, refused for its credentials.
+        ("https://user:PASSWORD@api.talkjs.com", "PASSWORD"),
+        // Parses, refused for plain http or its scheme.
+        ("http://user:PASSWORD@example.com/?token=T0KEN", "PASSWORD"),
+        ("ftp://example.com/?token=T0KEN", "T0KEN"),
+    ] {
+        let config = ClientConfig::new("app", SECRET).base_url(url);
+        for result in [
+            config.clone().build().map(|_| ()),
+            config.api_url().map(|_| ()),
+        ] {
+            let error = result.expect_err(url);
+            assert!(matches!(error, talkjs::Error::Config(_)), "{error:?}");
+            let (display, debug) = (error.to_string(), format!("{error:?}"));
+            for shown in [&display, &debug, &format!("{config:?}")] {
+                assert!(!shown.contains(secret), "{url}: {shown}");
+                assert!(
+                    !shown.contains("T0KEN") && !shown.contains("PASSWORD"),
+                    "{shown}"
+                );
+            }
+            assert!(display.contains("[redacted]"), "{display}");
+        }
+    }
+}
