@@ -10,7 +10,6 @@ use progenitor_client::ResponseValue;
 use crate::{
     Client, Error, raw,
     record::{Answered, Recorded, Scoped},
-    retry::retry_after,
 };
 
 type RawResult<T> = Result<ResponseValue<T>, raw::Error<raw::types::Error>>;
@@ -121,14 +120,14 @@ pub(crate) async fn map_error(
         },
         raw::Error::ErrorResponse(value) => {
             let status = value.status().as_u16();
-            let retry_after = retry_after(value.headers());
+            let headers = value.headers().clone();
             // The body as sent: the decoded one may have lost fields.
             let bytes = match (recorded.error_body, value.into_inner()) {
                 (Some(raw), _) => raw.to_vec(),
                 (None, raw::types::Error::String(text)) => text.into_bytes(),
                 (None, body) => serde_json::to_vec(&body).unwrap_or_default(),
             };
-            Error::from_status(status, &bytes, retry_after)
+            Error::from_status(status, &bytes, &headers)
         }
         raw::Error::InvalidResponsePayload(bytes, e) => Error::Decode {
             status: answered.map_or(200, |a| a.status.as_u16()),
@@ -137,7 +136,7 @@ pub(crate) async fn map_error(
         },
         raw::Error::UnexpectedResponse(response) => {
             let status = response.status().as_u16();
-            let retry_after = retry_after(response.headers());
+            let headers = response.headers().clone();
             let bytes = match recorded.error_body {
                 Some(raw) => raw,
                 None => crate::transport::read_capped(response, cap)
@@ -151,7 +150,7 @@ pub(crate) async fn map_error(
                     excerpt: crate::error::excerpt(&bytes, 512),
                 }
             } else {
-                Error::from_status(status, &bytes, retry_after)
+                Error::from_status(status, &bytes, &headers)
             }
         }
         raw::Error::Custom(message) => Error::Config(message),

@@ -204,6 +204,10 @@ impl ClientConfig {
             // Idle connections are reused across calls; many in flight each
             // get their own.
             .pool_idle_timeout(Duration::from_secs(60))
+            // TalkJS never redirects; following one would send the request
+            // (an import's body, the credentials) to another origin, maybe
+            // in clear text. A 3xx is an `Error::Redirect`.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
         let raw = crate::raw::Client::new_with_client(&api_url, http, transport);
@@ -216,8 +220,10 @@ impl ClientConfig {
     /// every request, retries, and applies the overall timeout and the
     /// response size cap. The `reqwest::Client` is yours: give it the
     /// [`ClientConfig::attempt_timeout`] as its `timeout` (the transport
-    /// relies on it for each attempt), a connect timeout and a user agent, as
-    /// [`ClientConfig::build`] does. Errors as [`ClientConfig::build`]'s.
+    /// relies on it for each attempt), a connect timeout and a user agent, and
+    /// turn redirects off (TalkJS never redirects; a followed one carries the
+    /// request to another origin), as [`ClientConfig::build`] does. Errors as
+    /// [`ClientConfig::build`]'s.
     ///
     /// ```
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -227,6 +233,7 @@ impl ClientConfig {
     /// let http = reqwest::Client::builder()
     ///     .timeout(Duration::from_secs(30))
     ///     .connect_timeout(Duration::from_secs(10))
+    ///     .redirect(reqwest::redirect::Policy::none())
     ///     .build()?;
     /// let (api_url, transport) = (config.api_url()?, config.transport()?);
     /// let raw = talkjs::raw::Client::new_with_client(&api_url, http, transport);

@@ -68,6 +68,23 @@ pub enum Error {
         /// TalkJS's response, including its status.
         body: ApiBody,
     },
+    /// A redirect (3xx). TalkJS never redirects, so the client follows
+    /// none: the base URL points at something else (a proxy, a load
+    /// balancer, a moved host). Nothing was sent to the new location, and
+    /// the request was not retried.
+    #[error(
+        "TalkJS answered {} with a redirect to {}, which the client does not follow \
+         (TalkJS never redirects): check the base URL",
+        .body.status,
+        .location.as_deref().unwrap_or("no location")
+    )]
+    Redirect {
+        /// The `Location` header, with its userinfo and query values
+        /// redacted.
+        location: Option<String>,
+        /// The response, including its status.
+        body: ApiBody,
+    },
     /// The request could not be completed at the connection level.
     #[error("could not reach TalkJS: {message}")]
     Transport {
@@ -267,7 +284,8 @@ impl Error {
             Error::Unauthorized { body }
             | Error::NotFound { body }
             | Error::RateLimited { body, .. }
-            | Error::Api { body } => Some(body.status),
+            | Error::Api { body }
+            | Error::Redirect { body, .. } => Some(body.status),
             Error::Decode { status, .. } => Some(*status),
             Error::Partial { source, .. } | Error::BatchPartial { source, .. } => source.status(),
             _ => None,
@@ -280,16 +298,24 @@ impl Error {
             Error::Unauthorized { body }
             | Error::NotFound { body }
             | Error::RateLimited { body, .. }
-            | Error::Api { body } => Some(body),
+            | Error::Api { body }
+            | Error::Redirect { body, .. } => Some(body),
             Error::Partial { source, .. } | Error::BatchPartial { source, .. } => source.body(),
             _ => None,
         }
     }
 
-    /// Maps an error status and body to the matching case.
-    pub(crate) fn from_status(status: u16, bytes: &[u8], retry_after: Option<Duration>) -> Error {
+    /// Maps an error status, its headers and body to the matching case.
+    pub(crate) fn from_status(status: u16, bytes: &[u8], headers: &http::HeaderMap) -> Error {
         let body = ApiBody::new(status, bytes);
+        let retry_after = crate::retry::retry_after(headers);
         match status {
+            300..=399 => Error::Redirect {
+                location: headers.get(http::header::LOCATION).map(|value| {
+                    crate::config::redacted_url(&String::from_utf8_lossy(value.as_bytes()))
+                }),
+                body,
+            },
             401 => Error::Unauthorized { body },
             404 => Error::NotFound { body },
             429 => Error::RateLimited { retry_after, body },

@@ -385,3 +385,90 @@ async fn the_rest_version_header_replaces_progenitors_api_version() {
         );
     }
 }
+
+/// A server answering every request with `status` and this `Location`, and
+/// a client of it with the default retry policy (a retry would show as a
+/// second request).
+async fn redirecting(status: u16, location: &str) -> (MockServer, talkjs::Client) {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(status).insert_header("Location", location))
+        .mount(&server)
+        .await;
+    let client = ClientConfig::new("app", "sk_test_hostile")
+        .base_url(server.uri())
+        .build()
+        .unwrap();
+    (server, client)
+}
+
+/// TalkJS never redirects: a 3xx is `Error::Redirect`, naming the status
+/// and the location, after exactly one request; the other origin gets
+/// nothing (no replayed body, no credentials), and nothing is retried.
+#[tokio::test]
+async fn redirects_are_not_followed_nor_retried() {
+    for status in [301, 302, 303, 307, 308] {
+        let elsewhere = MockServer::start().await;
+        Mock::given(any())
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({})))
+            .mount(&elsewhere)
+            .await;
+        let location = format!("{}/v1/app/somewhere", elsewhere.uri());
+        let (server, client) = redirecting(status, &location).await;
+        let errors = [
+            client.users().get("u1").await.unwrap_err(),
+            client
+                .messages("chat")
+                .import(vec![common::import("alice", "hi", 1)])
+                .await
+                .unwrap_err(),
+            client
+                .messages("chat")
+                .send(vec![common::text("alice", "hi")])
+                .await
+                .unwrap_err(),
+        ];
+        for error in &errors {
+            match error {
+                Error::Redirect {
+                    location: Some(at),
+                    body,
+                } => {
+                    assert_eq!((body.status, at.as_str()), (status, location.as_str()));
+                }
+                other => panic!("{status}: expected Error::Redirect, got {other:?}"),
+            }
+            assert_eq!(error.status(), Some(status));
+            let message = error.to_string();
+            assert!(
+                message.contains(&status.to_string()) && message.contains(&location),
+                "{message}"
+            );
+        }
+        assert_eq!(
+            server.received_requests().await.unwrap().len(),
+            errors.len(),
+            "{status}"
+        );
+        assert!(
+            elsewhere.received_requests().await.unwrap().is_empty(),
+            "{status}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_redirects_location_is_shown_redacted() {
+    let (_server, client) =
+        redirecting(302, "https://user:PASSWORD@evil.example/x?token=T0KEN").await;
+    let error = client.users().get("u1").await.unwrap_err();
+    let shown = format!("{error} {error:?}");
+    assert!(
+        shown.contains("https://[redacted]@evil.example/x?token=[redacted]"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("PASSWORD") && !shown.contains("T0KEN"),
+        "{shown}"
+    );
+}
