@@ -170,6 +170,10 @@ impl ClientConfig {
 
     /// Allows a plain `http://` base URL for a host that is not loopback.
     /// Off by default, so that a typo never sends the key in clear text.
+    /// A plain `http://` base URL, loopback or not, is always reached
+    /// directly: the proxy variables (`HTTP_PROXY`, `ALL_PROXY`, ...) are
+    /// ignored for it, as a proxy would read the credentials. For `https`
+    /// they apply, through a `CONNECT` tunnel the proxy cannot read.
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
         self.allow_insecure_http = allow;
         self
@@ -207,7 +211,14 @@ impl ClientConfig {
             // TalkJS never redirects; following one would send the request
             // (an import's body, the credentials) to another origin, maybe
             // in clear text. A 3xx is an `Error::Redirect`.
-            .redirect(reqwest::redirect::Policy::none())
+            .redirect(reqwest::redirect::Policy::none());
+        // The proxy variables (HTTP_PROXY, ALL_PROXY, ...) apply to https
+        // only, where reqwest tunnels through CONNECT and the proxy sees
+        // the encrypted stream. Plain http (loopback, or opted in) would
+        // hand the proxy the credentials in clear text: it goes direct.
+        let plain_http = reqwest::Url::parse(&api_url).is_ok_and(|url| url.scheme() == "http");
+        let http = if plain_http { http.no_proxy() } else { http };
+        let http = http
             .build()
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
         let raw = crate::raw::Client::new_with_client(&api_url, http, transport);
