@@ -32,6 +32,16 @@ fn schema_ref(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
 }
 
+/// The items of the array member `key` of `value`; none if it has no such
+/// array.
+fn array<'a>(value: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
+    value
+        .get(key)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+}
+
 /// The component schema named by a `$ref`, if it names one.
 fn ref_name(schema: &Value) -> Option<&str> {
     schema
@@ -265,22 +275,12 @@ impl Reach {
             .into_iter()
             .flat_map(|paths| paths.values())
         {
-            for param in item
-                .get("parameters")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
+            for param in array(item, "parameters") {
                 request_roots.push(resolve(param, "parameters"));
             }
             for method in METHODS {
                 let Some(op) = item.get(method) else { continue };
-                for param in op
-                    .get("parameters")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
+                for param in array(op, "parameters") {
                     request_roots.push(resolve(param, "parameters"));
                 }
                 if let Some(body) = op.get("requestBody") {
@@ -446,11 +446,7 @@ fn nullable_inputs(spec: &mut Value) -> Result<(), String> {
         let Some(schema) = schemas.get(body) else {
             continue;
         };
-        let required: BTreeSet<&str> = schema
-            .get("required")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
+        let required: BTreeSet<&str> = array(schema, "required")
             .filter_map(Value::as_str)
             .collect();
         for (property, value) in schema
