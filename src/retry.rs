@@ -120,19 +120,23 @@ impl RetryPolicy {
 
     /// The wait before attempt `attempt + 1` (`attempt` counts from 1).
     ///
-    /// `Retry-After` wins when present and within `max_retry_after`; `None`
-    /// means: do not retry.
+    /// `Retry-After` wins when present and within `max_retry_after`, but is
+    /// never shorter than half this attempt's backoff ceiling; `None` means:
+    /// do not retry.
     pub(crate) fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Option<Duration> {
         if attempt >= self.max_attempts {
             return None;
-        }
-        if let Some(hint) = retry_after {
-            return (hint <= self.max_retry_after).then_some(hint);
         }
         let ceiling = self
             .initial_backoff
             .saturating_mul(1u32 << (attempt - 1).min(20))
             .min(self.max_backoff);
+        if let Some(hint) = retry_after {
+            // The server's wait, but never less than half of this attempt's
+            // backoff: `Retry-After: 0` must not turn backoff off, or a
+            // storm of 429s would fire every attempt at once.
+            return (hint <= self.max_retry_after).then_some(hint.max(ceiling / 2));
+        }
         // Full jitter: uniform in [0, ceiling], so that many clients retrying
         // at once spread out instead of hitting the server in waves.
         let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
@@ -438,6 +442,24 @@ mod tests {
             Some(Duration::from_secs(2))
         );
         assert_eq!(p.delay(1, Some(Duration::from_secs(3600))), None);
+    }
+
+    /// `Retry-After: 0` (or a past date) still leaves a backoff that grows
+    /// with the attempts, half of each attempt's ceiling.
+    #[test]
+    fn a_zero_retry_after_keeps_a_minimum_backoff() {
+        let p = RetryPolicy::default()
+            .max_attempts(100)
+            .initial_backoff(Duration::from_millis(100))
+            .max_backoff(Duration::from_secs(2));
+        let waits: Vec<Duration> = (1..6)
+            .map(|attempt| p.delay(attempt, Some(Duration::ZERO)).unwrap())
+            .collect();
+        let ms = |n| Duration::from_millis(n);
+        assert_eq!(waits, [ms(50), ms(100), ms(200), ms(400), ms(800)]);
+        assert_eq!(p.delay(30, Some(Duration::ZERO)), Some(ms(1000)));
+        // A longer hint is kept as given.
+        assert_eq!(p.delay(1, Some(ms(700))), Some(ms(700)));
     }
 
     #[test]

@@ -221,7 +221,7 @@ async fn retry_after_beyond_the_limit_ends_retries_with_the_hint() {
 }
 
 #[tokio::test]
-async fn retry_after_as_a_past_http_date_retries_at_once() {
+async fn retry_after_as_a_past_http_date_retries_after_the_minimum_backoff() {
     let (emulator, client) = setup(RetryPolicy::default()).await;
     emulator.inject_fault(Fault::status_with_retry_after(
         503,
