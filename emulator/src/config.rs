@@ -5,7 +5,8 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 /// Settings for [`crate::Emulator::start`]; build with the setters.
-#[derive(Debug, Clone)]
+/// `Debug` shows every setting but the secret key.
+#[derive(Clone)]
 pub struct EmulatorConfig {
     pub(crate) bind: SocketAddr,
     pub(crate) app_id: String,
@@ -17,6 +18,36 @@ pub struct EmulatorConfig {
     pub(crate) webhook_timeout: Duration,
     pub(crate) request_log_capacity: usize,
     pub(crate) strict_content_type: bool,
+}
+
+impl std::fmt::Debug for EmulatorConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Exhaustive destructuring: a new field must be placed here too.
+        let EmulatorConfig {
+            bind,
+            app_id,
+            secret_key: _,
+            batch_interval,
+            admin_routes,
+            webhook_url,
+            webhook_retry_delay,
+            webhook_timeout,
+            request_log_capacity,
+            strict_content_type,
+        } = self;
+        f.debug_struct("EmulatorConfig")
+            .field("bind", bind)
+            .field("app_id", app_id)
+            .field("secret_key", &"<redacted>")
+            .field("batch_interval", batch_interval)
+            .field("admin_routes", admin_routes)
+            .field("webhook_url", webhook_url)
+            .field("webhook_retry_delay", webhook_retry_delay)
+            .field("webhook_timeout", webhook_timeout)
+            .field("request_log_capacity", request_log_capacity)
+            .field("strict_content_type", strict_content_type)
+            .finish()
+    }
 }
 
 impl Default for EmulatorConfig {

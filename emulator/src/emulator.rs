@@ -35,7 +35,8 @@ use crate::webhooks::Webhooks;
 /// emulator, see the signal when next polled, and only then is the port
 /// closed. Await `shutdown` when that moment matters, e.g. before binding
 /// the same port again.
-#[derive(Debug)]
+///
+/// `Debug` shows the address and app id, never the secret key nor the store.
 pub struct Emulator {
     ctx: Arc<Ctx>,
     addr: SocketAddr,
@@ -243,6 +244,16 @@ impl Emulator {
     /// Number of stored conversations.
     pub fn conversation_count(&self) -> usize {
         self.ctx.store().conversations.len()
+    }
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("addr", &self.addr)
+            .field("app_id", &self.ctx.config.app_id)
+            .field("secret_key", &"<redacted>")
+            .finish_non_exhaustive()
     }
 }
 
