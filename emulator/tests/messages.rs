@@ -122,6 +122,41 @@ async fn idempotency_key_deduplicates() {
     assert_ne!(other, first);
 }
 
+/// The README keeps idempotency keys for the emulator's lifetime, also
+/// after the conversation is deleted: a retry of a send into a conversation
+/// that was deleted and created again answers the original id and stores
+/// nothing (before, the delete forgot the keys and the retry resent).
+#[tokio::test]
+async fn idempotency_keys_outlive_a_deleted_conversation() {
+    let api = setup().await;
+    let body =
+        json!([{"type": "UserMessage", "sender": "a", "text": "once", "idempotencyKey": "k1"}]);
+    let (s, first) = api.post("/conversations/c1/messages", body.clone()).await;
+    assert_eq!(s, 200);
+    let (s, _) = api.delete("/conversations/c1").await;
+    assert_eq!(s, 200);
+    assert!(api.emu.conversation("c1").is_none());
+    api.conversation("c1", &["a", "b"]).await;
+    assert!(
+        api.emu.messages("c1").is_empty(),
+        "the messages went with it"
+    );
+    let (s, again) = api.post("/conversations/c1/messages", body).await;
+    assert_eq!(s, 200);
+    assert_eq!(again, first, "the original id, not a new message");
+    assert!(api.emu.messages("c1").is_empty(), "nothing was resent");
+    // A new key in the re-created conversation is a new message.
+    let (s, new) = api
+        .post(
+            "/conversations/c1/messages",
+            json!([{"type": "UserMessage", "sender": "a", "text": "new", "idempotencyKey": "k2"}]),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_ne!(new, first);
+    assert_eq!(api.emu.messages("c1").len(), 1);
+}
+
 /// A retry of an applied send answers the original id even when the
 /// message would no longer validate (the sender has left since): the key
 /// is looked up before the message is checked. Nothing new is stored.

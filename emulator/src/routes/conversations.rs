@@ -119,7 +119,10 @@ pub fn delete(ctx: &Ctx, target: &ConvTarget) -> Result<Reply> {
         store.unindex_participation(u, &target.id);
     }
     store.conversations.remove(&target.id);
-    store.messages.remove(&target.id);
+    // The messages go; their idempotency keys stay (see the README).
+    if let Some(log) = store.messages.get_mut(&target.id) {
+        log.forget_messages();
+    }
     ctx.webhooks.emit(
         "conversation.deleted",
         json!({ "conversation": { "id": target.id } }),

@@ -185,6 +185,15 @@ impl MessageLog {
         Some(msg)
     }
 
+    /// Forgets every message (the conversation was deleted) but keeps the
+    /// idempotency keys, which are remembered for the emulator's lifetime:
+    /// a retry of a send after its conversation was deleted and created
+    /// again still does not resend.
+    pub fn forget_messages(&mut self) {
+        self.order.clear();
+        self.items.clear();
+    }
+
     /// Messages newest first, starting after the message `after`.
     /// `Err(())` when `after` is not a message of this conversation.
     #[allow(clippy::result_unit_err)]
