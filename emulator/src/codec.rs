@@ -4,6 +4,12 @@
 /// Decodes `%XX` escapes once. A `%` not followed by two hex digits stays
 /// literal (lenient, like most servers). Fails when the bytes are not UTF-8.
 pub fn percent_decode(raw: &str) -> Result<String, String> {
+    String::from_utf8(percent_decode_bytes(raw))
+        .map_err(|_| format!("path or query is not UTF-8 after decoding: {raw}"))
+}
+
+/// [`percent_decode`] to bytes, whatever their encoding.
+pub fn percent_decode_bytes(raw: &str) -> Vec<u8> {
     let bytes = raw.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -19,7 +25,7 @@ pub fn percent_decode(raw: &str) -> Result<String, String> {
         out.push(bytes[i]);
         i += 1;
     }
-    String::from_utf8(out).map_err(|_| format!("path or query is not UTF-8 after decoding: {raw}"))
+    out
 }
 
 fn hex(b: u8) -> Option<u8> {

@@ -364,6 +364,24 @@ async fn files_and_attachments() {
         .as_str()
         .unwrap()
         .to_owned();
+    // Names as a client (reqwest here) writes them: `;` inside quotes, and
+    // `"`, `\` or non-ASCII percent-encoded in `filename*=utf-8''...`.
+    for name in [
+        "a;b.txt",
+        r#"say "hi".txt"#,
+        r"back\slash.txt",
+        "€ rates.txt",
+    ] {
+        let r = upload(reqwest::multipart::Part::bytes(b"n".to_vec()).file_name(name))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{name}");
+        let t = r.json::<serde_json::Value>().await.unwrap()["attachmentToken"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(api.emu.file(&t).unwrap().0, name);
+    }
     // No filename: TalkJS's "Invalid JSON" 400.
     let r = upload(reqwest::multipart::Part::bytes(b"x".to_vec()))
         .await
