@@ -153,9 +153,11 @@ impl<'a> Conversations<'a> {
 
     /// Deletes a conversation and its messages, irrevocably.
     ///
-    /// Retried like any DELETE: if an earlier attempt's answer was lost, the
-    /// retry may find the conversation gone and report [`Error::NotFound`]
-    /// although this call deleted it.
+    /// Retried like any DELETE. If an earlier attempt's answer was lost
+    /// (connection dropped, timeout, a gateway's 5xx) and the retry finds
+    /// no conversation, the call reports success: it is gone either way,
+    /// most likely deleted by that attempt. Without such an attempt, an
+    /// unknown conversation is [`Error::NotFound`].
     pub async fn delete(&self, conversation_id: &str) -> Result<(), Error> {
         check_segment("conversationId", conversation_id)?;
         let request = self

@@ -237,6 +237,11 @@ impl<'a> Messages<'a> {
     }
 
     /// Deletes a message.
+    ///
+    /// Retried like any DELETE. If an earlier attempt's answer was lost and
+    /// the retry finds no message, the call reports success: it is gone
+    /// either way. Without such an attempt, an unknown message is
+    /// [`Error::NotFound`].
     pub async fn delete(&self, message_id: &str) -> Result<(), Error> {
         check_segment("messageId", message_id)?;
         let request = self

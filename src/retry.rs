@@ -7,7 +7,12 @@ use std::time::{Duration, Instant, SystemTime};
 ///
 /// Retried: connection failures before the request was sent, 429, 500, 502,
 /// 503, 504, and timeouts or dropped connections for operations that are safe
-/// to repeat (see [`crate::Client`]).
+/// to repeat (see [`crate::Client`]). An operation that is not safe to repeat
+/// (an import, a batch holding one) is retried only after 429 or 503 with
+/// `Retry-After`; any other 5xx, lost connection or timeout after sending is
+/// [`crate::Error::OutcomeUnknown`]. A DELETE whose earlier attempt may have
+/// applied and whose retry gets 404 reports success (the resource is gone
+/// either way).
 ///
 /// ```
 /// use std::time::Duration;

@@ -134,6 +134,18 @@ fn answered_after_apply(status: StatusCode, has_retry_after: bool) -> bool {
     status.is_server_error() && !(status == StatusCode::SERVICE_UNAVAILABLE && has_retry_after)
 }
 
+/// The answer a DELETE gets when an earlier attempt may have deleted the
+/// resource and a retry finds nothing: success, `{}` as TalkJS answers a
+/// call that returns nothing (the resource is gone either way).
+fn already_deleted() -> Response {
+    let mut answer = http::Response::new(Bytes::from_static(b"{}"));
+    answer.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    Response::from(answer)
+}
+
 fn retryable_status(status: StatusCode) -> bool {
     matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504)
 }
@@ -315,6 +327,9 @@ impl Transport {
                 }
             };
             let mut attempt = 0u32;
+            // Whether an earlier attempt may have been applied (its answer
+            // was lost, or a gateway answered 5xx after forwarding it).
+            let mut maybe_applied = false;
             let (response, timeout) = loop {
                 attempt += 1;
                 let Started {
@@ -349,13 +364,21 @@ impl Transport {
                         if traced {
                             span.record("status", status.as_u16());
                         }
+                        if status == StatusCode::NOT_FOUND
+                            && maybe_applied
+                            && make().method() == Method::DELETE
+                        {
+                            // The lost attempt deleted it: gone either way.
+                            tracing::info!(parent: &span, "404 after an ambiguous DELETE: already deleted");
+                            break (already_deleted(), timeout);
+                        }
                         if !retryable_status(status) {
                             break (response, timeout);
                         }
                         let retry_after = crate::retry::retry_after(response.headers());
-                        if answered_after_apply(status, retry_after.is_some())
-                            && !repeat_ok(&mut make)
-                        {
+                        let after_apply = answered_after_apply(status, retry_after.is_some());
+                        maybe_applied |= after_apply;
+                        if after_apply && !repeat_ok(&mut make) {
                             // The request may have been applied, and this
                             // one is not de-duplicated: never sent twice.
                             record::fail(Error::OutcomeUnknown {
@@ -376,14 +399,17 @@ impl Transport {
                             _ => break (response, timeout),
                         }
                     }
-                    Err(error) => self.after_failure(
-                        error,
-                        operation,
-                        timeout,
-                        &span,
-                        || repeat_ok(&mut make),
-                        || next_delay(attempt, None),
-                    )?,
+                    Err(error) => {
+                        maybe_applied |= !error.is_connect();
+                        self.after_failure(
+                            error,
+                            operation,
+                            timeout,
+                            &span,
+                            || repeat_ok(&mut make),
+                            || next_delay(attempt, None),
+                        )?
+                    }
                 };
                 // Boxed: a retry is rare, and the timer would otherwise enlarge
                 // every call's future.

@@ -534,3 +534,32 @@ async fn behind_a_gateway_a_502_after_apply_never_duplicates() {
         .await
         .unwrap();
 }
+
+/// A DELETE whose answer was lost after it applied is retried, finds
+/// nothing, and reports success: the resource is gone either way. Without
+/// an earlier ambiguous attempt, a 404 is still `NotFound`.
+#[tokio::test]
+async fn a_delete_whose_answer_was_lost_succeeds_when_the_retry_finds_nothing() {
+    let (emulator, client) = setup(RetryPolicy::default()).await;
+    let ids = client
+        .messages("c1")
+        .send(vec![text("u1", "to delete")])
+        .await
+        .unwrap();
+
+    emulator.inject_fault(Fault::DropAfterApply);
+    client.messages("c1").delete(&ids[0]).await.unwrap();
+    assert!(emulator.messages("c1").is_empty());
+
+    emulator.inject_fault(Fault::DropAfterApply);
+    client.conversations().delete("c1").await.unwrap();
+    assert!(emulator.conversation("c1").is_none());
+    let deletes = emulator
+        .requests()
+        .iter()
+        .filter(|r| r.method == "DELETE")
+        .count();
+    assert_eq!(deletes, 4, "each DELETE was sent twice: lost, then retried");
+
+    common::assert_not_found(client.conversations().delete("c1").await);
+}
