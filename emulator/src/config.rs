@@ -17,8 +17,15 @@ pub struct EmulatorConfig {
     pub(crate) webhook_retry_delay: Duration,
     pub(crate) webhook_timeout: Duration,
     pub(crate) request_log_capacity: usize,
+    pub(crate) request_log_max_bytes: usize,
+    pub(crate) request_log_body_limit: usize,
     pub(crate) strict_content_type: bool,
 }
+
+/// Default of [`EmulatorConfig::request_log_body_limit`]: 128 KiB.
+pub(crate) const DEFAULT_LOG_BODY_LIMIT: usize = 128 << 10;
+/// Default of [`EmulatorConfig::request_log_max_bytes`]: 64 MiB.
+pub(crate) const DEFAULT_LOG_MAX_BYTES: usize = 64 << 20;
 
 impl std::fmt::Debug for EmulatorConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -33,6 +40,8 @@ impl std::fmt::Debug for EmulatorConfig {
             webhook_retry_delay,
             webhook_timeout,
             request_log_capacity,
+            request_log_max_bytes,
+            request_log_body_limit,
             strict_content_type,
         } = self;
         f.debug_struct("EmulatorConfig")
@@ -45,6 +54,8 @@ impl std::fmt::Debug for EmulatorConfig {
             .field("webhook_retry_delay", webhook_retry_delay)
             .field("webhook_timeout", webhook_timeout)
             .field("request_log_capacity", request_log_capacity)
+            .field("request_log_max_bytes", request_log_max_bytes)
+            .field("request_log_body_limit", request_log_body_limit)
             .field("strict_content_type", strict_content_type)
             .finish()
     }
@@ -64,6 +75,8 @@ impl Default for EmulatorConfig {
             webhook_retry_delay: Duration::from_secs(5),
             webhook_timeout: Duration::from_secs(10),
             request_log_capacity: 10_000,
+            request_log_max_bytes: DEFAULT_LOG_MAX_BYTES,
+            request_log_body_limit: DEFAULT_LOG_BODY_LIMIT,
             strict_content_type: true,
         }
     }
@@ -135,6 +148,25 @@ impl EmulatorConfig {
     /// 0 turns the log off, e.g. for load tests.
     pub fn request_log_capacity(mut self, capacity: usize) -> Self {
         self.request_log_capacity = capacity;
+        self
+    }
+
+    /// How many bytes the request log may hold in all (default 64 MiB),
+    /// counting bodies as kept, paths, queries and headers; the oldest
+    /// records go first. With [`Self::request_log_body_limit`] this bounds
+    /// what a client can make the emulator keep, whatever it sends.
+    pub fn request_log_max_bytes(mut self, max_bytes: usize) -> Self {
+        self.request_log_max_bytes = max_bytes;
+        self
+    }
+
+    /// How many bytes of each body the request log keeps (default 128 KiB);
+    /// [`crate::RequestRecord::body_len`] keeps the full length. Bodies of
+    /// refused requests (unknown route or app, bad credentials) are never
+    /// kept. The default keeps every JSON request a client normally sends
+    /// whole, and an upload of 64 KiB with its multipart framing.
+    pub fn request_log_body_limit(mut self, limit: usize) -> Self {
+        self.request_log_body_limit = limit;
         self
     }
 

@@ -58,7 +58,7 @@ impl Ctx {
             base_url: "http://127.0.0.1:0".into(),
             store: Mutex::new(Store::new(1)),
             faults: Faults::default(),
-            log: RequestLog::new(0),
+            log: RequestLog::new(0, 0, 0),
             webhooks: Webhooks::default(),
             last_batch: Mutex::new(None),
             received: AtomicU64::new(0),

@@ -65,7 +65,11 @@ impl Emulator {
             base_url: format!("http://{addr}"),
             store: Mutex::new(Store::new(time_seed())),
             faults: Faults::default(),
-            log: RequestLog::new(config.request_log_capacity),
+            log: RequestLog::new(
+                config.request_log_capacity,
+                config.request_log_max_bytes,
+                config.request_log_body_limit,
+            ),
             webhooks,
             last_batch: Mutex::new(None),
             received: AtomicU64::new(0),

@@ -120,14 +120,16 @@ async fn handle(ctx: Arc<Ctx>, kill: Arc<Notify>, req: Request<Incoming>) -> Res
     }
     let fault = if is_api { ctx.faults.next() } else { None };
     if ctx.log.enabled() {
-        ctx.log.push(record(
+        let refused = !is_api || !admitted(&ctx, &path, &parts.headers);
+        let record = record(
             &parts.method,
             &path,
             parts.uri.query(),
             &parts.headers,
-            &body,
+            refused,
             fault.as_ref(),
-        ));
+        );
+        ctx.log.push(record, &body);
     }
     if !is_api {
         return response(Reply::not_found("no such route"));
@@ -187,7 +189,7 @@ fn record(
     path: &str,
     query: Option<&str>,
     headers: &HeaderMap,
-    body: &Bytes,
+    refused: bool,
     fault: Option<&Fault>,
 ) -> RequestRecord {
     let headers = headers
@@ -206,9 +208,30 @@ fn record(
         path: path.to_owned(),
         query: query.map(str::to_owned),
         headers,
-        body: body.clone(),
+        // Set by the log, which keeps at most its limit of the body.
+        body: Bytes::new(),
+        body_len: 0,
+        refused,
         fault: fault.map(Fault::name),
     }
+}
+
+/// Whether the `/v1/...` request at `path` names the app served and has
+/// valid credentials, i.e. is not refused before routing. For the log only:
+/// the answer is [`handle_api`]'s.
+fn admitted(ctx: &Ctx, path: &str, headers: &HeaderMap) -> bool {
+    serves_app(ctx, path)
+        && ctx
+            .auth
+            .check(headers.get(AUTHORIZATION).map(|v| v.as_bytes()))
+            .is_ok()
+}
+
+/// Whether `/v1/{appId}/...` names the app served.
+fn serves_app(ctx: &Ctx, path: &str) -> bool {
+    let rest = &path["/v1/".len()..];
+    let app = rest.split_once('/').map_or(rest, |(app, _)| app);
+    percent_decode(app).ok().as_deref() == Some(ctx.config.app_id.as_str())
 }
 
 /// `/v1/{appId}/...`: app, authentication and content type, then routing.
@@ -220,11 +243,11 @@ fn handle_api(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Reply {
-    let rest = &path["/v1/".len()..];
-    let (app, tail) = rest.split_once('/').unwrap_or((rest, ""));
-    if percent_decode(app).ok().as_deref() != Some(ctx.config.app_id.as_str()) {
+    if !serves_app(ctx, path) {
         return Reply::not_found("no such app");
     }
+    let rest = &path["/v1/".len()..];
+    let tail = rest.split_once('/').map_or("", |(_, tail)| tail);
     if let Err(reason) = ctx
         .auth
         .check(headers.get(AUTHORIZATION).map(|v| v.as_bytes()))
