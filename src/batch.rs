@@ -546,36 +546,54 @@ impl Client {
     /// # }
     /// ```
     pub async fn batch(&self, ops: Vec<BatchOp>) -> Result<Vec<BatchOutcome>, Error> {
+        let deadline = crate::chunked::CallDeadline::start(self);
+        let client = deadline.client();
         let mut outcomes = Vec::with_capacity(ops.len());
         for (index, chunk) in ops.chunks(MAX_BATCH_OPERATIONS).enumerate() {
             // Held across the request: concurrent batches queue up, and the
             // next may go only a full interval after this one was answered
             // (which is after the server counted it, however slow the way).
-            let mut gate = self.wait_for_batch_slot().await;
+            // The wait counts against the call's overall timeout.
+            let Ok(mut gate) =
+                tokio::time::timeout_at(deadline.at().into(), self.wait_for_batch_slot()).await
+            else {
+                return Err(stopped(index, outcomes, deadline.expired()));
+            };
+            if let Err(source) = deadline.check() {
+                return Err(stopped(index, outcomes, source));
+            }
             let body: Vec<BatchOperation> = chunk
                 .iter()
                 .enumerate()
                 .map(|(i, op)| op.tuple(i))
                 .collect();
-            let request = self.raw.batch_requests().body(body);
-            let sent = self.run(request.send()).await;
+            let request = client.raw.batch_requests().body(body);
+            let sent = client.run(request.send()).await;
             *gate = Some(Instant::now());
             drop(gate);
             match sent.and_then(|results| match_results(chunk.len(), results)) {
                 Ok(chunk_outcomes) => outcomes.extend(chunk_outcomes),
-                Err(source) if index == 0 => return Err(source), // nothing ran before
-                Err(source) => {
-                    return Err(Error::BatchPartial {
-                        failed_chunk: index,
-                        applied: outcomes,
-                        source: Box::new(source),
-                    });
-                }
+                Err(source) => return Err(stopped(index, outcomes, source)),
             }
         }
         Ok(outcomes)
     }
+}
 
+/// The error of a batch call whose request `index` did not complete, after
+/// the earlier requests gave `outcomes`.
+fn stopped(index: usize, outcomes: Vec<BatchOutcome>, source: Error) -> Error {
+    match index {
+        0 => source, // nothing ran before
+        _ => Error::BatchPartial {
+            failed_chunk: index,
+            applied: outcomes,
+            source: Box::new(source),
+        },
+    }
+}
+
+impl Client {
     async fn wait_for_batch_slot(&self) -> tokio::sync::MutexGuard<'_, Option<Instant>> {
         let last = self.batch_gate.lock().await;
         if let Some(at) = *last {

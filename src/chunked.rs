@@ -2,7 +2,65 @@
 //! as consecutive requests; these are the splitting and the error for a
 //! request that fails part-way.
 
-use crate::Error;
+use std::time::{Duration, Instant};
+
+use progenitor_client::ClientInfo as _;
+
+use crate::{Client, Error, TimeoutKind};
+
+/// The clock of one public call that takes several requests (chunks, batch
+/// pacing): the configured overall timeout bounds all of it, not each
+/// request on its own.
+pub(crate) struct CallDeadline {
+    at: Instant,
+    after: Duration,
+    /// A handle of the client whose requests end by `at`.
+    client: Client,
+}
+
+impl CallDeadline {
+    /// Starts the clock of a call made on `client`.
+    pub(crate) fn start(client: &Client) -> Self {
+        let after = client.raw.inner().overall_timeout();
+        let now = Instant::now();
+        // `Duration::MAX` means "no limit"; it must not overflow the clock.
+        let at = now
+            .checked_add(after)
+            .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 86_400));
+        CallDeadline {
+            at,
+            after,
+            client: client.until(at),
+        }
+    }
+
+    /// The client to send this call's requests with.
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// When the call must end.
+    pub(crate) fn at(&self) -> Instant {
+        self.at
+    }
+
+    /// `Err` (the overall timeout) once the deadline has passed: no further
+    /// request of the call may start.
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        if Instant::now() >= self.at {
+            return Err(self.expired());
+        }
+        Ok(())
+    }
+
+    /// The error of a call that ran out of time.
+    pub(crate) fn expired(&self) -> Error {
+        Error::Timeout {
+            which: TimeoutKind::Overall,
+            after: self.after,
+        }
+    }
+}
 
 /// `items` in consecutive chunks of at most `size`, moved rather than cloned
 /// (the common single chunk is `items` itself). Chunks are taken lazily

@@ -88,6 +88,21 @@ impl Client {
         }
     }
 
+    /// This client with every request ending by `deadline`: the handle one
+    /// public call that takes several requests runs them through
+    /// ([`crate::chunked::CallDeadline`]).
+    pub(crate) fn until(&self, deadline: std::time::Instant) -> Client {
+        let transport = self.raw.inner().until(deadline);
+        Client {
+            raw: raw::Client::new_with_client(
+                self.raw.baseurl(),
+                self.raw.client().clone(),
+                transport,
+            ),
+            ..self.clone()
+        }
+    }
+
     /// The app id this client talks to.
     pub fn app_id(&self) -> &str {
         &self.config.app_id

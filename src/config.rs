@@ -150,7 +150,13 @@ impl ClientConfig {
         self
     }
 
-    /// Time for a whole call, retries included (default 120 s).
+    /// Time for a whole public call, retries included (default 120 s). A
+    /// call that takes several requests (a send of more than 10 messages,
+    /// more than 100 users, a batch of more than 10 operations) is bounded
+    /// as a whole, its waits for the batch gate and pacing included; when
+    /// it fires part-way the error is [`crate::Error::Partial`] or
+    /// [`crate::Error::BatchPartial`] with what was applied, around
+    /// [`crate::Error::Timeout`] with [`crate::TimeoutKind::Overall`].
     pub fn overall_timeout(mut self, timeout: Duration) -> Self {
         self.overall_timeout = timeout;
         self

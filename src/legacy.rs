@@ -161,13 +161,15 @@ impl<'a> ConversationByParticipants<'a> {
     pub async fn send(&self, messages: Vec<SendMessageInput>) -> Result<Vec<String>, Error> {
         let path = format!("{}/messages", self.path);
         let path = path.as_str();
-        send_in_chunks(messages, |chunk| {
+        let deadline = crate::chunked::CallDeadline::start(self.client);
+        let client = deadline.client();
+        send_in_chunks(messages, &deadline, |chunk| {
             let body = crate::json_body::bytes(&chunk);
             async move {
                 let body = body?;
-                self.client
+                client
                     .send_custom("send_messages", || {
-                        self.client.json_request(Method::POST, path, Some(&body))
+                        client.json_request(Method::POST, path, Some(&body))
                     })
                     .await
             }

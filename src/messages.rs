@@ -5,7 +5,7 @@ use futures::Stream;
 
 use crate::{
     Client, Error,
-    chunked::{owned_chunks, partial},
+    chunked::{CallDeadline, owned_chunks, partial},
     pagination::{list_params, stream_pages},
     path::check_segment,
     raw::types::{EditMessageBody, ImportMessageInput, Message, SendMessageInput, SentMessage},
@@ -114,9 +114,11 @@ impl<'a> Messages<'a> {
     /// ```
     pub async fn send(&self, messages: Vec<SendMessageInput>) -> Result<Vec<String>, Error> {
         let conversation = self.conversation()?;
-        send_in_chunks(messages, |chunk| {
-            self.client.run(
-                self.client
+        let deadline = CallDeadline::start(self.client);
+        let client = deadline.client();
+        send_in_chunks(messages, &deadline, |chunk| {
+            client.run(
+                client
                     .raw
                     .send_messages()
                     .conversation_id(conversation)
@@ -151,13 +153,17 @@ impl<'a> Messages<'a> {
     pub async fn import(&self, messages: Vec<ImportMessageInput>) -> Result<usize, Error> {
         let conversation = self.conversation()?;
         crate::validate::imports(&messages)?;
+        let deadline = CallDeadline::start(self.client);
+        let client = deadline.client();
         let mut applied = 0;
         for (index, chunk) in owned_chunks(messages, MAX_MESSAGES_PER_REQUEST).enumerate() {
             let len = chunk.len();
-            let result = self
-                .client
+            if let Err(source) = deadline.check() {
+                return Err(partial(index, applied, Vec::new(), source));
+            }
+            let result = client
                 .run(
-                    self.client
+                    client
                         .raw
                         .import_messages()
                         .conversation_id(conversation)
@@ -288,6 +294,7 @@ impl<'a> Messages<'a> {
 /// ids already stored.
 pub(crate) async fn send_in_chunks<F, Fut>(
     mut messages: Vec<SendMessageInput>,
+    deadline: &CallDeadline,
     mut send_chunk: F,
 ) -> Result<Vec<String>, Error>
 where
@@ -299,6 +306,9 @@ where
     let mut ids = Vec::with_capacity(messages.len());
     for (index, chunk) in owned_chunks(messages, MAX_MESSAGES_PER_REQUEST).enumerate() {
         let len = chunk.len();
+        if let Err(source) = deadline.check() {
+            return Err(partial(index, ids.len(), ids, source));
+        }
         match send_chunk(chunk).await {
             Ok(sent) if sent.len() == len => ids.extend(sent.into_iter().map(|m| m.id)),
             Ok(sent) => {

@@ -49,6 +49,10 @@ pub struct Transport {
     /// The policy of a [`crate::Client::with_retry`] handle, instead of the
     /// configured one.
     retry: Option<Arc<RetryPolicy>>,
+    /// The end of the public call this transport serves, when one call
+    /// takes several requests (chunks, batch pacing): no attempt or retry
+    /// runs past it.
+    deadline: Option<Instant>,
 }
 
 struct Inner {
@@ -163,14 +167,28 @@ impl Transport {
                 rest_version: settings.rest_version,
             }),
             retry: None,
+            deadline: None,
         }
+    }
+
+    /// This transport with every request ending by `deadline`.
+    pub(crate) fn until(&self, deadline: Instant) -> Self {
+        Transport {
+            deadline: Some(deadline),
+            ..self.clone()
+        }
+    }
+
+    /// The configured overall timeout of one call.
+    pub(crate) fn overall_timeout(&self) -> Duration {
+        self.inner.overall_timeout
     }
 
     /// This transport with `policy` in place of the configured retry policy.
     pub(crate) fn with_retry(&self, policy: RetryPolicy) -> Self {
         Transport {
-            inner: Arc::clone(&self.inner),
             retry: Some(Arc::new(policy)),
+            ..self.clone()
         }
     }
 
@@ -196,12 +214,13 @@ impl Transport {
     /// The clock of a call starting now.
     fn clock(&self) -> Clock {
         let started = Instant::now();
+        // `Duration::MAX` means "no limit"; it must not overflow the clock.
+        let own = started
+            .checked_add(self.inner.overall_timeout)
+            .unwrap_or_else(|| started + Duration::from_secs(100 * 365 * 86_400));
         Clock {
             started,
-            // `Duration::MAX` means "no limit"; it must not overflow the clock.
-            deadline: started
-                .checked_add(self.inner.overall_timeout)
-                .unwrap_or_else(|| started + Duration::from_secs(100 * 365 * 86_400)),
+            deadline: self.deadline.map_or(own, |call| call.min(own)),
         }
     }
 
@@ -229,10 +248,12 @@ impl Transport {
                 .headers_mut()
                 .insert("talkjs-rest-version", version.clone());
         }
-        // The first attempt starts as the call does: the whole overall
-        // timeout remains, with no clock to read.
+        // The first attempt starts as the call does, with no clock to read.
         let (now, remaining) = if attempt == 1 {
-            (clock.started, self.inner.overall_timeout)
+            (
+                clock.started,
+                clock.deadline.saturating_duration_since(clock.started),
+            )
         } else {
             let now = Instant::now();
             (now, clock.deadline.saturating_duration_since(now))

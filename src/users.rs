@@ -6,7 +6,7 @@ use futures::Stream;
 
 use crate::{
     Client, Error,
-    chunked::{owned_chunks, partial},
+    chunked::{CallDeadline, owned_chunks, partial},
     pagination::{list_params, stream_pages},
     path::check_segment,
     raw::types::{Conversation, Presence, PresenceInput, User, UserInput},
@@ -157,12 +157,17 @@ impl<'a> Users<'a> {
     /// ```
     pub async fn upsert_many(&self, users: Vec<(String, UserInput)>) -> Result<(), Error> {
         check_user_ids(&users)?;
+        let deadline = CallDeadline::start(self.client);
+        let client = deadline.client();
         let mut applied = 0;
         for (index, chunk) in owned_chunks(users, MAX_USERS_PER_REQUEST).enumerate() {
             let len = chunk.len();
             let body: HashMap<String, UserInput> = chunk.into_iter().collect();
-            let request = self.client.raw.batch_update_users().body(body);
-            if let Err(source) = self.client.run(request.send()).await {
+            let request = client.raw.batch_update_users().body(body);
+            if let Err(source) = deadline.check() {
+                return Err(partial(index, applied, Vec::new(), source));
+            }
+            if let Err(source) = client.run(request.send()).await {
                 return Err(partial(index, applied, Vec::new(), source));
             }
             applied += len;

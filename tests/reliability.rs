@@ -563,3 +563,102 @@ async fn a_delete_whose_answer_was_lost_succeeds_when_the_retry_finds_nothing() 
 
     common::assert_not_found(client.conversations().delete("c1").await);
 }
+
+/// `overall_timeout` bounds a whole chunked call: a send of 100 messages
+/// (10 requests), each answered after 300 ms, with a 1 s overall timeout
+/// stops part-way with the overall timeout, saying what was applied.
+#[tokio::test]
+async fn the_overall_timeout_bounds_a_chunked_send() {
+    let (emulator, _) = setup(RetryPolicy::default()).await;
+    let client = config_of(&emulator)
+        .attempt_timeout(Duration::from_millis(800))
+        .overall_timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    emulator.inject_faults(Fault::Delay(Duration::from_millis(300)), 100);
+    let messages = (0..100).map(|i| text("u1", &format!("m{i}"))).collect();
+    let error = client.messages("c1").send(messages).await.unwrap_err();
+    let Error::Partial {
+        applied, source, ..
+    } = &error
+    else {
+        panic!("expected a partial result, got {error:?}");
+    };
+    assert!(
+        matches!(**source, Error::Timeout { which: TimeoutKind::Overall, after } if after == Duration::from_secs(1)),
+        "{source:?}"
+    );
+    assert!(*applied < 100, "{error}");
+    // The request the deadline cut may still have been applied.
+    let stored = emulator.messages("c1").len();
+    assert!(
+        stored == *applied || stored == *applied + 10,
+        "{stored} stored, {applied} reported"
+    );
+}
+
+/// The batch gate (one batch a second) is inside the clock: of five
+/// concurrent batch calls with a 500 ms overall timeout, those that would
+/// wait for their turn beyond it end with the overall timeout; a call of
+/// 45 operations (five requests, paced a second apart) stops part-way.
+#[tokio::test]
+async fn the_overall_timeout_covers_the_batch_gate_and_pacing() {
+    let (emulator, _) = setup(RetryPolicy::default()).await;
+    let client = config_of(&emulator)
+        .overall_timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    let calls = (0..5).map(|_| {
+        let client = client.clone();
+        async move {
+            client
+                .batch(vec![talkjs::BatchOp::get_user("u1").unwrap()])
+                .await
+        }
+    });
+    let results = futures::future::join_all(calls).await;
+    let done = results.iter().filter(|r| r.is_ok()).count();
+    assert!(done <= 1, "{results:?}");
+    for error in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert!(
+            matches!(
+                error,
+                Error::Timeout {
+                    which: TimeoutKind::Overall,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+    }
+
+    let client = config_of(&emulator)
+        .overall_timeout(Duration::from_millis(1500))
+        .build()
+        .unwrap();
+    let ops = (0..45)
+        .map(|_| talkjs::BatchOp::get_user("u1").unwrap())
+        .collect();
+    match client.batch(ops).await {
+        Err(Error::BatchPartial {
+            failed_chunk,
+            applied,
+            source,
+            ..
+        }) => {
+            assert!((1..5).contains(&failed_chunk), "{failed_chunk}");
+            assert_eq!(applied.len(), failed_chunk * 10);
+            assert!(
+                matches!(
+                    *source,
+                    Error::Timeout {
+                        which: TimeoutKind::Overall,
+                        ..
+                    }
+                ),
+                "{source:?}"
+            );
+        }
+        other => panic!("expected a partial batch, got {other:?}"),
+    }
+}
