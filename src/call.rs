@@ -169,6 +169,19 @@ fn transport_error(e: &reqwest::Error) -> Error {
 /// declared length (a truncated body).
 fn body_failure(error: &reqwest::Error, answered: Answered) -> Error {
     let (which, after) = answered.timeout;
+    if error.is_timeout() && answered.write && answered.status.is_success() {
+        // The status says it was applied; what it returned never came
+        // (for a batch: which operations succeeded).
+        return Error::OutcomeUnknown {
+            operation: answered.operation,
+            reason: format!(
+                "TalkJS answered {}, so the request was applied, but its body stalled until \
+                 the {which} timeout ({} ms) fired and what it returned is unknown",
+                answered.status,
+                after.as_millis()
+            ),
+        };
+    }
     if error.is_timeout() {
         return Error::Timeout { which, after };
     }

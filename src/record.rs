@@ -56,6 +56,10 @@ struct Detail {
 pub(crate) struct Answered {
     pub(crate) status: StatusCode,
     pub(crate) timeout: (TimeoutKind, Duration),
+    /// Whether the request may change data (not a GET or HEAD).
+    pub(crate) write: bool,
+    /// The operation id, for messages.
+    pub(crate) operation: &'static str,
 }
 
 /// What the transport recorded during a call.
@@ -209,6 +213,8 @@ mod tests {
         Answered {
             status: StatusCode::from_u16(status).unwrap(),
             timeout: (TimeoutKind::Attempt, Duration::from_secs(1)),
+            write: false,
+            operation: "get_user",
         }
     }
 

@@ -291,10 +291,12 @@ impl Transport {
             status = tracing::field::Empty,
             duration_ms = tracing::field::Empty,
         );
+        let write = !matches!(*request.method(), Method::GET | Method::HEAD);
         Ok(Started {
             pending: client.execute(request),
             span,
             timeout,
+            write,
         })
     }
 
@@ -351,18 +353,22 @@ impl Transport {
             // Whether an earlier attempt may have been applied (its answer
             // was lost, or a gateway answered 5xx after forwarding it).
             let mut maybe_applied = false;
+            // Whether the request the loop ends with may change data.
+            let mut write;
             let (response, timeout) = loop {
                 attempt += 1;
                 let Started {
                     pending,
                     span,
                     timeout,
+                    write: writes,
                 } = match first.take() {
                     Some(started) => started?.map(Either::Left),
                     None => self
                         .start(client, operation, make(), attempt, clock)?
                         .map(Either::Right),
                 };
+                write = writes;
                 // reqwest's and hyper's own events nest under this span; with no
                 // subscriber listening, the wrapper, the clock and the records
                 // would only cost time.
@@ -436,7 +442,7 @@ impl Transport {
                 // every call's future.
                 Box::pin(tokio::time::sleep(delay)).await;
             };
-            match self.finish(response, operation, timeout) {
+            match self.finish(response, operation, timeout, write) {
                 Finished::Ready(response) => Ok(response),
                 // Rare, and it reads a body: boxed, like the timer above.
                 Finished::ErrorBody(error) => Ok(Box::pin(self.normalise_error(error)).await),
@@ -500,10 +506,16 @@ impl Transport {
         response: Response,
         operation: &'static str,
         timeout: (TimeoutKind, Duration),
+        write: bool,
     ) -> Finished {
         let cap = self.inner.max_response_bytes;
         let status = response.status();
-        record::answered(Answered { status, timeout });
+        record::answered(Answered {
+            status,
+            timeout,
+            write,
+            operation,
+        });
         if status.is_success() && response.content_length().is_some_and(|n| n > cap as u64) {
             record::fail(body_too_large(status, operation, cap));
             return Finished::Ready(rebuild(
@@ -593,6 +605,8 @@ struct Started<P> {
     pending: P,
     span: tracing::Span,
     timeout: (TimeoutKind, Duration),
+    /// Whether the request may change data (not a GET or HEAD).
+    write: bool,
 }
 
 impl<P> Started<P> {
@@ -601,6 +615,7 @@ impl<P> Started<P> {
             pending: f(self.pending),
             span: self.span,
             timeout: self.timeout,
+            write: self.write,
         }
     }
 }

@@ -223,6 +223,29 @@ async fn an_import_that_times_out_says_its_outcome_is_unknown_and_which_timeout_
     );
 }
 
+/// A 200 whose body stalls: a write was applied (the status says so), so
+/// a batch holding an import is an unknown outcome, not a plain timeout; a
+/// read stays a timeout (above). (An import itself reads no body: its 200
+/// is its whole answer.)
+#[tokio::test]
+async fn a_write_whose_200_body_stalls_says_it_was_applied_and_its_result_is_unknown() {
+    let url = stalling_server(
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n[[0,",
+    )
+    .await;
+    let op = talkjs::BatchOp::import_messages(
+        "c1",
+        vec![common::import("u1", "hello", 1_600_000_000_000)],
+    )
+    .unwrap();
+    let error = impatient(url).batch(vec![op]).await.unwrap_err();
+    assert!(
+        matches!(&error, Error::OutcomeUnknown { operation: "batch_requests", reason }
+            if reason.contains("200 OK") && reason.contains("applied") && reason.contains("attempt timeout (300 ms)")),
+        "{error:?}"
+    );
+}
+
 #[tokio::test]
 async fn an_error_object_of_another_shape_keeps_its_status_and_body() {
     // Objects whose fields the spec types differently must not turn into a
