@@ -440,45 +440,6 @@ async fn a_per_call_total_time_cap_stops_retries_that_would_pass_it() {
     assert_eq!(emulator.requests().len(), 3);
 }
 
-/// A loopback reverse proxy in front of `upstream`, as nginx or a cloud load
-/// balancer is: each request is forwarded as it came, and when the upstream
-/// connection fails (e.g. it dropped after applying the request), the
-/// gateway answers 502 Bad Gateway.
-async fn gateway(upstream: String) -> String {
-    let forward = reqwest::Client::builder().no_proxy().build().unwrap();
-    let app = axum::Router::new().fallback(move |request: axum::extract::Request| {
-        let (forward, upstream) = (forward.clone(), upstream.clone());
-        async move {
-            let (parts, body) = request.into_parts();
-            let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
-            let url = format!("{upstream}{}", parts.uri);
-            let mut outgoing = forward.request(parts.method, url).body(body);
-            for (name, value) in &parts.headers {
-                if name != "host" && name != "content-length" {
-                    outgoing = outgoing.header(name, value);
-                }
-            }
-            match outgoing.send().await {
-                Ok(answer) => {
-                    let status = answer.status();
-                    let body = answer.bytes().await.unwrap_or_default();
-                    (status, body).into_response()
-                }
-                Err(_) => (
-                    axum::http::StatusCode::BAD_GATEWAY,
-                    "<html>502 Bad Gateway</html>",
-                )
-                    .into_response(),
-            }
-        }
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    url
-}
-
-use axum::response::IntoResponse;
 
 /// Through a gateway, a dropped upstream connection after the request was
 /// applied arrives as a 502: an import (and a batch holding one) is then
@@ -489,7 +450,7 @@ use axum::response::IntoResponse;
 async fn behind_a_gateway_a_502_after_apply_never_duplicates() {
     let (emulator, _) = setup(RetryPolicy::default()).await;
     let client = config_of(&emulator)
-        .base_url(gateway(emulator.base_url().to_owned()).await)
+        .base_url(common::gateway(emulator.base_url().to_owned()).await)
         .retry(
             RetryPolicy::default()
                 .initial_backoff(Duration::from_millis(1))

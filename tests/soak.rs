@@ -1,5 +1,7 @@
 //! Retries lose nothing and duplicate nothing: 2,000 message sends across 50
-//! conversations while the emulator faults a quarter of all requests
+//! conversations, directly and again behind a loopback gateway that turns
+//! dropped connections into 502, while the emulator faults a quarter of all
+//! requests
 //! (500, 502, 503 and 429 with and without `Retry-After`, delays beyond the
 //! attempt timeout, connections dropped before and after the request is
 //! applied). Every kind must occur at least once; the figures are printed
@@ -23,10 +25,34 @@ const FAULT_RATE: f64 = 0.25;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_thousand_sends_through_faults_store_each_message_once() {
+    soak(Route::Direct).await;
+}
+
+/// The same behind a loopback gateway (as nginx or a cloud load balancer):
+/// a connection the emulator drops, before or after applying, reaches the
+/// client as the gateway's 502.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_gateway_that_answers_502_each_message_is_stored_once() {
+    soak(Route::Gateway).await;
+}
+
+/// How the client reaches the emulator.
+#[derive(Clone, Copy, PartialEq)]
+enum Route {
+    Direct,
+    Gateway,
+}
+
+async fn soak(route: Route) {
     let emulator = Emulator::start(EmulatorConfig::new().request_log_capacity(100_000))
         .await
         .unwrap();
+    let base_url = match route {
+        Route::Direct => emulator.base_url().to_owned(),
+        Route::Gateway => common::gateway(emulator.base_url().to_owned()).await,
+    };
     let client = config_of(&emulator)
+        .base_url(base_url)
         .attempt_timeout(Duration::from_millis(250))
         .overall_timeout(Duration::from_secs(60))
         .retry(
@@ -126,7 +152,10 @@ async fn two_thousand_sends_through_faults_store_each_message_once() {
     let stored_total = stored.values().sum::<usize>();
 
     // The figures, on stderr so that CI shows them with `--nocapture`.
-    let mut table = String::from("\nsoak summary\n");
+    let mut table = match route {
+        Route::Direct => String::from("\nsoak summary\n"),
+        Route::Gateway => String::from("\nsoak summary, behind a gateway (dropped = 502)\n"),
+    };
     let mut row = |label: &str, value: String| {
         table.push_str(&format!("  {label:<28} {value:>8}\n"));
     };
@@ -152,8 +181,12 @@ async fn two_thousand_sends_through_faults_store_each_message_once() {
     row("lost", lost.to_string());
     eprintln!("{table}");
     // Kept for .ci/run, which prints it without running the soak twice.
+    let file = match route {
+        Route::Direct => "soak-figures.txt",
+        Route::Gateway => "soak-figures-gateway.txt",
+    };
     std::fs::write(
-        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("soak-figures.txt"),
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(file),
         &table,
     )
     .expect("write the soak figures");

@@ -200,3 +200,42 @@ impl Write for Capture {
         Ok(())
     }
 }
+
+/// A loopback reverse proxy in front of `upstream`, as nginx or a cloud load
+/// balancer is: each request is forwarded as it came, and when the upstream
+/// connection fails (e.g. it dropped after applying the request), the
+/// gateway answers 502 Bad Gateway.
+pub async fn gateway(upstream: String) -> String {
+    use axum::response::IntoResponse;
+    let forward = reqwest::Client::builder().no_proxy().build().unwrap();
+    let app = axum::Router::new().fallback(move |request: axum::extract::Request| {
+        let (forward, upstream) = (forward.clone(), upstream.clone());
+        async move {
+            let (parts, body) = request.into_parts();
+            let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+            let url = format!("{upstream}{}", parts.uri);
+            let mut outgoing = forward.request(parts.method, url).body(body);
+            for (name, value) in &parts.headers {
+                if name != "host" && name != "content-length" {
+                    outgoing = outgoing.header(name, value);
+                }
+            }
+            match outgoing.send().await {
+                Ok(answer) => {
+                    let status = answer.status();
+                    let body = answer.bytes().await.unwrap_or_default();
+                    (status, body).into_response()
+                }
+                Err(_) => (
+                    axum::http::StatusCode::BAD_GATEWAY,
+                    "<html>502 Bad Gateway</html>",
+                )
+                    .into_response(),
+            }
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
