@@ -20,6 +20,8 @@ pub struct EmulatorConfig {
     pub(crate) request_log_max_bytes: usize,
     pub(crate) request_log_body_limit: usize,
     pub(crate) strict_content_type: bool,
+    pub(crate) header_read_timeout: Duration,
+    pub(crate) idle_timeout: Duration,
 }
 
 /// Default of [`EmulatorConfig::request_log_body_limit`]: 128 KiB.
@@ -43,6 +45,8 @@ impl std::fmt::Debug for EmulatorConfig {
             request_log_max_bytes,
             request_log_body_limit,
             strict_content_type,
+            header_read_timeout,
+            idle_timeout,
         } = self;
         f.debug_struct("EmulatorConfig")
             .field("bind", bind)
@@ -57,6 +61,8 @@ impl std::fmt::Debug for EmulatorConfig {
             .field("request_log_max_bytes", request_log_max_bytes)
             .field("request_log_body_limit", request_log_body_limit)
             .field("strict_content_type", strict_content_type)
+            .field("header_read_timeout", header_read_timeout)
+            .field("idle_timeout", idle_timeout)
             .finish()
     }
 }
@@ -78,6 +84,8 @@ impl Default for EmulatorConfig {
             request_log_max_bytes: DEFAULT_LOG_MAX_BYTES,
             request_log_body_limit: DEFAULT_LOG_BODY_LIMIT,
             strict_content_type: true,
+            header_read_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -167,6 +175,24 @@ impl EmulatorConfig {
     /// whole, and an upload of 64 KiB with its multipart framing.
     pub fn request_log_body_limit(mut self, limit: usize) -> Self {
         self.request_log_body_limit = limit;
+        self
+    }
+
+    /// How long a client may take to send a request head once its first
+    /// byte arrived (default 5 s); the connection is closed after it, so
+    /// a client trickling headers (slowloris) cannot hold it.
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout;
+        self
+    }
+
+    /// How long a connection may stay without a byte moving while no
+    /// request is being handled (default 60 s): a kept-alive connection
+    /// waiting for its next request, or a stalled body. It is closed after
+    /// it. A request being handled (e.g. held by [`crate::Fault::Delay`])
+    /// is not limited.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
         self
     }
 

@@ -44,6 +44,8 @@ pub(crate) struct Ctx {
     /// Stored items examined by list operations: a work counter showing
     /// that a page costs O(page), whatever its position.
     pub list_visits: AtomicU64,
+    /// Failed `accept` calls (see [`crate::Emulator::accept_errors`]).
+    pub accept_errors: AtomicU64,
 }
 
 impl Ctx {
@@ -68,6 +70,7 @@ impl Ctx {
             // No server to stop: reads as stopped (its sender is gone).
             stopped: watch::channel(false).1,
             list_visits: AtomicU64::new(0),
+            accept_errors: AtomicU64::new(0),
         }
     }
 

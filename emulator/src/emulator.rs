@@ -78,6 +78,7 @@ impl Emulator {
             tasks,
             stopped,
             list_visits: AtomicU64::new(0),
+            accept_errors: AtomicU64::new(0),
             config,
         });
         let task = tokio::spawn(crate::server::serve(listener, ctx.clone()));
@@ -191,6 +192,14 @@ impl Emulator {
             }
             woken.await;
         }
+    }
+
+    /// How many times accepting a connection failed, e.g. for lack of file
+    /// descriptors. Each failure pauses the accept loop (10 ms doubling to
+    /// 1 s, reset by the next success) rather than retrying at once, so
+    /// the count grows slowly while the process has no descriptor left.
+    pub fn accept_errors(&self) -> u64 {
+        self.ctx.accept_errors.load(Ordering::Relaxed)
     }
 
     /// Requests received so far (oldest first, bounded by the configured

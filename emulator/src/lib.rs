@@ -28,6 +28,7 @@ mod router;
 mod routes;
 mod server;
 mod state;
+mod watch;
 mod webhooks;
 
 pub use config::EmulatorConfig;

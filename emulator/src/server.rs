@@ -4,6 +4,8 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_TYPE};
@@ -23,24 +25,46 @@ use crate::faults::{Fault, FaultSpec};
 use crate::log::RequestRecord;
 use crate::reply::Reply;
 use crate::router::{ApiRequest, dispatch};
+use crate::watch::{RequestGuard, Watch, Watched};
 
 /// Largest JSON body accepted (413 above).
 pub const JSON_BODY_LIMIT: usize = 1 << 20;
 /// Largest file upload accepted (413 above).
 pub const FILE_BODY_LIMIT: usize = 10 << 20;
 
+/// First pause after a failed `accept`, doubled after each further failure.
+const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(10);
+/// Longest pause after a failed `accept`.
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+
 /// Accepts connections until the emulator stops; each is served by a task
 /// that ends when the emulator stops, and that a shutdown waits for.
+///
+/// A failed `accept` (most often EMFILE: no file descriptor left, while
+/// the connection stays queued) is retried after a pause, 10 ms doubling
+/// to 1 s, reset by the next success: retried at once, it failed again at
+/// once and the loop spun a core.
 pub(crate) async fn serve(listener: TcpListener, ctx: Arc<Ctx>) {
+    let mut backoff = ACCEPT_BACKOFF_MIN;
     loop {
         tokio::select! {
             biased;
             () = ctx.stopping() => break,
-            accepted = listener.accept() => {
-                if let Ok((stream, _)) = accepted {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    backoff = ACCEPT_BACKOFF_MIN;
                     ctx.spawn_until_stopped(connection(stream, ctx.clone()));
                 }
-            }
+                Err(_) => {
+                    ctx.accept_errors.fetch_add(1, Ordering::Relaxed);
+                    tokio::select! {
+                        biased;
+                        () = ctx.stopping() => break,
+                        () = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
+                }
+            },
         }
     }
 }
@@ -50,16 +74,23 @@ async fn connection(stream: TcpStream, ctx: Arc<Ctx>) {
     // Small JSON answers: do not wait for Nagle.
     let _ = stream.set_nodelay(true);
     let kill = Arc::new(Notify::new());
+    let watch = Watch::new(ctx.config.header_read_timeout, ctx.config.idle_timeout);
     let service_kill = kill.clone();
+    let service_watch = watch.clone();
     let service = service_fn(move |req| {
         let ctx = ctx.clone();
         let kill = service_kill.clone();
-        async move { Ok::<_, Infallible>(handle(ctx, kill, req).await) }
+        let request = RequestGuard::new(service_watch.clone());
+        async move { Ok::<_, Infallible>(handle(ctx, kill, &request, req).await) }
     });
-    let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    let io = TokioIo::new(Watched::new(stream, watch.clone()));
+    let conn = http1::Builder::new().serve_connection(io, service);
+    // Dropping the connection closes it: nothing is in flight when a
+    // limit fires (see `crate::watch`).
     tokio::select! {
         _ = conn => {}
         _ = kill.notified() => {}
+        () = watch.expired() => {}
     }
 }
 
@@ -87,7 +118,12 @@ async fn drop_connection(kill: &Notify) -> Response<Full<Bytes>> {
     std::future::pending().await
 }
 
-async fn handle(ctx: Arc<Ctx>, kill: Arc<Notify>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn handle(
+    ctx: Arc<Ctx>,
+    kill: Arc<Notify>,
+    request: &RequestGuard,
+    req: Request<Incoming>,
+) -> Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_owned();
     let limit = if path.ends_with("/files") {
@@ -106,6 +142,7 @@ async fn handle(ctx: Arc<Ctx>, kill: Arc<Notify>, req: Request<Incoming>) -> Res
         }
         Err(e) => return response(Reply::bad_request(format!("could not read the body: {e}"))),
     };
+    request.handling();
     if let Some(admin) = path.strip_prefix("/__emulator/") {
         return response(handle_admin(&ctx, &parts.method, admin, &body));
     }

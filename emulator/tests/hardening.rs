@@ -5,8 +5,13 @@
 mod common;
 
 use common::Api;
+use std::time::{Duration, Instant};
+
 use serde_json::json;
-use talkjs_emulator::EmulatorConfig;
+use talkjs_emulator::{Emulator, EmulatorConfig, Fault};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
 
 const SECRET: &str = "sk_test_debug_must_not_show_this";
 
@@ -127,5 +132,153 @@ async fn the_request_log_is_bounded_in_bytes() {
     assert_eq!(
         log.last().unwrap().path,
         format!("/v1/{}/users/u399", api.emu.app_id())
+    );
+}
+
+/// Upper bound for anything awaited here; never reached when things work.
+const LIMIT: Duration = Duration::from_secs(10);
+
+/// Sends a raw `GET path` on `stream` and reads one whole answer; returns
+/// its status line.
+async fn get(stream: &mut TcpStream, emu: &Emulator, path: &str) -> String {
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\n\r\n",
+        emu.addr(),
+        emu.secret_key()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut got = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = timeout(LIMIT, stream.read(&mut chunk))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            n > 0,
+            "closed before the answer: {:?}",
+            String::from_utf8_lossy(&got)
+        );
+        got.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&got);
+        if let Some(head_end) = text.find("\r\n\r\n") {
+            let length = common::content_length(&text[..head_end]);
+            if got.len() >= head_end + 4 + length {
+                return text.lines().next().unwrap().to_owned();
+            }
+        }
+    }
+}
+
+/// Reads until the server closes the connection; how long that took.
+async fn closed_by_server(stream: &mut TcpStream) -> Duration {
+    let start = Instant::now();
+    let mut chunk = [0u8; 1024];
+    loop {
+        match timeout(LIMIT, stream.read(&mut chunk))
+            .await
+            .expect("closed within the limit")
+        {
+            Ok(0) | Err(_) => return start.elapsed(),
+            Ok(_) => {}
+        }
+    }
+}
+
+/// A connection that sends nothing, and one kept alive after a request,
+/// are closed once idle for the idle timeout (not before). Before, 300
+/// idle connections stayed open for 40 s and more.
+#[tokio::test]
+async fn idle_connections_are_closed() {
+    let idle = Duration::from_millis(300);
+    let emu = Emulator::start(EmulatorConfig::default().idle_timeout(idle))
+        .await
+        .unwrap();
+    let start = Instant::now();
+    let mut silent = TcpStream::connect(emu.addr()).await.unwrap();
+    closed_by_server(&mut silent).await;
+    assert!(start.elapsed() >= idle, "{:?}", start.elapsed());
+
+    let mut used = TcpStream::connect(emu.addr()).await.unwrap();
+    let status = get(
+        &mut used,
+        &emu,
+        &format!("/v1/{}/users/nobody", emu.app_id()),
+    )
+    .await;
+    assert!(status.starts_with("HTTP/1.1 404"), "{status}");
+    let waited = closed_by_server(&mut used).await;
+    assert!(waited >= idle, "{waited:?}");
+}
+
+/// A client trickling a request head (a header line every 20 ms, so the
+/// connection is never idle) is cut off by the header-read timeout.
+/// Before, 50 such slowloris connections stayed open for 40 s and more.
+#[tokio::test]
+async fn a_slow_request_head_is_cut_off() {
+    let header = Duration::from_millis(200);
+    let config = EmulatorConfig::default()
+        .header_read_timeout(header)
+        .idle_timeout(Duration::from_secs(3600));
+    let emu = Emulator::start(config).await.unwrap();
+    let stream = TcpStream::connect(emu.addr()).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let start = Instant::now();
+    writer.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
+    let trickle = tokio::spawn(async move {
+        for i in 0.. {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let line = format!("X-Slow-{i}: 1\r\n");
+            if writer.write_all(line.as_bytes()).await.is_err() {
+                return;
+            }
+        }
+    });
+    let mut rest = Vec::new();
+    let _ = timeout(LIMIT, reader.read_to_end(&mut rest))
+        .await
+        .expect("cut off within the limit");
+    assert!(start.elapsed() >= header, "{:?}", start.elapsed());
+    trickle.abort();
+}
+
+/// The header-read timeout starts with a request's first byte: a
+/// kept-alive connection waiting far longer than it between requests is
+/// still served; and a request being handled longer than the idle timeout
+/// (held by a delay) is answered, not cut off.
+#[tokio::test]
+async fn limits_spare_kept_alive_connections_and_handled_requests() {
+    let config = EmulatorConfig::default()
+        .header_read_timeout(Duration::from_millis(100))
+        .idle_timeout(Duration::from_millis(300));
+    let emu = Emulator::start(config).await.unwrap();
+    let path = format!("/v1/{}/users/nobody", emu.app_id());
+    let mut stream = TcpStream::connect(emu.addr()).await.unwrap();
+    // Longer than the idle timeout: only handling time, no byte moves.
+    emu.inject_fault(Fault::Delay(Duration::from_millis(900)));
+    assert!(
+        get(&mut stream, &emu, &path)
+            .await
+            .starts_with("HTTP/1.1 404")
+    );
+    drop(stream);
+
+    let config = EmulatorConfig::default()
+        .header_read_timeout(Duration::from_millis(100))
+        .idle_timeout(Duration::from_secs(3600));
+    let emu = Emulator::start(config).await.unwrap();
+    let mut stream = TcpStream::connect(emu.addr()).await.unwrap();
+    assert!(
+        get(&mut stream, &emu, &path)
+            .await
+            .starts_with("HTTP/1.1 404")
+    );
+    // Ten header-read timeouts between two requests (the scenario, not a
+    // synchronisation).
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        get(&mut stream, &emu, &path)
+            .await
+            .starts_with("HTTP/1.1 404")
     );
 }

@@ -32,14 +32,7 @@ async fn read_request(listener: &TcpListener) -> (tokio::net::TcpStream, String,
         }
     };
     let head = String::from_utf8(buf[..head_end].to_vec()).unwrap();
-    let len: usize = head
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("content-length:")
-                .map(|v| v.trim().parse().unwrap())
-        })
-        .unwrap();
+    let len = common::content_length(&head);
     while buf.len() < head_end + len {
         let n = sock.read(&mut chunk).await.unwrap();
         assert!(n > 0);

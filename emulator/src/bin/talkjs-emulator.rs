@@ -1,5 +1,6 @@
 //! `talkjs-emulator --bind 127.0.0.1:8080 --app-id APP --secret-key SK [--admin] [--webhook-url URL]
-//! [--request-log N] [--batch-interval-ms MS] [--lenient-content-type]`:
+//! [--request-log N] [--batch-interval-ms MS] [--lenient-content-type]
+//! [--header-read-timeout-ms MS] [--idle-timeout-ms MS]`:
 //! serves the emulator until killed. The first stdout line is
 //! `listening on http://ADDR`, so scripts can find a port chosen with `:0`.
 
@@ -8,7 +9,7 @@ use std::process::ExitCode;
 
 use talkjs_emulator::{Emulator, EmulatorConfig};
 
-const USAGE: &str = "usage: talkjs-emulator [--bind ADDR] [--app-id APP] [--secret-key SK] [--admin] [--webhook-url URL] [--request-log N] [--batch-interval-ms MS] [--lenient-content-type]";
+const USAGE: &str = "usage: talkjs-emulator [--bind ADDR] [--app-id APP] [--secret-key SK] [--admin] [--webhook-url URL] [--request-log N] [--batch-interval-ms MS] [--lenient-content-type] [--header-read-timeout-ms MS] [--idle-timeout-ms MS]";
 
 fn parse(args: &[String]) -> Result<EmulatorConfig, String> {
     // The binary is for load tests and scripts: no request log unless asked.
@@ -31,6 +32,8 @@ fn parse(args: &[String]) -> Result<EmulatorConfig, String> {
                     .parse()
                     .map_err(|e| format!("--batch-interval-ms: {e}"))?,
             )),
+            "--header-read-timeout-ms" => config.header_read_timeout(millis(flag, &value()?)?),
+            "--idle-timeout-ms" => config.idle_timeout(millis(flag, &value()?)?),
             "--admin" => config.admin_routes(true),
             "--lenient-content-type" => config.strict_content_type(false),
             "-h" | "--help" => return Err(USAGE.into()),
@@ -38,6 +41,14 @@ fn parse(args: &[String]) -> Result<EmulatorConfig, String> {
         };
     }
     Ok(config)
+}
+
+/// A flag's value in milliseconds.
+fn millis(flag: &str, value: &str) -> Result<std::time::Duration, String> {
+    value
+        .parse()
+        .map(std::time::Duration::from_millis)
+        .map_err(|e| format!("{flag}: {e}"))
 }
 
 #[tokio::main]

@@ -134,3 +134,14 @@ impl Api {
         b[0]["id"].as_str().expect("id").to_owned()
     }
 }
+
+/// The `Content-Length` of a raw HTTP/1.1 head (panics without one).
+pub fn content_length(head: &str) -> usize {
+    head.lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse().unwrap())
+        })
+        .expect("a Content-Length header")
+}
