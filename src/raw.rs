@@ -1,5 +1,8 @@
 //! The raw client, generated at build time by progenitor from
-//! `talkjs-openapi.yml` with the RFC 6902 corrections in `patches/` applied.
+//! `talkjs-openapi.yml` with the RFC 6902 corrections in `patches/` and the
+//! rules of `build/rules.rs` applied (every operation has the same error
+//! responses; response enums are tolerant strings; see the README's "The
+//! spec and its patches").
 //!
 //! Every operation of the spec is a method of [`Client`] returning a builder
 //! (`client.get_user().user_id("alice").send().await`); request and response
