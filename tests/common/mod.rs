@@ -207,6 +207,8 @@ impl Write for Capture {
 /// gateway answers 502 Bad Gateway.
 pub async fn gateway(upstream: String) -> String {
     use axum::response::IntoResponse;
+    // Its own reqwest client may be built before any TalkJS client.
+    talkjs::install_default_crypto_provider();
     let forward = reqwest::Client::builder().no_proxy().build().unwrap();
     let app = axum::Router::new().fallback(move |request: axum::extract::Request| {
         let (forward, upstream) = (forward.clone(), upstream.clone());
