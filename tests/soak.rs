@@ -94,6 +94,10 @@ async fn soak(route: Route) {
         Fault::Delay(Duration::from_millis(400)),
         Fault::DropBeforeApply,
         Fault::DropAfterApply,
+        // A gateway's 502 after the request was applied, from the emulator
+        // itself (behind the loopback gateway, the drops above arrive as
+        // 502 as well).
+        Fault::StatusAfterApply { status: 502 },
     ];
     let kind_names: Vec<String> = kinds.iter().map(Fault::name).collect();
     emulator.set_fault_rate(FAULT_RATE, kinds, 0x5eed);

@@ -28,6 +28,13 @@ pub enum Fault {
     DropBeforeApply,
     /// Apply the request, then close the connection without answering.
     DropAfterApply,
+    /// Apply the request, then answer this status (e.g. 502): what a
+    /// gateway in front of TalkJS answers when its upstream connection
+    /// drops after the request was forwarded.
+    StatusAfterApply {
+        /// HTTP status code.
+        status: u16,
+    },
 }
 
 impl Fault {
@@ -64,6 +71,7 @@ impl Fault {
             Fault::Delay(d) => format!("delay:{}ms", d.as_millis()),
             Fault::DropBeforeApply => "dropBeforeApply".into(),
             Fault::DropAfterApply => "dropAfterApply".into(),
+            Fault::StatusAfterApply { status } => format!("statusAfterApply:{status}"),
         }
     }
 }
@@ -79,12 +87,18 @@ pub struct FaultCounts {
     pub drop_before_apply: u64,
     /// Connections dropped after applying.
     pub drop_after_apply: u64,
+    /// Statuses answered after applying.
+    pub status_after_apply: u64,
 }
 
 impl FaultCounts {
     /// All injected faults.
     pub fn total(&self) -> u64 {
-        self.status + self.delay + self.drop_before_apply + self.drop_after_apply
+        self.status
+            + self.delay
+            + self.drop_before_apply
+            + self.drop_after_apply
+            + self.status_after_apply
     }
 }
 
@@ -104,6 +118,9 @@ pub(crate) enum FaultSpec {
     },
     DropBeforeApply,
     DropAfterApply,
+    StatusAfterApply {
+        status: u16,
+    },
 }
 
 impl From<FaultSpec> for Fault {
@@ -119,6 +136,7 @@ impl From<FaultSpec> for Fault {
             FaultSpec::Delay { ms } => Fault::Delay(Duration::from_millis(ms)),
             FaultSpec::DropBeforeApply => Fault::DropBeforeApply,
             FaultSpec::DropAfterApply => Fault::DropAfterApply,
+            FaultSpec::StatusAfterApply { status } => Fault::StatusAfterApply { status },
         }
     }
 }
@@ -187,6 +205,7 @@ impl Faults {
                 Fault::Delay(_) => c.delay += 1,
                 Fault::DropBeforeApply => c.drop_before_apply += 1,
                 Fault::DropAfterApply => c.drop_after_apply += 1,
+                Fault::StatusAfterApply { .. } => c.status_after_apply += 1,
             }
         }
         fault
@@ -233,6 +252,10 @@ mod tests {
             (Fault::Delay(Duration::from_millis(400)), "delay:400ms"),
             (Fault::DropBeforeApply, "dropBeforeApply"),
             (Fault::DropAfterApply, "dropAfterApply"),
+            (
+                Fault::StatusAfterApply { status: 502 },
+                "statusAfterApply:502",
+            ),
         ];
         // The expected names are distinct, so these also show no two kinds
         // share a name.

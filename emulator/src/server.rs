@@ -215,10 +215,15 @@ async fn handle(
         &parts.headers,
         &body,
     );
-    if fault == Some(Fault::DropAfterApply) {
-        return drop_connection(&kill).await;
+    match fault {
+        Some(Fault::DropAfterApply) => drop_connection(&kill).await,
+        Some(Fault::StatusAfterApply { status }) => response(Reply::error(
+            status,
+            "InjectedFault",
+            format!("emulator fault: status {status} after applying"),
+        )),
+        _ => response(reply),
     }
-    response(reply)
 }
 
 fn record(
@@ -359,6 +364,7 @@ fn handle_admin(ctx: &Ctx, method: &Method, path: &str, body: &[u8]) -> Reply {
         json!({
             "status": c.status, "delay": c.delay,
             "dropBeforeApply": c.drop_before_apply, "dropAfterApply": c.drop_after_apply,
+            "statusAfterApply": c.status_after_apply,
             "total": c.total(),
         })
     };

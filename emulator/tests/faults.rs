@@ -92,6 +92,31 @@ async fn dropped_connections() {
     );
 }
 
+/// A gateway's 502 after the request was forwarded: applied, then the
+/// status, so a client that retries without a key stores it twice.
+#[tokio::test]
+async fn a_status_after_applying() {
+    let api = setup().await;
+    let url = format!("{}/conversations/c1/messages", api.emu.api_url());
+    api.emu
+        .inject_fault(Fault::StatusAfterApply { status: 502 });
+    let r = common::http()
+        .post(&url)
+        .bearer_auth(api.emu.secret_key())
+        .json(&send_body())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 502);
+    assert_eq!(api.emu.messages("c1").len(), 1, "applied");
+    let c = api.emu.fault_counts();
+    assert_eq!((c.status_after_apply, c.total()), (1, 1));
+    assert_eq!(
+        api.emu.requests().last().unwrap().fault.as_deref(),
+        Some("statusAfterApply:502")
+    );
+}
+
 #[tokio::test]
 async fn delay_then_apply_even_if_client_gave_up() {
     let api = setup().await;
