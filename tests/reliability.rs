@@ -440,7 +440,6 @@ async fn a_per_call_total_time_cap_stops_retries_that_would_pass_it() {
     assert_eq!(emulator.requests().len(), 3);
 }
 
-
 /// Through a gateway, a dropped upstream connection after the request was
 /// applied arrives as a 502: an import (and a batch holding one) is then
 /// reported as an unknown outcome and never sent twice, while a send (its
