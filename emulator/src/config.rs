@@ -83,7 +83,7 @@ impl Default for EmulatorConfig {
             request_log_capacity: 10_000,
             request_log_max_bytes: DEFAULT_LOG_MAX_BYTES,
             request_log_body_limit: DEFAULT_LOG_BODY_LIMIT,
-            strict_content_type: true,
+            strict_content_type: false,
             header_read_timeout: Duration::from_secs(5),
             idle_timeout: Duration::from_secs(60),
         }
@@ -197,12 +197,15 @@ impl EmulatorConfig {
     }
 
     /// Refuse every non-GET request without `Content-Type: application/json`
-    /// (`POST /files` aside) with 400, also when it has no body. On by
-    /// default: TalkJS says "Only requests with Content-type:
-    /// application/json are accepted (except for HTTP GET requests)", and a
-    /// client tested against the strictest reading works against the
-    /// service. Turn it off (`--lenient-content-type`) to accept bodiless
-    /// DELETEs and PUTs without the header.
+    /// (`POST /files` aside) with 400, also when it has no body. Off by
+    /// default: a request without a body needs no `Content-Type` on any
+    /// method, as with TalkJS, whose own example code deletes a
+    /// conversation with no body and no header (talkjs-examples,
+    /// `howtos/how-to-delete-a-conversation/server.js`). A request with a
+    /// body needs `application/json` (multipart for `POST /files`) either
+    /// way. Turn it on (`--strict-content-type`) to hold a client to the
+    /// strictest reading of TalkJS's "Only requests with Content-type:
+    /// application/json are accepted (except for HTTP GET requests)".
     pub fn strict_content_type(mut self, strict: bool) -> Self {
         self.strict_content_type = strict;
         self

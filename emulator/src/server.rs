@@ -303,9 +303,12 @@ fn handle_api(
             .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
     });
     // TalkJS: "Only requests with Content-type: application/json are
-    // accepted (except for HTTP GET requests, which have no content)".
-    // By default every non-GET request is held to it; lenient mode holds
-    // only requests with a body (`EmulatorConfig::strict_content_type`).
+    // accepted (except for HTTP GET requests, which have no content)";
+    // its own example code sends a bodiless DELETE without the header
+    // (talkjs-examples, how-to-delete-a-conversation/server.js). So by
+    // default only a request with a body is held to it, on any method;
+    // strict mode (`EmulatorConfig::strict_content_type`) holds every
+    // non-GET request to it.
     if !is_json && tail != "files" {
         if !body.is_empty() {
             return Reply::bad_request(

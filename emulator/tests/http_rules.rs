@@ -191,19 +191,21 @@ async fn content_type_and_json_errors() {
     assert_eq!(api.get("/users/u1").await.0, 200, "still serving");
 }
 
-/// Bodiless non-GET requests without a content type: refused with 400 by
-/// default (strict), accepted in lenient mode (the README explains). Uploads
-/// are exempt either way.
+/// Bodiless requests without a content type: accepted on every method by
+/// default, as TalkJS's own example code sends a bodiless DELETE without
+/// one (the README explains); refused with 400 in strict mode. Uploads are
+/// exempt either way.
 #[tokio::test]
 async fn bodiless_requests_and_strict_content_type() {
     use reqwest::Method;
     for strict in [false, true] {
-        let api = Api::with(
-            talkjs_emulator::EmulatorConfig::default()
-                .batch_interval(std::time::Duration::ZERO)
-                .strict_content_type(strict),
-        )
-        .await;
+        let mut config =
+            talkjs_emulator::EmulatorConfig::default().batch_interval(std::time::Duration::ZERO);
+        // The default is lenient: only strict mode sets anything.
+        if strict {
+            config = config.strict_content_type(true);
+        }
+        let api = Api::with(config).await;
         api.users(&["a", "b"]).await;
         api.conversation("c1", &["a", "b"]).await;
         let mid = api.say("c1", "a", "hi").await;
@@ -222,6 +224,29 @@ async fn bodiless_requests_and_strict_content_type() {
         let expect = if strict { 400 } else { 200 };
         let state = || (api.emu.messages("c1"), api.emu.conversation("c1"));
         let before = state();
+        let refused =
+            json!("non-GET requests must have Content-Type: application/json (strict mode)");
+        // POST and PATCH routes all need a body: without the header a
+        // bodiless call gets the handler's own answer, the same as with it,
+        // and no content-type refusal.
+        for (method, path) in [
+            (Method::POST, "/conversations/c1/messages".to_owned()),
+            (Method::PATCH, "/users/a/conversations/c1".to_owned()),
+        ] {
+            let (s, b) = bare(method.clone(), path.clone()).await;
+            if strict {
+                assert_eq!((s, &b["message"]), (400, &refused), "{method} {path}: {b}");
+            } else {
+                let with_header = api.call(method.clone(), &path, None).await;
+                assert_eq!((s, &b), (with_header.0, &with_header.1), "{method} {path}");
+                assert_eq!(
+                    (s, b["error"].as_str()),
+                    (400, Some("Invalid JSON")),
+                    "{method} {path}: {b}"
+                );
+            }
+            assert_eq!(state(), before, "{method} {path} applied nothing");
+        }
         for (method, path) in [
             (
                 Method::PUT,
@@ -237,18 +262,34 @@ async fn bodiless_requests_and_strict_content_type() {
                 "/conversations/c1/participants/b".to_owned(),
             ),
             (Method::DELETE, format!("/conversations/c1/messages/{mid}")),
-            (Method::DELETE, "/conversations/c1".to_owned()),
         ] {
             let (s, b) = bare(method.clone(), path.clone()).await;
             assert_eq!(s, expect, "strict={strict}: {method} {path}: {b}");
             // Checked after each call, so a later refused call (e.g. the
             // reaction DELETE) cannot hide an earlier one being applied.
             if strict {
+                assert_eq!(b["message"], refused, "{method} {path}");
                 assert_eq!(state(), before, "{method} {path} was refused");
             }
         }
+        if !strict {
+            // Each call was applied: the reaction came and went, b left,
+            // the message is gone.
+            let (messages, conv) = state();
+            assert!(messages.is_empty(), "{messages:?}");
+            let conv = conv.expect("c1 kept so far");
+            let joined: Vec<&String> = conv["participants"]
+                .as_object()
+                .expect("participants")
+                .keys()
+                .collect();
+            assert_eq!(joined, ["a"]);
+        }
         // GET never needs one.
         assert_eq!(bare(Method::GET, "/users/a".into()).await.0, 200);
+        // TalkJS's example: DELETE a conversation, no body, no header.
+        let (s, b) = bare(Method::DELETE, "/conversations/c1".to_owned()).await;
+        assert_eq!(s, expect, "strict={strict}: DELETE /conversations/c1: {b}");
         if strict {
             // Nothing was applied, and the same calls with the header pass.
             let (messages, conv) = state();
@@ -270,6 +311,68 @@ async fn bodiless_requests_and_strict_content_type() {
             assert_eq!(api.delete("/conversations/c1").await.0, 200);
         }
         assert_eq!(api.emu.conversation_count(), 0, "strict={strict}");
+        assert_eq!(api.get("/conversations/c1").await.0, 404);
+    }
+}
+
+/// A request that carries a body needs `application/json` on every
+/// method, in the default (lenient) mode too: `text/plain` or no header is
+/// 400 and nothing is applied.
+#[tokio::test]
+async fn body_without_json_content_type_is_refused() {
+    use reqwest::Method;
+    let api = Api::start().await;
+    api.users(&["a", "b"]).await;
+    api.conversation("c1", &["a", "b"]).await;
+    let mid = api.say("c1", "a", "hi").await;
+    let state = || {
+        (
+            api.emu.messages("c1"),
+            api.emu.conversation("c1"),
+            api.emu.user_count(),
+        )
+    };
+    let before = state();
+    let cases = [
+        (Method::PUT, "/users/u9".to_owned(), r#"{"name":"Nine"}"#),
+        (
+            Method::POST,
+            "/conversations/c1/messages".to_owned(),
+            r#"[{"type":"UserMessage","sender":"a","text":"x"}]"#,
+        ),
+        (
+            Method::PATCH,
+            "/users/b/conversations/c1".to_owned(),
+            r#"{"readUntil":"sent"}"#,
+        ),
+        (
+            Method::PUT,
+            format!("/conversations/c1/messages/{mid}"),
+            r#"{"text":"edited"}"#,
+        ),
+        (Method::DELETE, "/conversations/c1".to_owned(), "{}"),
+    ];
+    for (method, path, body) in cases {
+        for ct in [None, Some("text/plain")] {
+            let mut r = api
+                .http
+                .request(method.clone(), format!("{}{path}", api.emu.api_url()))
+                .bearer_auth(api.emu.secret_key())
+                .body(body);
+            if let Some(ct) = ct {
+                r = r.header("content-type", ct);
+            }
+            let resp = r.send().await.unwrap();
+            let status = resp.status().as_u16();
+            let b: serde_json::Value = resp.json().await.unwrap();
+            assert_eq!(status, 400, "{method} {path} {ct:?}: {b}");
+            assert_eq!(
+                b["message"],
+                json!("requests with a body must have Content-Type: application/json"),
+                "{method} {path} {ct:?}"
+            );
+            assert_eq!(state(), before, "{method} {path} {ct:?} applied nothing");
+        }
     }
 }
 

@@ -1,5 +1,5 @@
 //! `talkjs-emulator --bind 127.0.0.1:8080 --app-id APP --secret-key SK [--admin] [--webhook-url URL]
-//! [--request-log N] [--batch-interval-ms MS] [--lenient-content-type]
+//! [--request-log N] [--batch-interval-ms MS] [--strict-content-type]
 //! [--header-read-timeout-ms MS] [--idle-timeout-ms MS]`:
 //! serves the emulator until killed. The first stdout line is
 //! `listening on http://ADDR`, so scripts can find a port chosen with `:0`.
@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use talkjs_emulator::{Emulator, EmulatorConfig};
 
-const USAGE: &str = "usage: talkjs-emulator [--bind ADDR] [--app-id APP] [--secret-key SK] [--admin] [--webhook-url URL] [--request-log N] [--batch-interval-ms MS] [--lenient-content-type] [--header-read-timeout-ms MS] [--idle-timeout-ms MS]";
+const USAGE: &str = "usage: talkjs-emulator [--bind ADDR] [--app-id APP] [--secret-key SK] [--admin] [--webhook-url URL] [--request-log N] [--batch-interval-ms MS] [--strict-content-type] [--header-read-timeout-ms MS] [--idle-timeout-ms MS]";
 
 fn parse(args: &[String]) -> Result<EmulatorConfig, String> {
     // The binary is for load tests and scripts: no request log unless asked.
@@ -35,6 +35,9 @@ fn parse(args: &[String]) -> Result<EmulatorConfig, String> {
             "--header-read-timeout-ms" => config.header_read_timeout(millis(flag, &value()?)?),
             "--idle-timeout-ms" => config.idle_timeout(millis(flag, &value()?)?),
             "--admin" => config.admin_routes(true),
+            "--strict-content-type" => config.strict_content_type(true),
+            // The default since bodiless requests need no Content-Type;
+            // still accepted, so scripts that pass it keep working.
             "--lenient-content-type" => config.strict_content_type(false),
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
