@@ -10,6 +10,12 @@
 //! and parses the body into a [`WebhookEvent`]. Verify the **raw** bytes as
 //! received: re-serialized JSON does not match the signature.
 //!
+//! TalkJS waits 5 s for the endpoint's answer and, without a 200 in that
+//! time, retries once shortly after (the delay is not published), so
+//! answer quickly and be ready to see an event twice. It sends no
+//! `message.read` for conversations with 301 or more participants
+//! (<https://talkjs.com/docs/Reference/Webhooks/>).
+//!
 //! ```
 //! use talkjs::SecretString;
 //! use std::time::Duration;

@@ -24,6 +24,12 @@ pub struct EmulatorConfig {
     pub(crate) idle_timeout: Duration,
 }
 
+/// Default of [`EmulatorConfig::webhook_timeout`]: 5 s, TalkJS's own
+/// ("waits for a response from your webhook endpoint for 5 seconds").
+const DEFAULT_WEBHOOK_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default of [`EmulatorConfig::webhook_retry_delay`]: 1 s, the emulator's
+/// choice; TalkJS retries "shortly after" and publishes no delay.
+const DEFAULT_WEBHOOK_RETRY_DELAY: Duration = Duration::from_secs(1);
 /// Default of [`EmulatorConfig::request_log_body_limit`]: 128 KiB.
 pub(crate) const DEFAULT_LOG_BODY_LIMIT: usize = 128 << 10;
 /// Default of [`EmulatorConfig::request_log_max_bytes`]: 64 MiB.
@@ -78,8 +84,8 @@ impl Default for EmulatorConfig {
             batch_interval: Duration::from_secs(1),
             admin_routes: false,
             webhook_url: None,
-            webhook_retry_delay: Duration::from_secs(5),
-            webhook_timeout: Duration::from_secs(10),
+            webhook_retry_delay: DEFAULT_WEBHOOK_RETRY_DELAY,
+            webhook_timeout: DEFAULT_WEBHOOK_TIMEOUT,
             request_log_capacity: 10_000,
             request_log_max_bytes: DEFAULT_LOG_MAX_BYTES,
             request_log_body_limit: DEFAULT_LOG_BODY_LIMIT,
@@ -135,7 +141,9 @@ impl EmulatorConfig {
     }
 
     /// Delay before the single retry of a webhook that did not get a 200
-    /// (TalkJS: 5 s).
+    /// (default 1 s). TalkJS retries once "shortly after" a failure and
+    /// publishes no delay, so the default is the emulator's choice; tests
+    /// that provoke retries usually set `Duration::ZERO`.
     pub fn webhook_retry_delay(mut self, delay: Duration) -> Self {
         self.webhook_retry_delay = delay;
         self
@@ -143,10 +151,10 @@ impl EmulatorConfig {
 
     /// How long one webhook delivery attempt may take, up to the response
     /// status, before it counts as failed, like a non-200, and is retried
-    /// once (default 10 s). A receiver that answers 200 only after the
+    /// once (default 5 s: TalkJS "waits for a response from your webhook
+    /// endpoint for 5 seconds"). A receiver that answers 200 only after the
     /// timeout therefore gets the event twice, with the same `id`: delivery
-    /// is at least once. TalkJS does not document its own limit; without
-    /// one, an unreachable or silent receiver would hold every later event.
+    /// is at least once.
     pub fn webhook_timeout(mut self, timeout: Duration) -> Self {
         self.webhook_timeout = timeout;
         self

@@ -1,4 +1,5 @@
-//! Webhooks: signed, in order, retried once after a non-200.
+//! Webhooks: signed, in order, retried once after a non-200 or 5 s of
+//! silence; no `message.read` from 301 participants.
 
 mod common;
 
@@ -312,34 +313,118 @@ async fn message_read_is_one_event_per_newly_read_message() {
     assert_eq!(next_event(&hook).await["type"], "user.updated");
 }
 
-/// Above 300 participants TalkJS leaves `readBy` empty
-/// (<https://talkjs.com/docs/Reference/Concepts/Messages/>); webhook
-/// payloads show messages as the REST API does, so theirs is empty too,
-/// also in the `message.read` for the very read that the marker records.
+/// TalkJS sends no `message.read` for conversations with 301 or more
+/// participants (<https://talkjs.com/docs/Reference/Webhooks/>) and leaves
+/// their `readBy` empty (<https://talkjs.com/docs/Reference/Concepts/Messages/>);
+/// webhook payloads show messages as the REST API does, so `message.sent`'s
+/// `readBy` is empty too. At 300 both are as usual, and they are again once
+/// the conversation is back to 300.
 #[tokio::test]
-async fn webhook_messages_have_empty_read_by_above_300_participants() {
+async fn no_message_read_from_301_participants() {
     let (hook, api) = hooked_c1().await;
-    api.add_fillers("c1", 299).await;
-    let id = api.say("c1", "a", "hello").await;
-    let sent = next_event(&hook).await;
-    assert_eq!(sent["type"], "message.sent");
+    let message = |id: &str| format!("/conversations/c1/messages/{id}");
+
+    // 300 participants (a, b, p1..p298): message.read comes, readBy shows b.
+    api.add_fillers("c1", 298).await;
+    let id = api.say("c1", "a", "at 300").await;
+    assert_eq!(next_event(&hook).await["type"], "message.sent");
     api.read_all("b", "c1").await;
     let read = next_event(&hook).await;
     assert_eq!(read["type"], "message.read");
     assert_eq!(read["data"]["recipient"]["id"], "b");
-    let message = api.get(&format!("/conversations/c1/messages/{id}")).await.1;
-    assert_eq!(message["readBy"], json!([]));
-    assert_eq!(read["data"]["message"], message);
+    assert_eq!(read["data"]["message"]["id"], id.as_str());
+    assert_eq!(read["data"]["message"]["readBy"], json!(["b"]));
+
+    // 301: b's marker still moves, but no message.read is sent.
+    api.add_fillers("c1", 299).await;
+    let id = api.say("c1", "a", "at 301").await;
+    let sent = next_event(&hook).await;
+    assert_eq!(sent["type"], "message.sent");
+    assert_eq!(sent["data"]["message"]["id"], id.as_str());
+    assert_eq!(sent["data"]["message"]["readBy"], json!([]));
+    assert_eq!(
+        sent["data"]["conversation"]["lastMessage"]["readBy"],
+        json!([])
+    );
+    api.read_all("b", "c1").await;
     let conversation = api.get("/conversations/c1").await.1;
     assert_eq!(conversation["participants"]["b"]["isUnread"], false);
-    assert_eq!(read["data"]["conversation"], conversation);
-    for event in [&sent, &read] {
-        assert_eq!(event["data"]["message"]["readBy"], json!([]));
-        assert_eq!(
-            event["data"]["conversation"]["lastMessage"]["readBy"],
-            json!([])
-        );
+    assert_eq!(api.get(&message(&id)).await.1["readBy"], json!([]));
+    // Events come in order: the next one is this update, nothing between.
+    api.put("/users/a", json!({"role": "x"})).await;
+    assert_eq!(next_event(&hook).await["type"], "user.updated");
+
+    // Back to 300: message.read again, for the newly read message only.
+    assert_eq!(
+        api.delete("/conversations/c1/participants/p299").await.0,
+        200
+    );
+    let id = api.say("c1", "a", "at 300 again").await;
+    assert_eq!(next_event(&hook).await["type"], "message.sent");
+    api.read_all("b", "c1").await;
+    let read = next_event(&hook).await;
+    assert_eq!(read["type"], "message.read");
+    assert_eq!(read["data"]["message"]["id"], id.as_str());
+    api.put("/users/a", json!({"role": "y"})).await;
+    assert_eq!(next_event(&hook).await["type"], "user.updated");
+}
+
+/// The defaults: TalkJS's 5 s wait for the receiver, and one retry 1 s
+/// after a failure (the emulator's choice: TalkJS retries "shortly after"
+/// and publishes no delay).
+#[test]
+fn webhook_timing_defaults() {
+    let config = format!("{:?}", EmulatorConfig::default());
+    assert!(config.contains("webhook_timeout: 5s,"), "{config}");
+    assert!(config.contains("webhook_retry_delay: 1s,"), "{config}");
+}
+
+/// With the default timing, the first delivery of `user.created` is
+/// answered `status`, or never when `None` (the connection stays open);
+/// returns how long after reading that attempt the retry came.
+async fn default_retry_after(status: Option<u16>) -> Duration {
+    let (hook, config) = hook().await;
+    let api = Api::with(config).await;
+    api.users(&["a"]).await;
+    let deadline = Duration::from_secs(20);
+    let (mut first_conn, _, first) = tokio::time::timeout(deadline, read_request(&hook))
+        .await
+        .unwrap();
+    // The attempt began a moment before its request was read here.
+    let read = std::time::Instant::now();
+    if let Some(status) = status {
+        let reply =
+            format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        first_conn.write_all(reply.as_bytes()).await.unwrap();
     }
+    let (_, second) = tokio::time::timeout(deadline, receive(&hook, 200))
+        .await
+        .unwrap();
+    let waited = read.elapsed();
+    assert_eq!(first, second, "the same event, retried once");
+    waited
+}
+
+/// With the defaults, a refused event comes again about 1 s after the
+/// refusal (not 5 s, the former default).
+#[tokio::test]
+async fn by_default_a_refused_event_is_retried_a_second_later() {
+    let waited = default_retry_after(Some(500)).await;
+    assert!(
+        waited >= Duration::from_secs(1) && waited < Duration::from_secs(4),
+        "retried after {waited:?}"
+    );
+}
+
+/// With the defaults, a receiver that never answers is given up on after
+/// 5 s and the event comes again 1 s later (not after 10 s + 5 s).
+#[tokio::test]
+async fn by_default_a_silent_receiver_is_given_5_s() {
+    let waited = default_retry_after(None).await;
+    assert!(
+        waited >= Duration::from_secs(5) && waited < Duration::from_secs(9),
+        "retried after {waited:?}"
+    );
 }
 
 #[tokio::test]

@@ -9,7 +9,9 @@ use crate::ctx::Ctx;
 use crate::ids::now_ms;
 use crate::reply::{Reply, Result};
 use crate::router::{ApiRequest, ConvTarget};
-use crate::state::messages::{Message, MessageEdit, parse_import, parse_send};
+use crate::state::messages::{
+    Message, MessageEdit, READ_BY_PARTICIPANT_LIMIT, parse_import, parse_send,
+};
 use crate::state::{Conversation, Indexed, MessageLog, Store, User};
 
 /// Most messages one send or import request may carry.
@@ -82,7 +84,9 @@ fn emit_message(
 /// the message, its conversation, its sender (`null` for system messages
 /// or a sender no longer stored) and the reader (`recipient`), serialised
 /// as the REST API shows them, so call this after moving the marker.
-/// Does nothing without a webhook URL.
+/// Does nothing without a webhook URL, nor for a conversation with 301 or
+/// more participants: TalkJS sends no `message.read` for those
+/// (<https://talkjs.com/docs/Reference/Webhooks/>).
 pub fn emit_read(
     ctx: &Ctx,
     store: &Store,
@@ -100,6 +104,9 @@ pub fn emit_read(
     ) else {
         return;
     };
+    if conv.participants.len() > READ_BY_PARTICIPANT_LIMIT {
+        return;
+    }
     let recipient = store.users.get(reader).map(User::to_json);
     let mut conversation = None;
     for msg in log.created_between(after, until) {

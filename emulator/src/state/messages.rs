@@ -12,15 +12,18 @@ use super::validate::{self, Patch};
 
 /// Above this many participants TalkJS answers `readBy: []` ("For
 /// conversations with 301 or more participants, the readBy field is
-/// empty", <https://talkjs.com/docs/Reference/Concepts/Messages/>).
+/// empty", <https://talkjs.com/docs/Reference/Concepts/Messages/>) and
+/// sends no `message.read` webhook
+/// (<https://talkjs.com/docs/Reference/Webhooks/>).
 ///
-/// Only the answer changes: read markers are still stored and moved (so
-/// `isUnread` and `message.read` work as before), and `readBy` shows them
-/// again once the conversation is back to 300 or fewer. Whether TalkJS
-/// itself keeps read state for such a conversation is not documented; this
-/// is the simplest rule consistent with `readBy` being derived from the
-/// markers on every answer (get, list, `lastMessage`, webhook payloads).
-const READ_BY_PARTICIPANT_LIMIT: usize = 300;
+/// Only the answers and events change: read markers are still stored and
+/// moved (so `isUnread` works as before), and `readBy` shows them again,
+/// and `message.read` comes again, once the conversation is back to 300 or
+/// fewer. Whether TalkJS itself keeps read state for such a conversation is
+/// not documented; this is the simplest rule consistent with `readBy` being
+/// derived from the markers on every answer (get, list, `lastMessage`,
+/// webhook payloads).
+pub(crate) const READ_BY_PARTICIPANT_LIMIT: usize = 300;
 
 /// A stored message.
 #[derive(Debug, Clone)]
