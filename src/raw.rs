@@ -19,20 +19,12 @@
 //! refuses empty, `.` and `..`) and percent-encoded as
 //! [`crate::path::encode_path`] does, so an id reaches exactly that resource.
 //!
-//! `build.rs` adjusts progenitor's output besides the patched spec, none of
-//! it changing what a call means: ids are encoded by the SDK's encoder,
-//! straight into the URL; the `api-version` header (the spec's
-//! `info.version`, which TalkJS does not read) is not sent; match arms that
-//! decode error statuses the same way are merged; responses are decoded by
-//! the SDK's decoder (same result and error variants; a body that fails
-//! midway is reported with reqwest's chunk error, which carries no URL);
-//! request bodies are serialised into a buffer sized from the last one
-//! serialised on the same thread (same bytes and headers as reqwest's
-//! `json`); a refused id's message states the rule it broke; a builder's
-//! "not initialized" message is made only when it is needed; and
-//! progenitor's `ClientHooks::pre` and `post`, which the SDK does not use,
-//! are not awaited, so the request's locals can end before decoding. Each
-//! is explained where it is done.
+//! `build.rs` changes progenitor's output in two places only, both for
+//! correctness: ids are percent-encoded by the SDK's encoder, which also
+//! encodes `.`, `..` and `\` (progenitor's leaves them, and a URL parser
+//! would then resolve them); and a refused id's message states the rule it
+//! broke (progenitor's generic conversion error drops it). Each is
+//! explained, with the upstream change it stands in for, where it is done.
 //!
 //! Error responses decode into [`types::Error`]: the JSON object TalkJS sent,
 //! or the raw text when it was not JSON, always with the status.
