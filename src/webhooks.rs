@@ -68,9 +68,9 @@ pub const TIMESTAMP_HEADER: &str = "X-TalkJS-Timestamp";
 ///
 /// Built from the app's secret key. A request whose timestamp is more than
 /// [`DEFAULT_MAX_AGE`] (5 minutes) away from the current time is refused as
-/// stale, so a captured request cannot be replayed later; TalkJS retries a
-/// failed delivery once, 5 s after the first attempt, well inside that
-/// window. [`max_age`](Self::max_age) changes the window (e.g. for clocks
+/// stale, so a captured request cannot be replayed later; TalkJS waits 5 s
+/// for an answer and retries a failed delivery once, shortly after, well
+/// inside that window. [`max_age`](Self::max_age) changes the window (e.g. for clocks
 /// that drift more), [`any_age`](Self::any_age) turns the check off.
 ///
 /// ```
