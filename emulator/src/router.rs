@@ -153,6 +153,9 @@ fn route(ctx: &Ctx, req: &ApiRequest) -> Result<Reply> {
         ["conversations", c, "participants", u] if put => {
             conversations::join(ctx, &conv_target(c)?, &decode(u)?, req)?
         }
+        ["conversations", c, "participants", u] if m == Method::PATCH => {
+            conversations::update_participant(ctx, &conv_target(c)?, &decode(u)?, req)?
+        }
         ["conversations", c, "participants", u] if delete => {
             conversations::leave(ctx, &conv_target(c)?, &decode(u)?)?
         }

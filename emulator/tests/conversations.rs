@@ -1,5 +1,6 @@
 //! Conversations and participants: merge, add-only participants, join
-//! settings, leave, read markers, user conversation lists and filters.
+//! settings (PUT overwrites, PATCH changes only the given fields, access
+//! `None`), leave, read markers, user conversation lists and filters.
 
 mod common;
 
@@ -70,10 +71,11 @@ async fn join_leave_and_settings() {
     let c = api.get("/conversations/c1").await.1;
     assert_eq!(c["participants"]["b"]["access"], "Read");
     assert_eq!(c["participants"]["b"]["notify"], "MentionsOnly");
+    // PUT overwrites: the omitted access goes back to its default.
     api.put("/conversations/c1/participants/b", json!({"notify": false}))
         .await;
     let c = api.get("/conversations/c1").await.1;
-    assert_eq!(c["participants"]["b"]["access"], "Read", "unchanged");
+    assert_eq!(c["participants"]["b"]["access"], "ReadWrite", "reset");
     assert_eq!(c["participants"]["b"]["notify"], false);
     assert_eq!(
         api.put(
@@ -112,6 +114,186 @@ async fn join_leave_and_settings() {
             .is_none()
     );
     assert_eq!(api.get("/users/b/conversations").await.1["data"], json!([]));
+}
+
+#[tokio::test]
+async fn patch_changes_only_given_fields_and_put_overwrites() {
+    let api = Api::start().await;
+    api.users(&["a", "b", "c"]).await;
+    api.conversation("c1", &["a"]).await;
+    let settings = |c: &serde_json::Value, u: &str| {
+        (
+            c["participants"][u]["access"].clone(),
+            c["participants"][u]["notify"].clone(),
+        )
+    };
+    assert_eq!(
+        api.put("/conversations/c1/participants/b", json!({"notify": false}))
+            .await,
+        (200, json!({}))
+    );
+    let joined_at = api.get("/conversations/c1").await.1["participants"]["b"]["joinedAt"].clone();
+    assert_eq!(
+        api.patch(
+            "/conversations/c1/participants/b",
+            json!({"access": "Read"})
+        )
+        .await,
+        (200, json!({}))
+    );
+    let c = api.get("/conversations/c1").await.1;
+    assert_eq!(
+        settings(&c, "b"),
+        (json!("Read"), json!(false)),
+        "notify kept"
+    );
+    api.patch(
+        "/conversations/c1/participants/b",
+        json!({"notify": "MentionsOnly"}),
+    )
+    .await;
+    let c = api.get("/conversations/c1").await.1;
+    assert_eq!(settings(&c, "b"), (json!("Read"), json!("MentionsOnly")));
+    // A PATCH with an empty body, or none, changes nothing.
+    assert_eq!(
+        api.patch("/conversations/c1/participants/b", json!({}))
+            .await
+            .0,
+        200
+    );
+    let (s, _) = api
+        .call(
+            reqwest::Method::PATCH,
+            "/conversations/c1/participants/b",
+            None,
+        )
+        .await;
+    assert_eq!(s, 200);
+    let c = api.get("/conversations/c1").await.1;
+    assert_eq!(settings(&c, "b"), (json!("Read"), json!("MentionsOnly")));
+    // PUT without fields after the PATCHes: both settings back to defaults,
+    // the participant is the same (join time kept).
+    assert_eq!(
+        api.put("/conversations/c1/participants/b", json!({}))
+            .await
+            .0,
+        200
+    );
+    let c = api.get("/conversations/c1").await.1;
+    assert_eq!(settings(&c, "b"), (json!("ReadWrite"), json!(true)));
+    assert_eq!(c["participants"]["b"]["joinedAt"], joined_at);
+    // PATCH is no join: 404 for a non-participant, who stays out.
+    let (s, e) = api
+        .patch(
+            "/conversations/c1/participants/c",
+            json!({"access": "Read"}),
+        )
+        .await;
+    assert_eq!(s, 404, "{e}");
+    assert!(
+        api.get("/conversations/c1").await.1["participants"]
+            .get("c")
+            .is_none()
+    );
+    // ... also for one who left.
+    api.delete("/conversations/c1/participants/b").await;
+    assert_eq!(
+        api.patch("/conversations/c1/participants/b", json!({"notify": true}))
+            .await
+            .0,
+        404
+    );
+    // Unknown conversation.
+    assert_eq!(
+        api.patch(
+            "/conversations/nope/participants/a",
+            json!({"notify": true})
+        )
+        .await
+        .0,
+        404
+    );
+    // Validation as for PUT (and before the 404).
+    for bad in [
+        json!({"access": "Write"}),
+        json!({"notify": "sometimes"}),
+        json!([]),
+    ] {
+        assert_eq!(
+            api.patch("/conversations/c1/participants/a", bad.clone())
+                .await
+                .0,
+            400,
+            "{bad}"
+        );
+    }
+    // Over the batch endpoint too.
+    let (s, b) = api
+        .post(
+            "/batch",
+            json!([[1, "PATCH", "/conversations/c1/participants/a", {"notify": false}]]),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let c = api.get("/conversations/c1").await.1;
+    assert_eq!(settings(&c, "a"), (json!("ReadWrite"), json!(false)));
+}
+
+#[tokio::test]
+async fn access_none_is_stored_and_shown() {
+    let api = Api::start().await;
+    api.users(&["a", "b"]).await;
+    api.conversation("c1", &["a"]).await;
+    assert_eq!(
+        api.put(
+            "/conversations/c1/participants/b",
+            json!({"access": "None", "notify": false})
+        )
+        .await,
+        (200, json!({}))
+    );
+    let c = api.get("/conversations/c1").await.1;
+    assert_eq!(c["participants"]["b"]["access"], "None");
+    assert_eq!(c["participants"]["b"]["notify"], false);
+    // Shown wherever the conversation is listed.
+    let all = api.get("/conversations").await.1;
+    assert_eq!(all["data"][0]["participants"]["b"]["access"], "None");
+    let mine = api.get("/users/b/conversations").await.1;
+    assert_eq!(mine["data"][0]["participants"]["b"]["access"], "None");
+    // PATCH to and from None.
+    api.patch(
+        "/conversations/c1/participants/a",
+        json!({"access": "None"}),
+    )
+    .await;
+    api.patch(
+        "/conversations/c1/participants/b",
+        json!({"access": "Read"}),
+    )
+    .await;
+    let c = api.get("/conversations/c1").await.1;
+    assert_eq!(c["participants"]["a"]["access"], "None");
+    assert_eq!(c["participants"]["b"]["access"], "Read");
+    assert_eq!(c["participants"]["b"]["notify"], false);
+    // Case matters.
+    for bad in ["none", "NONE", "readwrite", "read", ""] {
+        let (s, e) = api
+            .put("/conversations/c1/participants/b", json!({ "access": bad }))
+            .await;
+        assert_eq!(s, 400, "PUT {bad:?}: {e}");
+        assert_eq!(
+            api.patch("/conversations/c1/participants/b", json!({ "access": bad }))
+                .await
+                .0,
+            400,
+            "PATCH {bad:?}"
+        );
+    }
+    assert_eq!(
+        api.get("/conversations/c1").await.1["participants"]["b"]["access"],
+        "Read",
+        "refused calls change nothing"
+    );
 }
 
 #[tokio::test]

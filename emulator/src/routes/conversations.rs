@@ -158,7 +158,8 @@ pub fn list(ctx: &Ctx, req: &ApiRequest) -> Result<Reply> {
 }
 
 /// `PUT /conversations/{cid}/participants/{uid}` with optional
-/// `{access, notify}`: joins (defaults ReadWrite / true) or updates.
+/// `{access, notify}`: joins, or overwrites the settings of a participant;
+/// an omitted setting gets its default (ReadWrite / true).
 pub fn join(ctx: &Ctx, target: &ConvTarget, uid: &str, req: &ApiRequest) -> Result<Reply> {
     let body = req.json()?;
     let patch = ParticipationPatch::parse(body.as_ref()).map_err(Reply::bad_request)?;
@@ -171,7 +172,33 @@ pub fn join(ctx: &Ctx, target: &ConvTarget, uid: &str, req: &ApiRequest) -> Resu
         .conversations
         .get_mut(&target.id)
         .expect("checked above");
-    patch.apply(c.participants.get_mut(uid).expect("added above"));
+    patch.overwrite(c.participants.get_mut(uid).expect("added above"));
+    Ok(Reply::empty())
+}
+
+/// `PATCH /conversations/{cid}/participants/{uid}` with optional
+/// `{access, notify}`: changes only the given settings of an existing
+/// participant; 404 for a user who is not one.
+pub fn update_participant(
+    ctx: &Ctx,
+    target: &ConvTarget,
+    uid: &str,
+    req: &ApiRequest,
+) -> Result<Reply> {
+    let body = req.json()?;
+    let patch = ParticipationPatch::parse(body.as_ref()).map_err(Reply::bad_request)?;
+    let mut store = ctx.store();
+    let c = store
+        .conversations
+        .get_mut(&target.id)
+        .ok_or_else(|| not_found(&target.id))?;
+    let p = c.participants.get_mut(uid).ok_or_else(|| {
+        Reply::not_found(format!(
+            "user {uid:?} is not a participant of conversation {:?}",
+            target.id
+        ))
+    })?;
+    patch.apply(p);
     Ok(Reply::empty())
 }
 

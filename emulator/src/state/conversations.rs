@@ -32,7 +32,8 @@ pub struct Conversation {
 /// One participant's settings and read marker.
 #[derive(Debug, Clone)]
 pub struct Participant {
-    /// `ReadWrite` or `Read`.
+    /// `ReadWrite`, `Read` or `None` (stored and shown; see the README for
+    /// what `None` does not change).
     pub access: String,
     /// `true`, `false` or `"MentionsOnly"`.
     pub notify: Value,
@@ -117,8 +118,10 @@ impl ParticipationPatch {
         let map: &Map<String, Value> = validate::object(body, "participation")?;
         let access = match map.get("access") {
             None => None,
-            Some(Value::String(s)) if s == "ReadWrite" || s == "Read" => Some(s.clone()),
-            Some(_) => return Err("access must be \"ReadWrite\" or \"Read\"".into()),
+            Some(Value::String(s)) if matches!(s.as_str(), "ReadWrite" | "Read" | "None") => {
+                Some(s.clone())
+            }
+            Some(_) => return Err("access must be \"ReadWrite\", \"Read\" or \"None\"".into()),
         };
         let notify = match map.get("notify") {
             None => None,
@@ -129,7 +132,7 @@ impl ParticipationPatch {
         Ok(ParticipationPatch { access, notify })
     }
 
-    /// Applies the given settings to a participant.
+    /// `PATCH`: applies only the given settings, keeping the others.
     pub fn apply(self, p: &mut Participant) {
         if let Some(a) = self.access {
             p.access = a;
@@ -137,6 +140,14 @@ impl ParticipationPatch {
         if let Some(n) = self.notify {
             p.notify = n;
         }
+    }
+
+    /// `PUT`: sets both settings, an omitted one to TalkJS's default
+    /// (ReadWrite / true), as the join "always overwrites values set
+    /// before". The join time and read marker stay.
+    pub fn overwrite(self, p: &mut Participant) {
+        p.access = self.access.unwrap_or_else(|| "ReadWrite".into());
+        p.notify = self.notify.unwrap_or(Value::Bool(true));
     }
 }
 
