@@ -261,7 +261,7 @@ impl BatchOp {
     }
 
     /// PUT a participant with both settings, as
-    /// [`crate::Conversations::join`] does.
+    /// [`crate::Conversations::join`] does (a PUT overwrites both).
     pub fn join(
         conversation_id: &str,
         user_id: &str,
@@ -272,7 +272,7 @@ impl BatchOp {
             .with(to_value(&participation(Some(access), Some(notify)))?))
     }
 
-    /// PUT only the given settings of a participant, as
+    /// PATCH only the given settings of a participant, as
     /// [`crate::Conversations::update_participant`] does (giving neither is
     /// refused).
     pub fn update_participant(
@@ -281,7 +281,7 @@ impl BatchOp {
         access: Option<Access>,
         notify: Option<Notify>,
     ) -> Result<Self, Error> {
-        let op = Self::participant(Method::PUT, conversation_id, user_id)?;
+        let op = Self::participant(Method::PATCH, conversation_id, user_id)?;
         check_update(access, notify)?;
         Ok(op.with(to_value(&participation(access, notify))?))
     }

@@ -41,12 +41,19 @@ impl Client {
 }
 
 /// A participant's access right.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
     /// May read and write (TalkJS's default).
     ReadWrite,
     /// May only read.
     Read,
+    /// May not read the messages, and is not shown in the conversation's
+    /// header, but keeps the history; since TalkJS API version 2021-07-30 a
+    /// user removed with [`Conversations::leave`] loses the conversation
+    /// from their list instead
+    /// (<https://talkjs.com/docs/Reference/REST_API/Participation>).
+    None,
 }
 
 /// A participant's notification setting.
@@ -69,8 +76,8 @@ pub enum ReadUntil {
     At(crate::UnixMillis),
 }
 
-/// The body of `PUT /conversations/{cid}/participants/{uid}`: a field left
-/// `None` is not sent at all. Shared with [`crate::BatchOp`], so a batch
+/// The body of `PUT` and `PATCH /conversations/{cid}/participants/{uid}`: a
+/// field left `None` is not sent at all. Shared with [`crate::BatchOp`], so a batch
 /// sends the same body as the direct call.
 // `..Default::default()` sets nothing today; it leaves unset any field the
 // spec adds, which would otherwise break the build.
@@ -80,6 +87,7 @@ pub(crate) fn participation(access: Option<Access>, notify: Option<Notify>) -> P
         access: access.map(|access| match access {
             Access::ReadWrite => ParticipationInputAccess::ReadWrite,
             Access::Read => ParticipationInputAccess::Read,
+            Access::None => ParticipationInputAccess::None,
         }),
         notify: notify.map(|notify| match notify {
             Notify::All => ParticipationInputNotify::Boolean(true),
@@ -108,8 +116,8 @@ pub(crate) fn read_marker(until: ReadUntil) -> MarkConversationReadBody {
     }
 }
 
-/// An update must change something: a PUT with neither field would only
-/// add the user (with TalkJS's defaults) if they were not a participant.
+/// An update must change something: a PATCH with neither field changes
+/// nothing.
 pub(crate) fn check_update(access: Option<Access>, notify: Option<Notify>) -> Result<(), Error> {
     if access.is_none() && notify.is_none() {
         return Err(Error::validation(
@@ -204,9 +212,11 @@ impl<'a> Conversations<'a> {
         })
     }
 
-    /// Adds `user_id` to a conversation, or changes their access and
-    /// notification settings; both are always sent (to change only one,
-    /// use [`Conversations::update_participant`]).
+    /// Adds `user_id` to a conversation with these settings (TalkJS's
+    /// defaults are [`Access::ReadWrite`] and [`Notify::All`]). For a user
+    /// who already is a participant, this `PUT` overwrites both settings
+    /// (TalkJS: it "always overwrites values set before"); to change only
+    /// one, use [`Conversations::update_participant`].
     pub async fn join(
         &self,
         conversation_id: &str,
@@ -218,18 +228,15 @@ impl<'a> Conversations<'a> {
             .await
     }
 
-    /// Changes only the given settings of a participant: `None` fields are
-    /// not sent, so they keep their value (unlike [`Conversations::join`],
-    /// which always sends both). Giving neither is refused
-    /// ([`Error::Validation`] on `access, notify`): there would be nothing
-    /// to update.
-    ///
-    /// It is the same `PUT /conversations/{cid}/participants/{uid}` as
-    /// `join` (the spec has no PATCH for participants), so a user who is not
-    /// a participant yet is added, with TalkJS's defaults (`ReadWrite`,
-    /// notified of every message) for the settings not given. That an
-    /// omitted field leaves an existing participant's setting as it is
-    /// follows the spec's optional fields; TalkJS's docs don't say more.
+    /// Changes only the given settings of a participant with `PATCH
+    /// /conversations/{cid}/participants/{uid}`: `None` fields are not
+    /// sent, so they keep their value (TalkJS: it "will only update fields
+    /// given in the payload, leaving the old ones as they were",
+    /// <https://talkjs.com/docs/Reference/REST_API/Participation>). Giving
+    /// neither is refused ([`Error::Validation`] on `access, notify`):
+    /// there would be nothing to update. A user who is not a participant is
+    /// not added: TalkJS answers 404 ([`Error::NotFound`]); use
+    /// [`Conversations::join`] for that.
     ///
     /// ```no_run
     /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
@@ -249,12 +256,19 @@ impl<'a> Conversations<'a> {
         notify: Option<Notify>,
     ) -> Result<(), Error> {
         check_update(access, notify)?;
-        self.put_participant(conversation_id, user_id, access, notify)
-            .await
+        check_segment("conversationId", conversation_id)?;
+        check_segment("userId", user_id)?;
+        let request = self
+            .client
+            .raw
+            .update_participation()
+            .conversation_id(conversation_id)
+            .user_id(user_id)
+            .body(participation(access, notify));
+        self.client.run(request.send()).await
     }
 
-    /// The participant PUT behind [`Conversations::join`] and
-    /// [`Conversations::update_participant`]: sends only the given fields.
+    /// The participant PUT behind [`Conversations::join`].
     async fn put_participant(
         &self,
         conversation_id: &str,

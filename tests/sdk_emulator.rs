@@ -1369,6 +1369,22 @@ async fn update_participant_changes_only_the_given_setting() {
         c.update_participant("no-such-room", "carol", Some(Access::Read), None)
             .await,
     );
+    // A PATCH never adds anyone: not a participant, 404.
+    assert_not_found(
+        c.update_participant("room", "alice-not-here", Some(Access::Read), None)
+            .await,
+    );
+    // Access "None": stored and shown.
+    c.update_participant("room", "carol", Some(Access::None), None)
+        .await
+        .unwrap();
+    let got = c.get("room").await.unwrap();
+    assert_eq!(
+        got.participants.as_ref().unwrap()["carol"]
+            .access
+            .as_deref(),
+        Some("None")
+    );
 }
 
 #[tokio::test]

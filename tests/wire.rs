@@ -797,16 +797,31 @@ async fn update_participant_sends_only_the_given_fields() {
             .await,
         "conversationId",
     );
-    let r = exactly(&server, 3).await;
+    // TalkJS's PATCH changes only the fields given (its PUT overwrites).
+    c.update_participant("c 1", "bob/2", Some(Access::None), None)
+        .await
+        .unwrap();
+    c.join("c 1", "bob/2", Access::Read, Notify::All)
+        .await
+        .unwrap();
+    let r = exactly(&server, 5).await;
     let path = "/v1/app/conversations/c%201/participants/bob%2F2";
-    assert_request(&r[0], "PUT", path, &[], Some(json!({"notify": false})));
-    assert_request(&r[1], "PUT", path, &[], Some(json!({"access": "Read"})));
+    assert_request(&r[0], "PATCH", path, &[], Some(json!({"notify": false})));
+    assert_request(&r[1], "PATCH", path, &[], Some(json!({"access": "Read"})));
     assert_request(
         &r[2],
-        "PUT",
+        "PATCH",
         path,
         &[],
         Some(json!({"access": "ReadWrite", "notify": "MentionsOnly"})),
+    );
+    assert_request(&r[3], "PATCH", path, &[], Some(json!({"access": "None"})));
+    assert_request(
+        &r[4],
+        "PUT",
+        path,
+        &[],
+        Some(json!({"access": "Read", "notify": true})),
     );
 }
 
@@ -890,7 +905,7 @@ async fn batch_tuples_of_every_operation() {
             }],
             [6, "PUT", "/conversations/c%201/participants/bob",
                 {"access": "Read", "notify": "MentionsOnly"}],
-            [7, "PUT", "/conversations/c%201/participants/bob", {"notify": false}],
+            [7, "PATCH", "/conversations/c%201/participants/bob", {"notify": false}],
             [8, "DELETE", "/conversations/c%201/participants/bob"],
             [9, "PATCH", "/users/bob/conversations/c%201", {"readUntil": "sent"}],
         ])),
