@@ -70,6 +70,8 @@ pub struct BatchOp {
     method: Method,
     path: String,
     payload: Option<Value>,
+    /// The operation's own `{"api_version": ...}`.
+    api_version: Option<String>,
 }
 
 /// The outcome of one batch operation.
@@ -96,6 +98,7 @@ impl BatchOp {
             method,
             path: path.into(),
             payload,
+            api_version: None,
         }
     }
 
@@ -120,6 +123,7 @@ impl BatchOp {
             method,
             path,
             payload: None,
+            api_version: None,
         })
     }
 
@@ -422,10 +426,36 @@ impl BatchOp {
         .with(to_value(&messages)?))
     }
 
-    fn tuple(&self, seq: usize) -> BatchOperation {
+    /// Runs this operation under TalkJS API version `version` (e.g.
+    /// `"2021-02-09"`): TalkJS's batch tuple takes an optional
+    /// `{"api_version": ...}` per operation
+    /// (<https://talkjs.com/docs/Reference/REST_API/Batch>). Without it, an
+    /// operation gets the client's [`crate::ClientConfig::rest_version`],
+    /// if one is set, and otherwise the app's default version.
+    ///
+    /// ```
+    /// let op = talkjs::BatchOp::get_user("alice")?.api_version("2021-02-09");
+    /// # let _ = op;
+    /// # Ok::<(), talkjs::Error>(())
+    /// ```
+    pub fn api_version(mut self, version: impl Into<String>) -> Self {
+        self.api_version = Some(version.into());
+        self
+    }
+
+    /// The JSON tuple of this operation as number `seq`, under its own API
+    /// version or else `default_version`.
+    fn tuple(&self, seq: usize, default_version: Option<&str>) -> BatchOperation {
         let mut tuple = vec![json!(seq), json!(self.method.as_str()), json!(self.path)];
-        if let Some(payload) = &self.payload {
-            tuple.push(payload.clone());
+        let version = self.api_version.as_deref().or(default_version);
+        match (&self.payload, version) {
+            (Some(payload), _) => tuple.push(payload.clone()),
+            // The options are the fifth item: a missing payload is null.
+            (None, Some(_)) => tuple.push(Value::Null),
+            (None, None) => {}
+        }
+        if let Some(version) = version {
+            tuple.push(json!({ "api_version": version }));
         }
         BatchOperation(tuple)
     }
@@ -565,7 +595,7 @@ impl Client {
             let body: Vec<BatchOperation> = chunk
                 .iter()
                 .enumerate()
-                .map(|(i, op)| op.tuple(i))
+                .map(|(i, op)| op.tuple(i, self.config.pinned_rest_version()))
                 .collect();
             let request = client.raw.batch_requests().body(body);
             let sent = client.run(request.send()).await;

@@ -162,6 +162,11 @@ impl ClientConfig {
         self
     }
 
+    /// The pinned API version, if any ([`ClientConfig::rest_version`]).
+    pub(crate) fn pinned_rest_version(&self) -> Option<&str> {
+        self.rest_version.as_deref()
+    }
+
     /// The `User-Agent` header (default `talkjs-rust/VERSION`).
     pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
         self.user_agent = agent.into();
@@ -186,7 +191,10 @@ impl ClientConfig {
     }
 
     /// Pins the API version with TalkJS's `TalkJS-REST-Version` header
-    /// (e.g. `"2021-02-09"`); by default the app's configured version applies.
+    /// (e.g. `"2021-02-09"`), and in each batch operation's
+    /// `{"api_version": ...}` unless the operation sets its own
+    /// ([`crate::BatchOp::api_version`]); by default the app's configured
+    /// version applies.
     pub fn rest_version(mut self, version: impl Into<String>) -> Self {
         self.rest_version = Some(version.into());
         self

@@ -1572,3 +1572,24 @@ async fn conversation_by_participants_sends_25_in_3_requests_and_streams_them() 
     let err = legacy.send(messages).await.unwrap_err();
     assert_partial_400(&err, (1, 10), &emu.messages(&conv_id)[25..]);
 }
+
+/// The emulator takes TalkJS's five-item batch tuple, with or without a
+/// payload before the `{"api_version": ...}`.
+#[tokio::test]
+async fn batch_operations_with_an_api_version_run() {
+    let (_emu, client) = emulator().await;
+    users(&client, &["alice"]).await;
+    let outcomes = client
+        .batch(vec![
+            BatchOp::get_user("alice")
+                .unwrap()
+                .api_version("2021-02-09"),
+            BatchOp::put_user("bob", &named("Bob"))
+                .unwrap()
+                .api_version("2024-01-01"),
+        ])
+        .await
+        .unwrap();
+    assert!(outcomes.iter().all(|o| o.is_success()), "{outcomes:?}");
+    assert_eq!(outcomes[0].body["id"], "alice");
+}

@@ -839,6 +839,48 @@ async fn batch_server() -> MockServer {
     server
 }
 
+/// TalkJS's per-operation `{"api_version": ...}`: an operation's own
+/// version wins, the client's pinned REST version fills in the others, and
+/// an operation without a payload gets `null` in its place.
+#[tokio::test]
+async fn batch_operations_carry_their_api_version() {
+    let server = batch_server().await;
+    let ops = || {
+        vec![
+            BatchOp::get_user("a").unwrap(),
+            BatchOp::get_user("b").unwrap().api_version("2021-02-09"),
+            BatchOp::join("c", "a", Access::Read, Notify::All).unwrap(),
+        ]
+    };
+    client(&server).batch(ops()).await.unwrap();
+    let pinned = talkjs::ClientConfig::new(APP, SECRET)
+        .base_url(server.uri())
+        .rest_version("2024-01-01")
+        .build()
+        .unwrap();
+    pinned.batch(ops()).await.unwrap();
+    let r = exactly(&server, 2).await;
+    let body = |r: &Request| serde_json::from_slice::<Value>(&r.body).unwrap();
+    assert_eq!(
+        body(&r[0]),
+        json!([
+            [0, "GET", "/users/a"],
+            [1, "GET", "/users/b", null, {"api_version": "2021-02-09"}],
+            [2, "PUT", "/conversations/c/participants/a", {"access": "Read", "notify": true}],
+        ])
+    );
+    assert_eq!(
+        body(&r[1]),
+        json!([
+            [0, "GET", "/users/a", null, {"api_version": "2024-01-01"}],
+            [1, "GET", "/users/b", null, {"api_version": "2021-02-09"}],
+            [2, "PUT", "/conversations/c/participants/a", {"access": "Read", "notify": true},
+                {"api_version": "2024-01-01"}],
+        ])
+    );
+    assert_eq!(header(&r[1], "talkjs-rest-version"), Some("2024-01-01"));
+}
+
 #[tokio::test]
 async fn batch_tuples_of_every_operation() {
     let server = batch_server().await;
