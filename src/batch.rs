@@ -540,6 +540,12 @@ fn page_query(
         if let Some(at) = filter.last_message_after {
             query.insert("lastMessageAfter".into(), json!(at.0.to_string()));
         }
+        if let Some(order) = &filter.order_by {
+            query.insert("orderBy".into(), json!(order.as_str()));
+        }
+        if let Some(direction) = &filter.direction {
+            query.insert("orderDirection".into(), json!(direction.as_str()));
+        }
     }
     Ok(Value::Object(query))
 }

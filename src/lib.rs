@@ -127,7 +127,9 @@ pub use batch::{BATCH_INTERVAL, BatchOp, BatchOutcome, MAX_BATCH_OPERATIONS};
 pub use conversations::{Access, Conversations, Notify, ReadUntil};
 pub use legacy::ConversationByParticipants;
 pub use messages::{MAX_MESSAGES_PER_REQUEST, Messages};
-pub use users::{ConversationFilter, MAX_USERS_PER_REQUEST, UnixMillis, Users};
+pub use users::{
+    ConversationFilter, ConversationOrder, MAX_USERS_PER_REQUEST, OrderDirection, UnixMillis, Users,
+};
 
 pub use client::Client;
 pub use config::{AuthMode, ClientConfig, DEFAULT_BASE_URL, install_default_crypto_provider};

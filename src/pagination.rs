@@ -82,6 +82,12 @@ macro_rules! list_params {
         if let Some(at) = $filter.last_message_after {
             request = request.last_message_after(at.0);
         }
+        if let Some(order) = &$filter.order_by {
+            request = request.order_by(order.as_str());
+        }
+        if let Some(direction) = &$filter.direction {
+            request = request.order_direction(direction.as_str());
+        }
         request
     }};
 }

@@ -72,8 +72,10 @@ impl From<chrono::DateTime<chrono::Utc>> for UnixMillis {
     }
 }
 
-/// Filters of a conversation list: `lastMessageBefore`, `lastMessageAfter`
-/// and (a user's list only) `unreadsOnly`. The default filters nothing.
+/// Filters and order of a conversation list: `lastMessageBefore`,
+/// `lastMessageAfter`, (a user's list only) `unreadsOnly`, and
+/// `orderBy`/`orderDirection`. The default filters nothing and leaves the
+/// order to TalkJS: last activity, latest first.
 ///
 /// ```
 /// use talkjs::ConversationFilter;
@@ -91,6 +93,67 @@ pub struct ConversationFilter {
     pub last_message_after: Option<UnixMillis>,
     /// Only conversations with unread messages (a user's list only).
     pub unreads_only: bool,
+    /// The sort key (`orderBy`); `None` leaves TalkJS's default, last
+    /// activity.
+    pub order_by: Option<ConversationOrder>,
+    /// The direction (`orderDirection`); `None` leaves TalkJS's default,
+    /// latest first.
+    pub direction: Option<OrderDirection>,
+}
+
+/// What a conversation list is sorted by
+/// (<https://talkjs.com/docs/Reference/REST_API/Users>: "by creation date
+/// or by the last activity"). TalkJS does not publish the parameter's
+/// values: these are the natural reading, `"lastMessageAt"` and
+/// `"createdAt"`, and [`ConversationOrder::Other`] sends any other value
+/// as it is.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConversationOrder {
+    /// Last activity (`lastMessageAt`): TalkJS's default since API version
+    /// 2021-02-09.
+    LastActivity,
+    /// Creation time (`createdAt`).
+    CreatedAt,
+    /// Any other value, sent as given.
+    Other(String),
+}
+
+impl ConversationOrder {
+    /// The query value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            ConversationOrder::LastActivity => "lastMessageAt",
+            ConversationOrder::CreatedAt => "createdAt",
+            ConversationOrder::Other(value) => value,
+        }
+    }
+}
+
+/// The direction of a conversation list's order. The values (`"desc"`,
+/// `"asc"`) are the natural reading of TalkJS's `orderDirection`, which
+/// TalkJS does not publish; [`OrderDirection::Other`] sends any other
+/// value as it is.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderDirection {
+    /// Latest (or largest) first: TalkJS's default.
+    Descending,
+    /// Oldest first.
+    Ascending,
+    /// Any other value, sent as given.
+    Other(String),
+}
+
+impl OrderDirection {
+    /// The query value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            OrderDirection::Descending => "desc",
+            OrderDirection::Ascending => "asc",
+            OrderDirection::Other(value) => value,
+        }
+    }
 }
 
 impl ConversationFilter {
@@ -107,6 +170,19 @@ impl ConversationFilter {
     /// Unread conversations only.
     pub fn unreads_only(mut self) -> Self {
         self.unreads_only = true;
+        self
+    }
+    /// Sorted by `order`, in `direction`.
+    ///
+    /// ```
+    /// use talkjs::{ConversationFilter, ConversationOrder, OrderDirection};
+    /// let oldest_first = ConversationFilter::default()
+    ///     .order(ConversationOrder::CreatedAt, OrderDirection::Ascending);
+    /// assert_eq!(oldest_first.order_by.unwrap().as_str(), "createdAt");
+    /// ```
+    pub fn order(mut self, order: ConversationOrder, direction: OrderDirection) -> Self {
+        self.order_by = Some(order);
+        self.direction = Some(direction);
         self
     }
 

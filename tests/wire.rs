@@ -11,7 +11,10 @@ use serde_json::{Value, json};
 use talkjs::raw::types::{
     ConversationInput, EditMessageBody, NullableString, PresenceInput, SendMessageInput, UserInput,
 };
-use talkjs::{Access, AuthMode, BatchOp, ConversationFilter, Notify, ReadUntil};
+use talkjs::{
+    Access, AuthMode, BatchOp, ConversationFilter, ConversationOrder, Notify, OrderDirection,
+    ReadUntil,
+};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate, matchers::any};
 
 use common::{assert_validation, import, named, online, system, text};
@@ -837,6 +840,54 @@ async fn batch_server() -> MockServer {
         .mount(&server)
         .await;
     server
+}
+
+/// `orderBy`/`orderDirection` reach both conversation lists and their batch
+/// forms, the natural values and a free one alike; none is sent by default.
+#[tokio::test]
+async fn conversation_list_order_reaches_the_query() {
+    let server = server(json!({"data": []})).await;
+    let client = client(&server);
+    let oldest_first = ConversationFilter::default()
+        .order(ConversationOrder::CreatedAt, OrderDirection::Ascending);
+    let custom = ConversationFilter::default().order(
+        ConversationOrder::Other("subject".into()),
+        OrderDirection::Other("DESC".into()),
+    );
+    client
+        .conversations()
+        .page(&oldest_first, 10, None)
+        .await
+        .unwrap();
+    client
+        .users()
+        .conversations_page("u", &custom, 10, None)
+        .await
+        .unwrap();
+    client
+        .conversations()
+        .page(&ConversationFilter::default(), 10, None)
+        .await
+        .unwrap();
+    let r = exactly(&server, 3).await;
+    let has = |r: &Request, pair: (&str, &str)| {
+        query(r).contains(&(pair.0.to_string(), pair.1.to_string()))
+    };
+    assert!(has(&r[0], ("orderBy", "createdAt")) && has(&r[0], ("orderDirection", "asc")));
+    assert!(has(&r[1], ("orderBy", "subject")) && has(&r[1], ("orderDirection", "DESC")));
+    assert!(
+        query(&r[2]).iter().all(|(k, _)| !k.starts_with("order")),
+        "{:?}",
+        query(&r[2])
+    );
+    let by_activity = ConversationFilter::default()
+        .order(ConversationOrder::LastActivity, OrderDirection::Descending);
+    let op = BatchOp::list_conversations(&by_activity, 5, None).unwrap();
+    let batch = batch_server().await;
+    self::client(&batch).batch(vec![op]).await.unwrap();
+    let sent: Value = serde_json::from_slice(&only(&batch).await.body).unwrap();
+    assert_eq!(sent[0][3]["orderBy"], "lastMessageAt");
+    assert_eq!(sent[0][3]["orderDirection"], "desc");
 }
 
 /// TalkJS's per-operation `{"api_version": ...}`: an operation's own
