@@ -25,6 +25,9 @@ pub(crate) struct ApiRequest<'a> {
     pub content_type: Option<&'a str>,
     /// Whether this is an operation inside `POST /batch`.
     pub in_batch: bool,
+    /// The `TalkJS-REST-Version` header (for a batch operation, its own
+    /// `api_version`, else the batch request's header).
+    pub rest_version: Option<&'a str>,
 }
 
 impl ApiRequest<'_> {

@@ -335,6 +335,10 @@ fn handle_api(
         body,
         content_type,
         in_batch: false,
+        rest_version: headers
+            .get("talkjs-rest-version")
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim),
     };
     dispatch(ctx, &req)
 }

@@ -363,25 +363,21 @@ async fn user_conversations_and_filters() {
     assert_eq!(api.get("/users/ghost/conversations").await.0, 404);
     api.users(&["a", "b"]).await;
     api.conversation("old", &["a"]).await;
+    tick().await;
     api.conversation("new", &["a"]).await;
+    tick().await;
     api.conversation("quiet", &["a", "b"]).await;
+    tick().await;
     api.post(
         "/import/conversations/old/messages",
         json!([{"type": "UserMessage", "sender": "a", "text": "x", "timestamp": 1000, "readBy": []}]),
     )
     .await;
     api.say("new", "a", "y").await;
-    let ids = |v: serde_json::Value| -> Vec<String> {
-        v["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["id"].as_str().unwrap().to_owned())
-            .collect()
-    };
+    // Last activity, latest first: `old`'s imported message is from 1970.
     assert_eq!(
         ids(api.get("/users/a/conversations").await.1),
-        ["old", "new", "quiet"]
+        ["new", "quiet", "old"]
     );
     assert_eq!(
         ids(api
@@ -405,18 +401,212 @@ async fn user_conversations_and_filters() {
         ["old"]
     );
     assert_eq!(
-        ids(api.get("/conversations?startingAfter=old&limit=1").await.1),
-        ["new"]
+        ids(api.get("/conversations?startingAfter=new&limit=1").await.1),
+        ["quiet"]
     );
     assert_eq!(
         ids(api.get("/users/a/conversations?startingAfter=new").await.1),
-        ["quiet"]
+        ["quiet", "old"]
     );
     assert_eq!(api.get("/conversations?lastMessageAfter=soon").await.0, 400);
     assert_eq!(
         api.get("/users/a/conversations?unreadsOnly=maybe").await.0,
         400
     );
+}
+
+/// Lets the clock move on, so the next change gets a later timestamp.
+async fn tick() {
+    tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+}
+
+/// The ids of a list page.
+fn ids(v: serde_json::Value) -> Vec<String> {
+    v["data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("not a page: {v}"))
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// `GET path` with a `TalkJS-REST-Version` header.
+async fn get_with_version(api: &Api, path: &str, version: &str) -> (u16, serde_json::Value) {
+    let resp = api
+        .http
+        .get(format!("{}{}", api.emu.api_url(), path))
+        .bearer_auth(api.emu.secret_key())
+        .header("TalkJS-REST-Version", version)
+        .send()
+        .await
+        .expect("request completes");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.expect("JSON"))
+}
+
+/// Pages `path` (which has a query already) with `limit=2` and
+/// `startingAfter`; every id seen, in order.
+async fn page_through(api: &Api, path: &str) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    loop {
+        let cursor = seen
+            .last()
+            .map(|c| format!("&startingAfter={c}"))
+            .unwrap_or_default();
+        let (s, page) = api.get(&format!("{path}&limit=2{cursor}")).await;
+        assert_eq!(s, 200, "{page}");
+        let page = ids(page);
+        let full = page.len() == 2;
+        seen.extend(page);
+        if !full {
+            return seen;
+        }
+    }
+}
+
+/// Both conversation lists follow TalkJS's order: last activity (last
+/// message, else creation), latest first, by default; `orderBy=createdAt`
+/// and `orderDirection=asc` change it; paging visits each conversation once
+/// in every order; `TalkJS-REST-Version` before 2021-02-09 fixes the order
+/// to creation time, latest first.
+#[tokio::test]
+async fn conversation_lists_order_by_last_activity() {
+    let api = Api::start().await;
+    api.users(&["a", "b"]).await;
+    for (c, who) in [
+        ("c1", &["a"][..]),
+        ("c2", &["a", "b"]),
+        ("c3", &["a"]),
+        ("c4", &["a", "b"]),
+        ("c5", &["a"]),
+    ] {
+        api.conversation(c, who).await;
+        tick().await;
+    }
+    let all = |q: &str| format!("/conversations?x=1{q}");
+    let mine = |q: &str| format!("/users/a/conversations?x=1{q}");
+    // No messages yet: last activity is creation.
+    assert_eq!(
+        ids(api.get("/conversations").await.1),
+        ["c5", "c4", "c3", "c2", "c1"]
+    );
+    // A new message moves a conversation to the front, in both lists.
+    api.say("c2", "a", "hi").await;
+    tick().await;
+    api.say("c4", "b", "hi").await;
+    tick().await;
+    let by_activity = ["c4", "c2", "c5", "c3", "c1"];
+    assert_eq!(ids(api.get("/conversations").await.1), by_activity);
+    assert_eq!(ids(api.get(&mine("")).await.1), by_activity);
+    assert_eq!(ids(api.get("/users/b/conversations").await.1), ["c4", "c2"]);
+    let explicit = "&orderBy=lastMessageAt&orderDirection=desc";
+    assert_eq!(ids(api.get(&all(explicit)).await.1), by_activity);
+    let mut asc = by_activity;
+    asc.reverse();
+    assert_eq!(ids(api.get(&all("&orderDirection=asc")).await.1), asc);
+    let by_creation = ["c5", "c4", "c3", "c2", "c1"];
+    assert_eq!(
+        ids(api.get(&mine("&orderBy=createdAt")).await.1),
+        by_creation
+    );
+    assert_eq!(
+        ids(api
+            .get(&all("&orderBy=createdAt&orderDirection=asc"))
+            .await
+            .1),
+        ["c1", "c2", "c3", "c4", "c5"]
+    );
+    // Paging with limit 2 visits each conversation exactly once, in order.
+    for q in [
+        "",
+        "&orderDirection=asc",
+        "&orderBy=createdAt",
+        "&orderBy=createdAt&orderDirection=asc",
+    ] {
+        for path in [all(q), mine(q)] {
+            let whole = ids(api.get(&path).await.1);
+            assert_eq!(whole.len(), 5);
+            assert_eq!(page_through(&api, &path).await, whole, "{path}");
+        }
+    }
+    // An imported message counts by its timestamp: an old one moves
+    // nothing; deleting the newest message moves the conversation back.
+    api.post(
+        "/import/conversations/c1/messages",
+        json!([{"type": "UserMessage", "sender": "a", "text": "x", "timestamp": 1000, "readBy": []}]),
+    )
+    .await;
+    assert_eq!(
+        ids(api.get("/conversations").await.1),
+        ["c4", "c2", "c5", "c3", "c1"]
+    );
+    let m = api.say("c1", "a", "late").await;
+    assert_eq!(
+        ids(api.get("/conversations").await.1),
+        ["c1", "c4", "c2", "c5", "c3"]
+    );
+    assert_eq!(
+        api.delete(&format!("/conversations/c1/messages/{m}"))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(ids(api.get("/conversations").await.1), by_activity);
+    // Before 2021-02-09: creation time, latest first, parameters ignored.
+    for path in [
+        "/conversations",
+        "/conversations?orderBy=lastMessageAt&orderDirection=asc",
+        "/users/a/conversations?orderBy=bogus",
+    ] {
+        let (s, page) = get_with_version(&api, path, "2021-01-01").await;
+        assert_eq!(
+            (s, ids(page)),
+            (200, by_creation.map(String::from).to_vec()),
+            "{path}"
+        );
+    }
+    let (s, page) = get_with_version(&api, "/conversations", "2021-02-09").await;
+    assert_eq!(
+        (s, ids(page)),
+        (200, by_activity.map(String::from).to_vec())
+    );
+    // A batch operation's own api_version counts the same way.
+    let (s, r) = api
+        .post(
+            "/batch",
+            json!([
+                [1, "GET", "/conversations", null, {"api_version": "2021-01-01"}],
+                [2, "GET", "/conversations"]
+            ]),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(ids(r[0][2].clone()), by_creation);
+    assert_eq!(ids(r[1][2].clone()), by_activity);
+    // Unknown values: 400 naming the parameter and the accepted values.
+    for (q, words) in [
+        (
+            "orderBy=updatedAt",
+            ["orderBy", "lastMessageAt", "createdAt"],
+        ),
+        ("orderDirection=up", ["orderDirection", "desc", "asc"]),
+    ] {
+        for path in [
+            format!("/conversations?{q}"),
+            format!("/users/a/conversations?{q}"),
+        ] {
+            let (s, e) = api.get(&path).await;
+            assert_eq!(s, 400, "{path}: {e}");
+            let msg = e["message"].as_str().unwrap_or_default();
+            for w in words {
+                assert!(msg.contains(w), "{path}: {msg}");
+            }
+        }
+    }
+    // An unknown cursor is still a 400; a deleted conversation is gone.
+    assert_eq!(api.get("/conversations?startingAfter=nope").await.0, 400);
+    api.delete("/conversations/c2").await;
+    assert_eq!(ids(api.get("/users/b/conversations").await.1), ["c4"]);
 }
 
 #[tokio::test]

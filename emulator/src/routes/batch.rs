@@ -46,6 +46,8 @@ struct Operation {
     path: String,
     query: Vec<(String, String)>,
     body: Vec<u8>,
+    /// The operation's own `{"api_version": ...}`.
+    api_version: Option<String>,
 }
 
 fn parse_operation(i: usize, op: &Value) -> std::result::Result<Operation, String> {
@@ -87,6 +89,11 @@ fn parse_operation(i: usize, op: &Value) -> std::result::Result<Operation, Strin
     {
         return Err(format!("operation {i}: options must be an object"));
     }
+    let api_version = t
+        .get(4)
+        .and_then(|o| o.get("api_version"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     let mut body = Vec::new();
     if let Some(payload) = payload {
         if method == Method::GET {
@@ -116,6 +123,7 @@ fn parse_operation(i: usize, op: &Value) -> std::result::Result<Operation, Strin
         path: path.to_owned(),
         query,
         body,
+        api_version,
     })
 }
 
@@ -155,6 +163,7 @@ pub fn run(ctx: &Ctx, req: &ApiRequest) -> Result<Reply> {
                 body: &op.body,
                 content_type: Some("application/json"),
                 in_batch: true,
+                rest_version: op.api_version.as_deref().or(req.rest_version),
             };
             let r = dispatch(ctx, &sub);
             Value::Array(vec![op.seq, r.status.into(), r.body])

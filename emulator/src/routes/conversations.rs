@@ -3,12 +3,13 @@
 
 use serde_json::json;
 
-use super::paging::{ListParams, page, unknown_cursor};
+use super::paging::{ListParams, list_order, page, unknown_cursor};
 use crate::ctx::Ctx;
 use crate::ids::now_ms;
 use crate::reply::{Reply, Result};
 use crate::router::{ApiRequest, ConvTarget};
 use crate::state::conversations::{ConversationPatch, Participant, ParticipationPatch};
+use crate::state::order::ListOrder;
 use crate::state::{Conversation, Store};
 
 /// The 404 for a missing conversation.
@@ -53,12 +54,7 @@ pub fn would_start(store: &Store, target: &ConvTarget, now: i64) -> Option<Conve
 /// Stores a conversation built by [`would_start`] and indexes its
 /// participants.
 pub fn start(store: &mut Store, conv: Conversation) {
-    let (id, users): (String, Vec<String>) =
-        (conv.id.clone(), conv.participants.keys().cloned().collect());
-    store.conversations.insert(id.clone(), conv);
-    for u in users {
-        store.index_participation(&u, &id);
-    }
+    store.add_conversation(conv);
 }
 
 /// Creates the conversation of a deprecated `participants=...` path if it
@@ -87,14 +83,11 @@ pub fn put(ctx: &Ctx, target: &ConvTarget, req: &ApiRequest) -> Result<Reply> {
     ensure_deprecated(&mut store, target);
     let now = now_ms();
     if store.conversations.get(&target.id).is_none() {
-        store.conversations.insert(
-            target.id.clone(),
-            Conversation {
-                id: target.id.clone(),
-                created_at: now,
-                ..Conversation::default()
-            },
-        );
+        store.add_conversation(Conversation {
+            id: target.id.clone(),
+            created_at: now,
+            ..Conversation::default()
+        });
     }
     let c = store
         .conversations
@@ -111,17 +104,9 @@ pub fn put(ctx: &Ctx, target: &ConvTarget, req: &ApiRequest) -> Result<Reply> {
 /// `DELETE /conversations/{id}`: the conversation and all its messages.
 pub fn delete(ctx: &Ctx, target: &ConvTarget) -> Result<Reply> {
     let mut store = ctx.store();
-    let users: Vec<String> = match store.conversations.get(&target.id) {
-        Some(c) => c.participants.keys().cloned().collect(),
-        None => return Err(not_found(&target.id)),
-    };
-    for u in &users {
-        store.unindex_participation(u, &target.id);
-    }
-    store.conversations.remove(&target.id);
     // The messages go; their idempotency keys stay (see the README).
-    if let Some(log) = store.messages.get_mut(&target.id) {
-        log.forget_messages();
+    if store.remove_conversation(&target.id).is_none() {
+        return Err(not_found(&target.id));
     }
     ctx.webhooks.emit(
         "conversation.deleted",
@@ -130,24 +115,21 @@ pub fn delete(ctx: &Ctx, target: &ConvTarget) -> Result<Reply> {
     Ok(Reply::empty())
 }
 
-/// `GET /conversations`: creation order, with last-message filters.
+/// `GET /conversations`: by last activity, latest first, unless
+/// `orderBy`/`orderDirection` (or an old `TalkJS-REST-Version`) say
+/// otherwise; with last-message filters.
 pub fn list(ctx: &Ctx, req: &ApiRequest) -> Result<Reply> {
     let p = ListParams::parse(&req.query)?;
+    let order = list_order(&req.query, req.rest_version)?;
     let store = ctx.store();
-    let after = match &p.starting_after {
-        Some(id) => Some(
-            store
-                .conversations
-                .seq_of(id)
-                .ok_or_else(|| unknown_cursor(id))?,
-        ),
-        None => None,
-    };
+    let after = cursor(&store, order, p.starting_after.as_deref())?;
     let items = store
-        .conversations
-        .iter_after(after)
+        .order
+        .all()
+        .after(order, after)
+        .filter_map(|id| store.conversations.get(id))
         .inspect(|_| ctx.visit())
-        .map(|(_, c)| (c, store.messages.get(&c.id)))
+        .map(|c| (c, store.messages.get(&c.id)))
         .filter(|(_, log)| {
             p.last_message_matches(log.and_then(|l| l.newest()).map(|m| m.created_at))
         })
@@ -155,6 +137,18 @@ pub fn list(ctx: &Ctx, req: &ApiRequest) -> Result<Reply> {
         .map(|(c, log)| c.to_json(log))
         .collect();
     Ok(page(items))
+}
+
+/// The position of a conversation list's `startingAfter` cursor in
+/// `order`; a 400 when it names no conversation.
+pub fn cursor(store: &Store, order: ListOrder, id: Option<&str>) -> Result<Option<(i64, String)>> {
+    id.map(|id| {
+        store
+            .order
+            .position(order, id)
+            .ok_or_else(|| unknown_cursor(id))
+    })
+    .transpose()
 }
 
 /// `PUT /conversations/{cid}/participants/{uid}` with optional

@@ -223,6 +223,7 @@ pub fn send(ctx: &Ctx, target: &ConvTarget, req: &ApiRequest) -> Result<Reply> {
         emit_message(ctx, "message.sent", users, conv, log, msg);
         answer.push(json!({ "id": id }));
     }
+    store.touch_activity(&target.id);
     Ok(Reply::ok(Value::Array(answer)))
 }
 
@@ -287,6 +288,7 @@ pub fn delete(ctx: &Ctx, target: &ConvTarget, mid: &str) -> Result<Reply> {
     let (users, conv, log) = message_scope(&mut store, target, mid)?;
     let msg = log.remove(mid).expect("message_scope found it");
     emit_message(ctx, "message.deleted", users, conv, log, &msg);
+    store.touch_activity(&target.id);
     Ok(Reply::empty())
 }
 
@@ -352,5 +354,6 @@ pub fn import(ctx: &Ctx, target: &ConvTarget, req: &ApiRequest) -> Result<Reply>
         answer.push(json!({ "id": msg.id }));
         log.insert(msg);
     }
+    store.touch_activity(&target.id);
     Ok(Reply::ok(Value::Array(answer)))
 }

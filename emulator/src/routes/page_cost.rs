@@ -28,6 +28,7 @@ fn list(ctx: &Ctx, path: &str, query: &[(&str, &str)]) -> (Vec<String>, u64) {
         body: b"",
         content_type: None,
         in_batch: false,
+        rest_version: None,
     };
     let reply = dispatch(ctx, &req);
     assert_eq!(reply.status, 200, "{path} {query:?}: {}", reply.body);
@@ -47,6 +48,7 @@ fn list(ctx: &Ctx, path: &str, query: &[(&str, &str)]) -> (Vec<String>, u64) {
 fn assert_deep_page_costs_the_same(
     ctx: &Ctx,
     path: &str,
+    order: &[(&str, &str)],
     cursor: &str,
     first_page: (&str, &str),
     deep_page: (&str, &str),
@@ -61,19 +63,22 @@ fn assert_deep_page_costs_the_same(
             last.map(String::as_str),
         )
     }
-    let (first, v1) = list(ctx, path, &[("limit", "100")]);
-    let (deep, v2) = list(ctx, path, &[("limit", "100"), ("startingAfter", cursor)]);
+    let mut query = order.to_vec();
+    query.push(("limit", "100"));
+    let (first, v1) = list(ctx, path, &query);
+    query.push(("startingAfter", cursor));
+    let (deep, v2) = list(ctx, path, &query);
     assert_eq!(
         ends(&first),
         (100, Some(first_page.0), Some(first_page.1)),
-        "{path}: first page"
+        "{path} {order:?}: first page"
     );
     assert_eq!(
         ends(&deep),
         (100, Some(deep_page.0), Some(deep_page.1)),
-        "{path}: deep page"
+        "{path} {order:?}: deep page"
     );
-    assert_eq!((v1, v2), (100, 100), "{path}: items visited");
+    assert_eq!((v1, v2), (100, 100), "{path} {order:?}: items visited");
 }
 
 fn conversation(id: &str, participants: &[&str]) -> Conversation {
@@ -97,25 +102,123 @@ fn add_user(store: &mut Store, id: &str) {
     );
 }
 
-/// Page 1,000 of 100,000 conversations costs what page 1 costs: the
-/// cursor is a B-tree seek, then only the page's items are visited.
+/// The four orders of the conversation lists, as query parameters.
+const ORDERS: [&[(&str, &str)]; 4] = [
+    &[],
+    &[("orderDirection", "asc")],
+    &[("orderBy", "createdAt")],
+    &[("orderBy", "createdAt"), ("orderDirection", "asc")],
+];
+
+/// `n` conversations `c000000...`, created at `i / 3`, of user `a` (even
+/// `i`) or `b` (odd `i`); every third has a message at a shuffled time
+/// after every creation, so last activity and creation order differ. Times
+/// repeat (three conversations per creation time, two messages per
+/// message time), so ties are broken by id.
+fn conversations_with_activity(store: &mut Store, n: usize) {
+    for i in 0..n {
+        let id = format!("c{i:06}");
+        let who: &[&str] = if i % 2 == 0 { &["a"] } else { &["b"] };
+        start(
+            store,
+            Conversation {
+                created_at: (i / 3) as i64,
+                ..conversation(&id, who)
+            },
+        );
+        if i % 3 == 0 {
+            let at = (n + (i * 7_919) % n / 2) as i64;
+            let log = store.messages.entry(id.clone()).or_default();
+            log.insert(Message::for_tests(&format!("m{i}"), &id, Some(who[0]), at));
+            store.touch_activity(&id);
+        }
+    }
+}
+
+/// The ids of the conversations (only `user`'s, if given) in the order
+/// `order` asks for, computed by sorting everything.
+fn sorted(store: &Store, user: Option<&str>, order: &[(&str, &str)]) -> Vec<String> {
+    let by_created = order.contains(&("orderBy", "createdAt"));
+    let mut keyed: Vec<(i64, String)> = store
+        .conversations
+        .iter_after(None)
+        .filter(|(_, c)| user.is_none_or(|u| c.participants.contains_key(u)))
+        .map(|(_, c)| {
+            let t = if by_created {
+                c.created_at
+            } else {
+                store.last_activity(&c.id).expect("stored")
+            };
+            (t, c.id.clone())
+        })
+        .collect();
+    keyed.sort();
+    if !order.contains(&("orderDirection", "asc")) {
+        keyed.reverse();
+    }
+    keyed.into_iter().map(|(_, id)| id).collect()
+}
+
+/// Page 1,000 of 100,000 conversations costs what page 1 costs, in every
+/// order: the cursor is a B-tree seek, then only the page's items are
+/// visited. The user's list holds only the user's own conversations.
 #[test]
 fn conversations_deep_page_costs_the_same_as_the_first() {
     let ctx = Ctx::for_tests();
-    {
-        let mut store = ctx.store();
-        for i in 0..TOTAL {
-            let id = format!("c{i:06}");
-            start(&mut store, conversation(&id, &[]));
+    conversations_with_activity(&mut ctx.store(), TOTAL);
+    for (path, user) in [
+        ("conversations", None),
+        ("users/a/conversations", Some("a")),
+    ] {
+        if let Some(u) = user {
+            add_user(&mut ctx.store(), u);
+        }
+        for order in ORDERS {
+            let all = sorted(&ctx.store(), user, order);
+            // The page after the 100th-to-last item is the last 100.
+            let deep = all.len() - 101;
+            assert_deep_page_costs_the_same(
+                &ctx,
+                path,
+                order,
+                &all[deep],
+                (&all[0], &all[99]),
+                (&all[deep + 1], &all[deep + 100]),
+            );
         }
     }
-    assert_deep_page_costs_the_same(
-        &ctx,
-        "conversations",
-        "c099899",
-        ("c000000", "c000099"),
-        ("c099900", "c099999"),
-    );
+}
+
+/// Paging a conversation list with `startingAfter` visits every
+/// conversation exactly once, in the list's order, in every order.
+#[test]
+fn paging_visits_each_conversation_once_in_every_order() {
+    let ctx = Ctx::for_tests();
+    conversations_with_activity(&mut ctx.store(), 1_000);
+    add_user(&mut ctx.store(), "a");
+    for (path, user) in [
+        ("conversations", None),
+        ("users/a/conversations", Some("a")),
+    ] {
+        for order in ORDERS {
+            let mut seen: Vec<String> = Vec::new();
+            loop {
+                let mut q = order.to_vec();
+                q.push(("limit", "7"));
+                let last = seen.last().cloned();
+                if let Some(c) = &last {
+                    q.push(("startingAfter", c.as_str()));
+                }
+                let (ids, _) = list(&ctx, path, &q);
+                let full = ids.len() == 7;
+                seen.extend(ids);
+                if !full {
+                    break;
+                }
+            }
+            assert_eq!(seen, sorted(&ctx.store(), user, order), "{path} {order:?}");
+        }
+    }
 }
 
 #[test]
@@ -130,6 +233,7 @@ fn users_deep_page_costs_the_same_as_the_first() {
     assert_deep_page_costs_the_same(
         &ctx,
         "users",
+        &[],
         "u099899",
         ("u000000", "u000099"),
         ("u099900", "u099999"),
@@ -156,32 +260,10 @@ fn messages_deep_page_costs_the_same_as_the_first() {
     assert_deep_page_costs_the_same(
         &ctx,
         "conversations/c/messages",
+        &[],
         "m000100",
         ("m099999", "m099900"),
         ("m000099", "m000000"),
-    );
-}
-
-#[test]
-fn user_conversations_deep_page_costs_the_same_as_the_first() {
-    let ctx = Ctx::for_tests();
-    {
-        let mut store = ctx.store();
-        add_user(&mut store, "a");
-        for i in 0..TOTAL {
-            let id = format!("c{i:06}");
-            // Every other conversation is someone else's: the index holds
-            // only the user's own.
-            let who: &[&str] = if i % 2 == 0 { &["a"] } else { &["b"] };
-            start(&mut store, conversation(&id, who));
-        }
-    }
-    assert_deep_page_costs_the_same(
-        &ctx,
-        "users/a/conversations",
-        "c099798",
-        ("c000000", "c000198"),
-        ("c099800", "c099998"),
     );
 }
 
@@ -189,7 +271,9 @@ fn user_conversations_deep_page_costs_the_same_as_the_first() {
 /// what does not match, so a page costs the page plus the items skipped
 /// between the cursor and the page's last item (documented in the
 /// README). Here one conversation in 10 matches: a page of 10 visits
-/// exactly 100 items, on page 1 as deep in the list.
+/// exactly 100 items, on page 1 as deep in the list. (In creation order,
+/// ascending: every conversation here is created at 0, so that is id
+/// order.)
 #[test]
 fn filtered_pages_cost_the_page_plus_what_the_filter_skips() {
     const N: usize = 20_000;
@@ -213,6 +297,7 @@ fn filtered_pages_cost_the_page_plus_what_the_filter_skips() {
                 let c = store.conversations.get_mut(&id).expect("inserted");
                 c.participants.get_mut("a").expect("joined").read_until = Some(at);
             }
+            store.touch_activity(&id);
         }
     }
     let matches = |from: usize| -> Vec<String> {
@@ -224,14 +309,19 @@ fn filtered_pages_cost_the_page_plus_what_the_filter_skips() {
     };
     // The cursor: the last match before position 15,000.
     let deep_cursor = "c014999";
+    let by_id = [("orderBy", "createdAt"), ("orderDirection", "asc")];
     for (path, filter) in [
         ("conversations", ("lastMessageAfter", "1500")),
         ("users/a/conversations", ("lastMessageAfter", "1500")),
         ("users/a/conversations", ("unreadsOnly", "true")),
     ] {
-        let (first, v1) = list(&ctx, path, &[filter]);
+        let (first, v1) = list(&ctx, path, &[filter, by_id[0], by_id[1]]);
         assert_eq!(first, matches(0), "{path} {filter:?}");
-        let (deep, v2) = list(&ctx, path, &[filter, ("startingAfter", deep_cursor)]);
+        let (deep, v2) = list(
+            &ctx,
+            path,
+            &[filter, by_id[0], by_id[1], ("startingAfter", deep_cursor)],
+        );
         assert_eq!(deep, matches(15_000), "{path} {filter:?}");
         // Page (10) + skipped (90), wherever the page is.
         assert_eq!((v1, v2), (100, 100), "{path} {filter:?}");
@@ -243,6 +333,8 @@ fn filtered_pages_cost_the_page_plus_what_the_filter_skips() {
             path,
             &[
                 ("lastMessageBefore", "1500"),
+                by_id[0],
+                by_id[1],
                 ("startingAfter", deep_cursor),
             ],
         );

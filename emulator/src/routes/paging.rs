@@ -3,6 +3,7 @@
 //! last-message filters.
 
 use crate::reply::{Reply, Result};
+use crate::state::order::{ListOrder, OrderBy};
 
 /// Parsed list parameters.
 #[derive(Debug, Default)]
@@ -64,6 +65,56 @@ impl ListParams {
         self.last_message_before.is_none_or(|b| t < b)
             && self.last_message_after.is_none_or(|a| t > a)
     }
+}
+
+/// The first `TalkJS-REST-Version` whose conversation lists are ordered by
+/// last activity and take `orderBy`/`orderDirection` (TalkJS's API
+/// changelog); before it the order is `createdAt`, latest first, fixed.
+pub const SORTABLE_SINCE: &str = "2021-02-09";
+
+/// The order of a conversation list: `orderBy` = `lastMessageAt` (default)
+/// | `createdAt`, `orderDirection` = `desc` (default) | `asc`; other values
+/// are a 400 naming the parameter and the accepted values. TalkJS
+/// documents the parameters but not their values, so these are the
+/// natural reading. With a `rest_version` (`YYYY-MM-DD`) before
+/// [`SORTABLE_SINCE`] the order is `createdAt` descending and both
+/// parameters are ignored, unchecked.
+pub fn list_order(query: &[(String, String)], rest_version: Option<&str>) -> Result<ListOrder> {
+    if rest_version.is_some_and(|v| v < SORTABLE_SINCE) {
+        return Ok(ListOrder {
+            by: OrderBy::CreatedAt,
+            descending: true,
+        });
+    }
+    let mut order = ListOrder::default();
+    for (k, v) in query {
+        match k.as_str() {
+            "orderBy" => {
+                order.by = match v.as_str() {
+                    "lastMessageAt" => OrderBy::LastActivity,
+                    "createdAt" => OrderBy::CreatedAt,
+                    _ => {
+                        return Err(Reply::bad_request(format!(
+                            "orderBy must be \"lastMessageAt\" or \"createdAt\", got {v:?}"
+                        )));
+                    }
+                }
+            }
+            "orderDirection" => {
+                order.descending = match v.as_str() {
+                    "desc" => true,
+                    "asc" => false,
+                    _ => {
+                        return Err(Reply::bad_request(format!(
+                            "orderDirection must be \"desc\" or \"asc\", got {v:?}"
+                        )));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(order)
 }
 
 fn ms(name: &str, v: &str) -> Result<i64> {

@@ -3,7 +3,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::paging::{ListParams, page, unknown_cursor};
+use super::conversations::cursor;
+use super::paging::{ListParams, list_order, page, unknown_cursor};
 use crate::ctx::Ctx;
 use crate::ids::now_ms;
 use crate::reply::{Reply, Result};
@@ -123,32 +124,23 @@ pub fn list(ctx: &Ctx, req: &ApiRequest) -> Result<Reply> {
     ))
 }
 
-/// `GET /users/{id}/conversations`: the user's conversations in creation
-/// order, with `lastMessageBefore/After` and `unreadsOnly` filters.
+/// `GET /users/{id}/conversations`: the user's conversations, ordered as
+/// `GET /conversations` is, with `lastMessageBefore/After` and
+/// `unreadsOnly` filters.
 pub fn conversations(ctx: &Ctx, id: &str, req: &ApiRequest) -> Result<Reply> {
     let p = ListParams::parse(&req.query)?;
+    let order = list_order(&req.query, req.rest_version)?;
     let store = ctx.store();
     if store.users.get(id).is_none() {
         return Err(user_not_found(id));
     }
-    let after = match &p.starting_after {
-        Some(c) => Some(
-            store
-                .conversations
-                .seq_of(c)
-                .ok_or_else(|| unknown_cursor(c))?,
-        ),
-        None => None,
-    };
-    let Some(index) = store.user_conversations.get(id) else {
+    let after = cursor(&store, order, p.starting_after.as_deref())?;
+    let Some(mine) = store.order.of_user(id) else {
         return Ok(page(Vec::new()));
     };
-    let range = match after {
-        Some(s) => index.range(s + 1..),
-        None => index.range(..),
-    };
-    let items = range
-        .filter_map(|(_, cid)| store.conversations.get(cid))
+    let items = mine
+        .after(order, after)
+        .filter_map(|cid| store.conversations.get(cid))
         .inspect(|_| ctx.visit())
         .filter(|c| {
             let log = store.messages.get(&c.id);

@@ -5,16 +5,18 @@ pub mod conversations;
 pub mod files;
 pub mod indexed;
 pub mod messages;
+pub mod order;
 pub mod users;
 pub mod validate;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use crate::ids::SplitMix64;
 pub use conversations::Conversation;
 pub use files::StoredFile;
 pub use indexed::Indexed;
 pub use messages::MessageLog;
+pub use order::ConversationOrder;
 pub use users::{Presence, User};
 
 /// Everything one app stores. Guarded by a single mutex: requests are short.
@@ -22,13 +24,15 @@ pub use users::{Presence, User};
 pub struct Store {
     /// Users in creation order.
     pub users: Indexed<User>,
-    /// Conversations in creation order.
+    /// Conversations by id. Add and remove them with
+    /// [`Store::add_conversation`] and [`Store::remove_conversation`], which
+    /// keep [`Store::order`] in step.
     pub conversations: Indexed<Conversation>,
     /// Messages per conversation id.
     pub messages: HashMap<String, MessageLog>,
-    /// Per user: conversation sequence number -> conversation id, so a
-    /// user's conversations page is a range scan.
-    pub user_conversations: HashMap<String, BTreeMap<u64, String>>,
+    /// The conversation lists' orders, for all conversations and per
+    /// user, so a page is a seek plus a range scan.
+    pub order: ConversationOrder,
     /// Uploaded files by attachment token.
     pub files: HashMap<String, StoredFile>,
     /// Presence per user id.
@@ -44,7 +48,7 @@ impl Store {
             users: Indexed::default(),
             conversations: Indexed::default(),
             messages: HashMap::new(),
-            user_conversations: HashMap::new(),
+            order: ConversationOrder::default(),
             files: HashMap::new(),
             presence: HashMap::new(),
             ids: SplitMix64::new(seed),
@@ -52,25 +56,61 @@ impl Store {
     }
 
     /// Records `user` as a participant of conversation `conversation_id` in
-    /// the per-user index.
+    /// the per-user order.
     pub fn index_participation(&mut self, user: &str, conversation_id: &str) {
-        if let Some(seq) = self.conversations.seq_of(conversation_id) {
-            self.user_conversations
-                .entry(user.to_owned())
-                .or_default()
-                .insert(seq, conversation_id.to_owned());
-        }
+        self.order.join(user, conversation_id);
     }
 
-    /// Removes `user`'s participation in `conversation_id` from the index.
+    /// Removes `user`'s participation in `conversation_id` from the order.
     pub fn unindex_participation(&mut self, user: &str, conversation_id: &str) {
-        if let Some(seq) = self.conversations.seq_of(conversation_id)
-            && let Some(map) = self.user_conversations.get_mut(user)
-        {
-            map.remove(&seq);
-            if map.is_empty() {
-                self.user_conversations.remove(user);
-            }
+        self.order.unjoin(user, conversation_id);
+    }
+
+    /// A conversation's last activity: its newest message's `createdAt`,
+    /// or its own while it has none.
+    pub fn last_activity(&self, id: &str) -> Option<i64> {
+        let c = self.conversations.get(id)?;
+        let newest = self.messages.get(id).and_then(MessageLog::newest);
+        Some(newest.map_or(c.created_at, |m| m.created_at))
+    }
+
+    /// Stores a new conversation and indexes it and its participants (one
+    /// with the same id is replaced, its messages kept).
+    pub fn add_conversation(&mut self, conv: Conversation) {
+        let id = conv.id.clone();
+        if let Some(old) = self.conversations.get(&id) {
+            self.order
+                .remove(&id, old.participants.keys().map(String::as_str));
+        }
+        self.conversations.insert(id.clone(), conv);
+        let activity = self.last_activity(&id).expect("inserted above");
+        let c = self.conversations.get(&id).expect("inserted above");
+        self.order.add(
+            &id,
+            c.created_at,
+            activity,
+            c.participants.keys().map(String::as_str),
+        );
+    }
+
+    /// Removes a conversation from the store and the orders; its messages
+    /// are forgotten (their idempotency keys stay, see the README).
+    pub fn remove_conversation(&mut self, id: &str) -> Option<Conversation> {
+        let c = self.conversations.remove(id)?;
+        self.order
+            .remove(id, c.participants.keys().map(String::as_str));
+        if let Some(log) = self.messages.get_mut(id) {
+            log.forget_messages();
+        }
+        Some(c)
+    }
+
+    /// Re-sorts conversation `id` after its messages changed (send,
+    /// import, delete).
+    pub fn touch_activity(&mut self, id: &str) {
+        if let (Some(activity), Some(c)) = (self.last_activity(id), self.conversations.get(id)) {
+            self.order
+                .set_activity(id, activity, c.participants.keys().map(String::as_str));
         }
     }
 }
