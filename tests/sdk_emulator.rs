@@ -13,7 +13,10 @@ use talkjs::raw::types::{
     ConversationInput, EditMessageBody, NullableString, SendMessageInput, SendMessageInputType,
     UserInput,
 };
-use talkjs::{Access, BatchOp, ClientConfig, ConversationFilter, Error, Notify, ReadUntil};
+use talkjs::{
+    Access, BatchOp, ClientConfig, ConversationFilter, ConversationOrder, Error, Notify,
+    OrderDirection, ReadUntil,
+};
 use talkjs_emulator::{Emulator, RequestRecord};
 
 use common::{
@@ -249,8 +252,17 @@ async fn user_conversations_with_filters() {
     three_conversations(&emu, &client).await;
     let u = client.users();
 
+    // By default, latest activity first: c3 (created now, no messages),
+    // then c2 and c1 by their imported messages.
     let all = u
         .conversations_page("alice", &ConversationFilter::default(), 10, None)
+        .await
+        .unwrap();
+    assert_eq!(conv_ids(&all), ["c3", "c2", "c1"]);
+    let oldest_first = ConversationFilter::default()
+        .order(ConversationOrder::CreatedAt, OrderDirection::Ascending);
+    let all = u
+        .conversations_page("alice", &oldest_first, 10, None)
         .await
         .unwrap();
     assert_eq!(conv_ids(&all), ["c1", "c2", "c3"]);
@@ -291,17 +303,23 @@ async fn user_conversations_with_filters() {
         .conversations_page("alice", &window, 10, None)
         .await
         .unwrap();
-    assert_eq!(conv_ids(&page), ["c1", "c2"]);
+    assert_eq!(conv_ids(&page), ["c2", "c1"], "latest activity first");
 
-    // The stream pages with the filters kept on every page.
+    // The stream pages with the filters and the order kept on every page.
     let streamed: Vec<_> = u
         .conversations("alice", window.clone(), 1)
         .try_collect()
         .await
         .unwrap();
-    assert_eq!(conv_ids(&streamed), ["c1", "c2"]);
+    assert_eq!(conv_ids(&streamed), ["c2", "c1"]);
     let streamed: Vec<_> = u
         .conversations("alice", ConversationFilter::default(), 2)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(conv_ids(&streamed), ["c3", "c2", "c1"]);
+    let streamed: Vec<_> = u
+        .conversations("alice", oldest_first, 2)
         .try_collect()
         .await
         .unwrap();
@@ -448,32 +466,36 @@ async fn conversations_page_and_stream_with_filters() {
             .unwrap();
     }
     let c = client.conversations();
+    // Creation order, oldest first, so that pages follow `ids`.
+    let by_creation = ConversationFilter::default()
+        .order(ConversationOrder::CreatedAt, OrderDirection::Ascending);
 
-    let first = c
-        .page(&ConversationFilter::default(), 10, None)
-        .await
-        .unwrap();
+    let first = c.page(&by_creation, 10, None).await.unwrap();
     assert_eq!(conv_ids(&first), ids[..10]);
-    let second = c
-        .page(&ConversationFilter::default(), 10, Some("conv09"))
-        .await
-        .unwrap();
+    let second = c.page(&by_creation, 10, Some("conv09")).await.unwrap();
     assert_eq!(conv_ids(&second), ids[10..20]);
 
     emu.clear_log();
     let all: Vec<_> = c
-        .stream(ConversationFilter::default(), 10)
+        .stream(by_creation.clone(), 10)
         .try_collect()
         .await
         .unwrap();
     assert_eq!(conv_ids(&all), ids);
     assert_eq!(requests_to(&emu, "GET", "/conversations").len(), 3);
+    // The default order is TalkJS's: last activity, latest first, so the
+    // three conversations with 1970 messages come last, newest of them first.
+    let latest: Vec<_> = c
+        .stream(ConversationFilter::default(), 10)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(conv_ids(&latest)[22..], ["conv02", "conv01", "conv00"]);
 
-    let before = ConversationFilter::default().before(2_500i64);
+    let before = by_creation.clone().before(2_500i64);
     let page = c.page(&before, 10, None).await.unwrap();
     assert_eq!(conv_ids(&page), ["conv00", "conv01"]);
-    let after =
-        ConversationFilter::default().after(DateTime::from_timestamp_millis(1_500).unwrap());
+    let after = by_creation.after(DateTime::from_timestamp_millis(1_500).unwrap());
     let streamed: Vec<_> = c.stream(after, 1).try_collect().await.unwrap();
     assert_eq!(conv_ids(&streamed), ["conv01", "conv02"]);
 
