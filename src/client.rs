@@ -75,24 +75,19 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub fn with_retry(&self, policy: crate::RetryPolicy) -> Client {
-        // Its own generated client around a transport with that policy:
-        // the connection pool and the base URL are shared.
-        let transport = self.raw.inner().with_retry(policy);
-        Client {
-            raw: raw::Client::new_with_client(
-                self.raw.baseurl(),
-                self.raw.client().clone(),
-                transport,
-            ),
-            ..self.clone()
-        }
+        self.with_transport(self.raw.inner().with_retry(policy))
     }
 
     /// This client with every request ending by `deadline`: the handle one
     /// public call that takes several requests runs them through
     /// ([`crate::chunked::CallDeadline`]).
     pub(crate) fn until(&self, deadline: std::time::Instant) -> Client {
-        let transport = self.raw.inner().until(deadline);
+        self.with_transport(self.raw.inner().until(deadline))
+    }
+
+    /// This client with its own generated client around `transport`: the
+    /// connection pool and the base URL are shared.
+    fn with_transport(&self, transport: crate::Transport) -> Client {
         Client {
             raw: raw::Client::new_with_client(
                 self.raw.baseurl(),
