@@ -255,7 +255,9 @@ pub fn apply_patch_text(spec: &mut Value, text: &str, path: &Path) -> Result<App
         match op {
             json_patch::PatchOperation::Test(test) => {
                 let found = spec.pointer(test.path.as_str());
-                if !found.is_some_and(|found| covers(found, &test.value, None)) {
+                if !found
+                    .is_some_and(|found| covers(found, &test.value, member(test.path.as_str())))
+                {
                     return Err(fail(contradiction(
                         &name,
                         test.path.as_str(),
@@ -275,7 +277,7 @@ pub fn apply_patch_text(spec: &mut Value, text: &str, path: &Path) -> Result<App
                 match spec.pointer(parent) {
                     Some(Value::Object(members)) if !is_doc => {
                         if let Some(found) = members.get(&unescape(last)) {
-                            if covers(found, &add.value, None) {
+                            if covers(found, &add.value, Some(last)) {
                                 applied.warnings.push(format!(
                                     "patch {name}: `{target}` skipped, the spec already has it \
                                      (upstream adopted this part of the correction)"
@@ -341,13 +343,13 @@ fn already_holds(spec: &Value, op: &json_patch::PatchOperation) -> bool {
             let (parent, _) = target.rsplit_once('/').unwrap_or(("", target));
             match (spec.pointer(parent), spec.pointer(target)) {
                 (Some(Value::Array(items)), _) => items.iter().any(|i| same_element(i, &add.value)),
-                (_, Some(found)) => covers(found, &add.value, None),
+                (_, Some(found)) => covers(found, &add.value, member(target)),
                 _ => false,
             }
         }
         Op::Replace(replace) => spec
             .pointer(replace.path.as_str())
-            .is_some_and(|found| covers(found, &replace.value, None)),
+            .is_some_and(|found| covers(found, &replace.value, member(replace.path.as_str()))),
         Op::Remove(remove) => spec.pointer(remove.path.as_str()).is_none(),
         // A copy that later operations adjust: its target being there is
         // all that can be told.
@@ -387,6 +389,12 @@ fn same_element(found: &Value, added: &Value) -> bool {
         (Some(name), place) => id(found) == (Some(name), place),
         _ => covers(found, added, None),
     }
+}
+
+/// The member name a JSON pointer ends in (`enum` for `/a/enum`), for
+/// [`covers`].
+fn member(pointer: &str) -> Option<&str> {
+    pointer.rsplit_once('/').map(|(_, last)| last)
 }
 
 /// A JSON pointer segment, unescaped (RFC 6901).

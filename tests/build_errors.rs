@@ -156,6 +156,12 @@ fn every_pinned_value_changed_upstream_names_the_patch_the_path_and_the_way_out(
 fn every_pinned_value_may_gain_documentation_and_members_upstream() {
     for (patch, path, before) in pinned_values() {
         let applied = apply_with_change(&patch, &path, &before, |value| {
+            // An enum pinned by itself may gain values too.
+            if path.ends_with("/enum")
+                && let Some(values) = value.as_array_mut()
+            {
+                values.push(json!("NewValue"));
+            }
             if let Some(map) = value.as_object_mut() {
                 map.insert("description".into(), json!("Newly documented upstream."));
                 map.insert("x-new-member".into(), json!(true));
