@@ -224,8 +224,16 @@ impl<'a> Conversations<'a> {
         access: Access,
         notify: Notify,
     ) -> Result<(), Error> {
-        self.put_participant(conversation_id, user_id, Some(access), Some(notify))
-            .await
+        check_segment("conversationId", conversation_id)?;
+        check_segment("userId", user_id)?;
+        let request = self
+            .client
+            .raw
+            .join_conversation()
+            .conversation_id(conversation_id)
+            .user_id(user_id)
+            .body(participation(Some(access), Some(notify)));
+        self.client.run(request.send()).await
     }
 
     /// Changes only the given settings of a participant with `PATCH
@@ -262,26 +270,6 @@ impl<'a> Conversations<'a> {
             .client
             .raw
             .update_participation()
-            .conversation_id(conversation_id)
-            .user_id(user_id)
-            .body(participation(access, notify));
-        self.client.run(request.send()).await
-    }
-
-    /// The participant PUT behind [`Conversations::join`].
-    async fn put_participant(
-        &self,
-        conversation_id: &str,
-        user_id: &str,
-        access: Option<Access>,
-        notify: Option<Notify>,
-    ) -> Result<(), Error> {
-        check_segment("conversationId", conversation_id)?;
-        check_segment("userId", user_id)?;
-        let request = self
-            .client
-            .raw
-            .join_conversation()
             .conversation_id(conversation_id)
             .user_id(user_id)
             .body(participation(access, notify));
