@@ -189,16 +189,7 @@ async fn the_overall_timeout_is_reported_as_such() {
         .unwrap();
     emulator.inject_faults(Fault::Delay(Duration::from_secs(2)), 5);
     let error = client.users().get("u1").await.unwrap_err();
-    assert!(
-        matches!(
-            error,
-            Error::Timeout {
-                which: TimeoutKind::Overall,
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    assert!(is_overall_timeout(&error), "{error:?}");
 }
 
 #[tokio::test]
@@ -580,16 +571,7 @@ async fn the_overall_timeout_covers_the_batch_gate_and_pacing() {
     let done = results.iter().filter(|r| r.is_ok()).count();
     assert!(done <= 1, "{results:?}");
     for error in results.iter().filter_map(|r| r.as_ref().err()) {
-        assert!(
-            matches!(
-                error,
-                Error::Timeout {
-                    which: TimeoutKind::Overall,
-                    ..
-                }
-            ),
-            "{error:?}"
-        );
+        assert!(is_overall_timeout(&error), "{error:?}");
     }
 
     let client = config_of(&emulator)
@@ -608,17 +590,19 @@ async fn the_overall_timeout_covers_the_batch_gate_and_pacing() {
         }) => {
             assert!((1..5).contains(&failed_chunk), "{failed_chunk}");
             assert_eq!(applied.len(), failed_chunk * 10);
-            assert!(
-                matches!(
-                    *source,
-                    Error::Timeout {
-                        which: TimeoutKind::Overall,
-                        ..
-                    }
-                ),
-                "{source:?}"
-            );
+            assert!(is_overall_timeout(&source), "{source:?}");
         }
         other => panic!("expected a partial batch, got {other:?}"),
     }
+}
+
+/// Whether `error` is the overall timeout firing.
+fn is_overall_timeout(error: &Error) -> bool {
+    matches!(
+        error,
+        Error::Timeout {
+            which: TimeoutKind::Overall,
+            ..
+        }
+    )
 }
