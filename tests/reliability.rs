@@ -571,7 +571,7 @@ async fn the_overall_timeout_covers_the_batch_gate_and_pacing() {
     let done = results.iter().filter(|r| r.is_ok()).count();
     assert!(done <= 1, "{results:?}");
     for error in results.iter().filter_map(|r| r.as_ref().err()) {
-        assert!(is_overall_timeout(&error), "{error:?}");
+        assert!(is_overall_timeout(error), "{error:?}");
     }
 
     let client = config_of(&emulator)
