@@ -5,12 +5,14 @@
 //! Verified app tokens are remembered (token -> `exp`) so that a client
 //! reusing a token pays the signature check once; a remembered token is
 //! still refused from the second its `exp` has passed.
+//!
+//! The JWT itself is checked by [`jwt`], written by hand on `hmac`/`sha2`
+//! (see there why not `jsonwebtoken`).
+
+mod jwt;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use serde::Deserialize;
 
 use crate::ids::now_ms;
 
@@ -18,19 +20,10 @@ use crate::ids::now_ms;
 /// client minting a token per request just misses, at no extra cost).
 const CACHE_CAPACITY: usize = 4096;
 
-#[derive(Deserialize)]
-struct Claims {
-    #[serde(rename = "tokenType")]
-    token_type: Option<String>,
-    /// Unix seconds; may be a decimal (see [`Verifier::check`]).
-    exp: f64,
-}
-
 /// Checks `Authorization` headers for one app.
 pub struct Verifier {
     secret_key: String,
-    key: DecodingKey,
-    validation: Validation,
+    jwt: jwt::Hs256,
     /// Verified app tokens and their `exp` (Unix seconds).
     verified: Mutex<HashMap<Box<str>, u64>>,
 }
@@ -50,15 +43,9 @@ fn now_secs() -> u64 {
 impl Verifier {
     /// A verifier for `app_id` and its secret key.
     pub fn new(app_id: &str, secret_key: &str) -> Self {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_issuer(&[app_id]);
-        validation.set_required_spec_claims(&["exp", "iss"]);
-        // "exp in the future" exactly: no grace period.
-        validation.leeway = 0;
         Verifier {
             secret_key: secret_key.to_owned(),
-            key: DecodingKey::from_secret(secret_key.as_bytes()),
-            validation,
+            jwt: jwt::Hs256::new(app_id, secret_key),
             verified: Mutex::new(HashMap::new()),
         }
     }
@@ -85,16 +72,18 @@ impl Verifier {
             .get(token)
             .copied();
         if let Some(exp) = cached {
-            // Same rule as jsonwebtoken with no leeway: valid while exp >= now.
+            // Same rule as a fresh check (no leeway): valid while exp >= now.
             return if exp >= now_secs() {
                 Ok(())
             } else {
                 Err("invalid app token: ExpiredSignature".into())
             };
         }
-        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
+        let claims = self
+            .jwt
+            .verify(token, now_secs())
             .map_err(|e| format!("invalid app token: {e}"))?;
-        match data.claims.token_type.as_deref() {
+        match claims.token_type.as_deref() {
             Some("app") => {}
             other => {
                 return Err(format!(
@@ -106,13 +95,10 @@ impl Verifier {
         if cache.len() >= CACHE_CAPACITY {
             cache.clear();
         }
-        // Validation passed, so `exp` is an integer or a finite decimal in
-        // 0..u64::MAX: jsonwebtoken 11 reads the claim with `numeric_type`
-        // (its validation.rs), which accepts a decimal and checks it
-        // rounded to the nearest second. The cache rounds the same way, so
-        // a remembered token expires exactly when a fresh check would
-        // refuse it.
-        cache.insert(token.into(), data.claims.exp.round() as u64);
+        // `exp` as the check read it (a decimal rounded to the nearest
+        // second, as jsonwebtoken 11 did), so a remembered token expires
+        // exactly when a fresh check would refuse it.
+        cache.insert(token.into(), claims.exp);
         Ok(())
     }
 }
@@ -124,18 +110,25 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use jsonwebtoken::{EncodingKey, Header};
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use hmac::{KeyInit, Mac};
     use serde_json::json;
 
     use super::*;
 
+    /// An HS256 token signed with "sk", as jsonwebtoken's `encode` made
+    /// them (same header, same bytes).
     fn token(claims: serde_json::Value) -> String {
-        jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &EncodingKey::from_secret(b"sk"),
-        )
-        .expect("encodes")
+        let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
+        let message = format!(
+            "{}.{}",
+            b64(br#"{"typ":"JWT","alg":"HS256"}"#),
+            b64(claims.to_string().as_bytes())
+        );
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"sk").expect("any key length");
+        mac.update(message.as_bytes());
+        format!("{message}.{}", b64(&mac.finalize().into_bytes()))
     }
 
     fn bearer(t: &str) -> Vec<u8> {
@@ -155,8 +148,8 @@ mod tests {
         assert!(v.check(Some(&bearer(&t))).is_err());
     }
 
-    /// jsonwebtoken 11 accepts a decimal `exp` (rounding it for its own
-    /// check); the cache remembers it rounded the same way. A decimal `exp` in the
+    /// A decimal `exp` is accepted (rounded for the check, as jsonwebtoken
+    /// 11 did); the cache remembers it rounded the same way. A decimal `exp` in the
     /// past, or one too large for a u64, is refused and not remembered.
     #[test]
     fn a_decimal_exp_is_accepted_and_remembered_rounded_as_jsonwebtoken_does() {
@@ -178,6 +171,53 @@ mod tests {
             assert!(v.check(Some(&bearer(&t))).is_err(), "exp {exp}");
             assert!(v.verified.lock().unwrap().get(t.as_str()).is_none());
         }
+    }
+
+    /// The 401 reasons, in jsonwebtoken's words as before.
+    #[test]
+    fn refusals_are_worded_as_before() {
+        let v = Verifier::new("app", "sk");
+        let reason = |t: &str| v.check(Some(&bearer(t))).unwrap_err();
+        let exp = now_secs() + 60;
+        assert_eq!(
+            reason(&token(
+                json!({"tokenType": "app", "iss": "app", "exp": now_secs() - 1})
+            )),
+            "invalid app token: ExpiredSignature"
+        );
+        assert_eq!(
+            reason(&token(
+                json!({"tokenType": "app", "iss": "other", "exp": exp})
+            )),
+            "invalid app token: InvalidIssuer"
+        );
+        assert_eq!(
+            reason(&token(json!({"tokenType": "app", "exp": exp}))),
+            "invalid app token: Missing required claim: iss"
+        );
+        assert!(
+            reason(&token(json!({"tokenType": "app", "iss": "app"})))
+                .starts_with("invalid app token: JSON error: missing field `exp`")
+        );
+        assert_eq!(
+            reason(&token(
+                json!({"tokenType": "user", "iss": "app", "exp": exp})
+            )),
+            "token must have tokenType \"app\", found Some(\"user\")"
+        );
+        assert_eq!(
+            reason(&token(json!({"iss": "app", "exp": exp}))),
+            "token must have tokenType \"app\", found None"
+        );
+        let good = token(json!({"tokenType": "app", "iss": "app", "exp": exp}));
+        let (message, _) = good.rsplit_once('.').unwrap();
+        assert_eq!(
+            reason(&format!("{message}.AAAA")),
+            "invalid app token: InvalidSignature"
+        );
+        assert_eq!(reason("a.b"), "invalid app token: InvalidToken");
+        assert!(reason("not.a.jwt").starts_with("invalid app token: Base64 error: "));
+        assert!(v.verified.lock().unwrap().is_empty());
     }
 
     #[test]
