@@ -97,7 +97,7 @@ fn run() -> Result<(), String> {
         .with_tag(TagStyle::Merged)
         // The SDK's transport (auth, retries, tracing) is the client's inner
         // value; `Expected` makes forgetting its hooks a compile error.
-        .with_inner_type(syn_tokens("crate::transport::Transport")?)
+        .with_inner_type(syn_tokens("crate::http::transport::Transport")?)
         .with_hooks(HooksMode::Expected)
         // Path ids: a hand-written check of the same rule as the spec's
         // pattern (src/path.rs), instead of a regex run per id per call.

@@ -63,9 +63,14 @@ impl Authorizer {
 
     /// The `Authorization` header for a request sent `now` (a reading of
     /// the monotonic clock the caller has just taken).
-    pub(crate) fn header(&self, now: Instant) -> Result<HeaderValue, Error> {
+    ///
+    /// Never fails: a minted token's header is ASCII by construction, and
+    /// the one thing minting can refuse, a wall clock before 1970, gets a
+    /// token minted at 1970 instead, which TalkJS refuses with a 401 that
+    /// reaches the caller.
+    pub(crate) fn header(&self, now: Instant) -> HeaderValue {
         match self {
-            Authorizer::Fixed(value) => Ok(value.clone()),
+            Authorizer::Fixed(value) => value.clone(),
             Authorizer::Minted { minter, last } => {
                 // A poisoned lock only means another thread panicked while
                 // holding it; the cached header is still whole.
@@ -73,13 +78,13 @@ impl Authorizer {
                 if let Some(cached) = last.as_ref()
                     && now < cached.until
                 {
-                    return Ok(cached.value.clone());
+                    return cached.value.clone();
                 }
                 // The monotonic clock first: `until` then falls at or before
                 // the wall clock's next second, never after it.
                 let minted_at = Instant::now();
                 let wall = SystemTime::now();
-                let value = bearer(&minter.mint_at(wall)?)?;
+                let value = minted_header(minter, wall);
                 if let Ok(since_epoch) = wall.duration_since(UNIX_EPOCH) {
                     let rest_of_second = Duration::from_secs(1)
                         - Duration::from_nanos(since_epoch.subsec_nanos().into());
@@ -88,9 +93,20 @@ impl Authorizer {
                         value: value.clone(),
                     });
                 }
-                Ok(value)
+                value
             }
         }
+    }
+}
+
+/// The header of a token minted at `wall` (at 1970 if the clock reads
+/// earlier).
+fn minted_header(minter: &AppTokenMinter, wall: SystemTime) -> HeaderValue {
+    let token = minter.mint_at(wall).or_else(|_| minter.mint_at(UNIX_EPOCH));
+    match token.map(|token| bearer(&token)) {
+        Ok(Ok(value)) => value,
+        // Base64url and dots only: a minted token is always a header value.
+        _ => HeaderValue::from_static("Bearer"),
     }
 }
 
@@ -127,8 +143,8 @@ mod tests {
         // within one second they must be equal.
         for _ in 0..3 {
             let before = SystemTime::now();
-            let minted = authorizer.header(Instant::now()).unwrap();
-            let reused = authorizer.header(Instant::now()).unwrap();
+            let minted = authorizer.header(Instant::now());
+            let reused = authorizer.header(Instant::now());
             let fresh = bearer(&minter.mint_at(before).unwrap()).unwrap();
             let after = SystemTime::now();
             let secs = |t: SystemTime| t.duration_since(UNIX_EPOCH).unwrap().as_secs();
@@ -154,15 +170,9 @@ mod tests {
             until: now + Duration::from_millis(500),
             value: cached.clone(),
         });
-        assert_eq!(authorizer.header(now).unwrap(), cached);
-        assert_eq!(
-            authorizer.header(now + Duration::from_millis(499)).unwrap(),
-            cached
-        );
-        assert_ne!(
-            authorizer.header(now + Duration::from_millis(500)).unwrap(),
-            cached
-        );
+        assert_eq!(authorizer.header(now), cached);
+        assert_eq!(authorizer.header(now + Duration::from_millis(499)), cached);
+        assert_ne!(authorizer.header(now + Duration::from_millis(500)), cached);
     }
 
     #[test]
@@ -171,7 +181,7 @@ mod tests {
         let Authorizer::Minted { last, .. } = &authorizer else {
             unreachable!()
         };
-        authorizer.header(Instant::now()).unwrap();
+        authorizer.header(Instant::now());
         let wall = SystemTime::now();
         let now = Instant::now();
         let to_next_second = Duration::from_secs(1)

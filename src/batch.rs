@@ -7,15 +7,14 @@ use serde_json::{Value, json};
 
 use crate::{
     Access, Client, ConversationFilter, Error, MAX_MESSAGES_PER_REQUEST, MAX_USERS_PER_REQUEST,
-    Notify, ReadUntil,
-    conversations::{check_update, participation, read_marker},
-    pagination::check_limit,
-    path::{check_segment, encode_path},
+    Notify, ReadUntil, conversations,
+    http::request::{Repeat, Request},
+    messages,
     raw::types::{
-        BatchOperation, ConversationInput, EditMessageBody, ImportMessageInput, PresenceInput,
-        SendMessageInput, UserInput,
+        BatchOperation, BatchResult, ConversationInput, EditMessageBody, ImportMessageInput,
+        PresenceInput, SendMessageInput, UserInput,
     },
-    users::check_user_ids,
+    users::{self, check_user_ids},
 };
 
 /// TalkJS runs at most 10 operations per batch request.
@@ -72,6 +71,9 @@ pub struct BatchOp {
     payload: Option<Value>,
     /// The operation's own `{"api_version": ...}`.
     api_version: Option<String>,
+    /// Whether the operation may be repeated: a batch may be, if all of
+    /// its operations may.
+    repeat: Repeat,
 }
 
 /// The outcome of one batch operation.
@@ -90,11 +92,27 @@ impl BatchOutcome {
     }
 }
 
+/// The batch form of a request, refused if a batch cannot carry it (a
+/// file upload).
+fn op(request: Result<Request, Error>) -> Result<BatchOp, Error> {
+    let request = request?;
+    Ok(BatchOp {
+        payload: request.batch_payload()?,
+        method: request.method,
+        path: request.path,
+        api_version: None,
+        repeat: request.repeat,
+    })
+}
+
 impl BatchOp {
     /// Any operation: `path` is relative to `/v1/{appId}` and already
     /// percent-encoded; for GET, `payload` holds query parameters as strings.
+    /// A POST is treated as one TalkJS would apply twice: a batch holding
+    /// it is not repeated after an ambiguous failure.
     pub fn custom(method: Method, path: impl Into<String>, payload: Option<Value>) -> Self {
         BatchOp {
+            repeat: Repeat::of(&method),
             method,
             path: path.into(),
             payload,
@@ -102,53 +120,19 @@ impl BatchOp {
         }
     }
 
-    fn at(method: Method, segments: &[(&str, &str)], tail: &str) -> Result<Self, Error> {
-        let mut path = String::new();
-        for (field, value) in segments {
-            check_segment(field, value)?;
-        }
-        // Paths are `/kind/{id}` pairs; segments alternate with the kinds.
-        let kinds: Vec<&str> = tail.split('/').filter(|s| !s.is_empty()).collect();
-        let mut values = segments.iter();
-        for kind in kinds {
-            path.push('/');
-            if kind == "*" {
-                let (_, value) = values.next().expect("one value per placeholder");
-                path.push_str(&encode_path(value));
-            } else {
-                path.push_str(kind);
-            }
-        }
-        Ok(BatchOp {
-            method,
-            path,
-            payload: None,
-            api_version: None,
-        })
-    }
-
-    fn with(mut self, payload: Value) -> Self {
-        self.payload = Some(payload);
-        self
-    }
-
     /// GET a user.
     pub fn get_user(user_id: &str) -> Result<Self, Error> {
-        Self::at(Method::GET, &[("userId", user_id)], "/users/*")
+        op(users::get_user(user_id))
     }
 
     /// PUT (upsert) a user.
     pub fn put_user(user_id: &str, user: &UserInput) -> Result<Self, Error> {
-        Ok(Self::at(Method::PUT, &[("userId", user_id)], "/users/*")?.with(to_value(user)?))
+        op(users::put_user(user_id, user))
     }
 
     /// GET a conversation.
     pub fn get_conversation(conversation_id: &str) -> Result<Self, Error> {
-        Self::at(
-            Method::GET,
-            &[("conversationId", conversation_id)],
-            "/conversations/*",
-        )
+        op(conversations::get_conversation(conversation_id))
     }
 
     /// PUT (upsert) a conversation (validated:
@@ -157,22 +141,12 @@ impl BatchOp {
         conversation_id: &str,
         input: &ConversationInput,
     ) -> Result<Self, Error> {
-        crate::validate::conversation(input)?;
-        Ok(Self::at(
-            Method::PUT,
-            &[("conversationId", conversation_id)],
-            "/conversations/*",
-        )?
-        .with(to_value(input)?))
+        op(conversations::put_conversation(conversation_id, input))
     }
 
     /// DELETE a conversation.
     pub fn delete_conversation(conversation_id: &str) -> Result<Self, Error> {
-        Self::at(
-            Method::DELETE,
-            &[("conversationId", conversation_id)],
-            "/conversations/*",
-        )
+        op(conversations::delete_conversation(conversation_id))
     }
 
     /// Send up to 10 messages (validated; idempotency keys added).
@@ -183,12 +157,7 @@ impl BatchOp {
         crate::validate::messages(&messages)?;
         check_message_count(messages.len())?;
         crate::messages::add_idempotency_keys(&mut messages);
-        Ok(Self::at(
-            Method::POST,
-            &[("conversationId", conversation_id)],
-            "/conversations/*/messages",
-        )?
-        .with(to_value(&messages)?))
+        op(messages::send_messages(conversation_id, &messages))
     }
 
     /// PUT (upsert) up to 100 users in one operation (`PUT /users`), like
@@ -205,30 +174,22 @@ impl BatchOp {
             ));
         }
         check_user_ids(users)?;
-        let mut body = serde_json::Map::new();
-        for (id, user) in users {
-            body.insert(id.clone(), to_value(user)?);
-        }
-        Ok(Self::at(Method::PUT, &[], "/users")?.with(Value::Object(body)))
+        op(users::put_users(users.to_vec()))
     }
 
     /// GET one page of users, as [`crate::Users::page`] does.
     pub fn list_users(limit: u32, starting_after: Option<&str>) -> Result<Self, Error> {
-        let query = page_query(limit, starting_after, None)?;
-        Ok(Self::at(Method::GET, &[], "/users")?.with(query))
+        op(users::list_users(limit, starting_after))
     }
 
     /// GET a user's presence.
     pub fn get_presence(user_id: &str) -> Result<Self, Error> {
-        Self::at(Method::GET, &[("userId", user_id)], "/users/*/presence")
+        op(users::get_presence(user_id))
     }
 
     /// PUT a user's presence.
     pub fn set_presence(user_id: &str, presence: &PresenceInput) -> Result<Self, Error> {
-        Ok(
-            Self::at(Method::PUT, &[("userId", user_id)], "/users/*/presence")?
-                .with(to_value(presence)?),
-        )
+        op(users::set_presence(user_id, presence))
     }
 
     /// GET one page of the app's conversations matching `filter`, as
@@ -239,9 +200,11 @@ impl BatchOp {
         limit: u32,
         starting_after: Option<&str>,
     ) -> Result<Self, Error> {
-        filter.check_app_list()?;
-        let query = page_query(limit, starting_after, Some(filter))?;
-        Ok(Self::at(Method::GET, &[], "/conversations")?.with(query))
+        op(conversations::list_conversations(
+            filter,
+            limit,
+            starting_after,
+        ))
     }
 
     /// GET one page of a user's conversations matching `filter`, as
@@ -252,16 +215,12 @@ impl BatchOp {
         limit: u32,
         starting_after: Option<&str>,
     ) -> Result<Self, Error> {
-        let mut query = page_query(limit, starting_after, Some(filter))?;
-        if filter.unreads_only {
-            query["unreadsOnly"] = json!("true");
-        }
-        Ok(Self::at(
-            Method::GET,
-            &[("userId", user_id)],
-            "/users/*/conversations",
-        )?
-        .with(query))
+        op(users::list_user_conversations(
+            user_id,
+            filter,
+            limit,
+            starting_after,
+        ))
     }
 
     /// PUT a participant with both settings, as
@@ -272,8 +231,12 @@ impl BatchOp {
         access: Access,
         notify: Notify,
     ) -> Result<Self, Error> {
-        Ok(Self::participant(Method::PUT, conversation_id, user_id)?
-            .with(to_value(&participation(Some(access), Some(notify)))?))
+        op(conversations::join(
+            conversation_id,
+            user_id,
+            access,
+            notify,
+        ))
     }
 
     /// PATCH only the given settings of a participant, as
@@ -285,22 +248,17 @@ impl BatchOp {
         access: Option<Access>,
         notify: Option<Notify>,
     ) -> Result<Self, Error> {
-        let op = Self::participant(Method::PATCH, conversation_id, user_id)?;
-        check_update(access, notify)?;
-        Ok(op.with(to_value(&participation(access, notify))?))
+        op(conversations::update_participant(
+            conversation_id,
+            user_id,
+            access,
+            notify,
+        ))
     }
 
     /// DELETE a participant (the user leaves the conversation).
     pub fn leave(conversation_id: &str, user_id: &str) -> Result<Self, Error> {
-        Self::participant(Method::DELETE, conversation_id, user_id)
-    }
-
-    fn participant(method: Method, conversation_id: &str, user_id: &str) -> Result<Self, Error> {
-        Self::at(
-            method,
-            &[("conversationId", conversation_id), ("userId", user_id)],
-            "/conversations/*/participants/*",
-        )
+        op(conversations::leave(conversation_id, user_id))
     }
 
     /// PATCH a user's read marker of a conversation, as
@@ -310,15 +268,7 @@ impl BatchOp {
         user_id: &str,
         until: ReadUntil,
     ) -> Result<Self, Error> {
-        // Checked first, as the direct call does, so that both name the same
-        // field when both ids are bad; `at` checks the path order after it.
-        check_segment("conversationId", conversation_id)?;
-        Ok(Self::at(
-            Method::PATCH,
-            &[("userId", user_id), ("conversationId", conversation_id)],
-            "/users/*/conversations/*",
-        )?
-        .with(to_value(&read_marker(until))?))
+        op(conversations::mark_read(conversation_id, user_id, until))
     }
 
     /// GET one page of a conversation's messages, newest first, as
@@ -328,18 +278,16 @@ impl BatchOp {
         limit: u32,
         starting_after: Option<&str>,
     ) -> Result<Self, Error> {
-        let query = page_query(limit, starting_after, None)?;
-        Ok(Self::at(
-            Method::GET,
-            &[("conversationId", conversation_id)],
-            "/conversations/*/messages",
-        )?
-        .with(query))
+        op(messages::list_messages(
+            conversation_id,
+            limit,
+            starting_after,
+        ))
     }
 
     /// GET one message.
     pub fn get_message(conversation_id: &str, message_id: &str) -> Result<Self, Error> {
-        Self::message(Method::GET, conversation_id, message_id)
+        op(messages::get_message(conversation_id, message_id))
     }
 
     /// PUT (edit) a message's text and/or custom data.
@@ -348,23 +296,12 @@ impl BatchOp {
         message_id: &str,
         edit: &EditMessageBody,
     ) -> Result<Self, Error> {
-        Ok(Self::message(Method::PUT, conversation_id, message_id)?.with(to_value(edit)?))
+        op(messages::edit_message(conversation_id, message_id, edit))
     }
 
     /// DELETE a message.
     pub fn delete_message(conversation_id: &str, message_id: &str) -> Result<Self, Error> {
-        Self::message(Method::DELETE, conversation_id, message_id)
-    }
-
-    fn message(method: Method, conversation_id: &str, message_id: &str) -> Result<Self, Error> {
-        Self::at(
-            method,
-            &[
-                ("conversationId", conversation_id),
-                ("messageId", message_id),
-            ],
-            "/conversations/*/messages/*",
-        )
+        op(messages::delete_message(conversation_id, message_id))
     }
 
     /// PUT `user_id`'s `emoji` reaction on a message (the emoji is
@@ -375,7 +312,13 @@ impl BatchOp {
         emoji: &str,
         user_id: &str,
     ) -> Result<Self, Error> {
-        Self::reaction(Method::PUT, conversation_id, message_id, emoji, user_id)
+        op(messages::reaction(
+            Method::PUT,
+            conversation_id,
+            message_id,
+            emoji,
+            user_id,
+        ))
     }
 
     /// DELETE `user_id`'s `emoji` reaction from a message.
@@ -385,26 +328,13 @@ impl BatchOp {
         emoji: &str,
         user_id: &str,
     ) -> Result<Self, Error> {
-        Self::reaction(Method::DELETE, conversation_id, message_id, emoji, user_id)
-    }
-
-    fn reaction(
-        method: Method,
-        conversation_id: &str,
-        message_id: &str,
-        emoji: &str,
-        user_id: &str,
-    ) -> Result<Self, Error> {
-        Self::at(
-            method,
-            &[
-                ("conversationId", conversation_id),
-                ("messageId", message_id),
-                ("emoji", emoji),
-                ("userId", user_id),
-            ],
-            "/conversations/*/messages/*/reactions/*/*",
-        )
+        op(messages::reaction(
+            Method::DELETE,
+            conversation_id,
+            message_id,
+            emoji,
+            user_id,
+        ))
     }
 
     /// POST up to 10 historical messages to
@@ -418,12 +348,7 @@ impl BatchOp {
     ) -> Result<Self, Error> {
         crate::validate::imports(&messages)?;
         check_message_count(messages.len())?;
-        Ok(Self::at(
-            Method::POST,
-            &[("conversationId", conversation_id)],
-            "/import/conversations/*/messages",
-        )?
-        .with(to_value(&messages)?))
+        op(messages::import_messages(conversation_id, &messages))
     }
 
     /// Runs this operation under TalkJS API version `version` (e.g.
@@ -520,36 +445,6 @@ fn match_results(
         .collect()
 }
 
-/// The query of a list operation: a batch carries GET parameters in the
-/// payload, as strings (TalkJS's batch docs), with the names and bounds of
-/// the direct list calls.
-fn page_query(
-    limit: u32,
-    starting_after: Option<&str>,
-    filter: Option<&ConversationFilter>,
-) -> Result<Value, Error> {
-    let mut query = serde_json::Map::new();
-    query.insert("limit".into(), json!(check_limit(limit)?.to_string()));
-    if let Some(cursor) = starting_after {
-        query.insert("startingAfter".into(), json!(cursor));
-    }
-    if let Some(filter) = filter {
-        if let Some(at) = filter.last_message_before {
-            query.insert("lastMessageBefore".into(), json!(at.0.to_string()));
-        }
-        if let Some(at) = filter.last_message_after {
-            query.insert("lastMessageAfter".into(), json!(at.0.to_string()));
-        }
-        if let Some(order) = &filter.order_by {
-            query.insert("orderBy".into(), json!(order.as_str()));
-        }
-        if let Some(direction) = &filter.direction {
-            query.insert("orderDirection".into(), json!(direction.as_str()));
-        }
-    }
-    Ok(Value::Object(query))
-}
-
 impl Client {
     /// Runs operations through `POST /batch`, 10 per request, at most one
     /// request per second (the client waits), and returns each operation's
@@ -603,8 +498,18 @@ impl Client {
                 .enumerate()
                 .map(|(i, op)| op.tuple(i, self.config.pinned_rest_version()))
                 .collect();
-            let request = client.raw.batch_requests().body(body);
-            let sent = client.run(request.send()).await;
+            let request = Request::new(Method::POST, "batch_requests")
+                .at("batch")
+                .json(&body)
+                .map(|request| {
+                    request
+                        .repeat(Repeat::all(chunk.iter().map(|op| op.repeat)))
+                        .min_retry_delay(BATCH_INTERVAL)
+                });
+            let sent = match request {
+                Ok(request) => client.fetch::<Vec<BatchResult>>(request).await,
+                Err(e) => Err(e),
+            };
             *gate = Some(Instant::now());
             drop(gate);
             match sent.and_then(|results| match_results(chunk.len(), results)) {
@@ -640,9 +545,4 @@ impl Client {
         }
         last
     }
-}
-
-/// An operation's body as the JSON value the batch array holds.
-fn to_value(value: &impl serde::Serialize) -> Result<Value, Error> {
-    serde_json::to_value(value).map_err(|e| Error::validation("body", e.to_string()))
 }

@@ -7,8 +7,8 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::{
     Client, Error, RetryPolicy,
     authorization::Authorizer,
+    http::transport::{self, Transport},
     tokens::AppTokenMinter,
-    transport::{self, Transport},
 };
 
 /// TalkJS's production API.
@@ -49,7 +49,7 @@ pub struct ClientConfig {
     pub(crate) base_url: String,
     auth: AuthMode,
     connect_timeout: Duration,
-    attempt_timeout: Duration,
+    pub(crate) attempt_timeout: Duration,
     overall_timeout: Duration,
     user_agent: String,
     retry: RetryPolicy,

@@ -2,12 +2,15 @@
 
 use futures::Stream;
 
+use reqwest::Method;
+
 use crate::{
     Client, Error,
-    pagination::{list_params, stream_pages},
+    http::request::Request,
+    pagination::{page, stream_pages},
     path::check_segment,
     raw::types::{
-        Conversation, ConversationInput, MarkConversationReadBody,
+        Conversation, ConversationInput, ConversationList, MarkConversationReadBody,
         MarkConversationReadBodyReadUntil, MarkConversationReadBodyReadUntilString,
         ParticipationInput, ParticipationInputAccess, ParticipationInputNotify,
         ParticipationInputNotifyString,
@@ -137,26 +140,14 @@ impl<'a> Conversations<'a> {
         conversation_id: &str,
         input: ConversationInput,
     ) -> Result<(), Error> {
-        check_segment("conversationId", conversation_id)?;
-        crate::validate::conversation(&input)?;
-        let request = self
-            .client
-            .raw
-            .create_or_update_conversation()
-            .conversation_id(conversation_id)
-            .body(input);
-        self.client.run(request.send()).await.map(drop)
+        self.client
+            .perform(put_conversation(conversation_id, &input)?)
+            .await
     }
 
     /// One conversation.
     pub async fn get(&self, conversation_id: &str) -> Result<Conversation, Error> {
-        check_segment("conversationId", conversation_id)?;
-        let request = self
-            .client
-            .raw
-            .get_conversation()
-            .conversation_id(conversation_id);
-        self.client.run(request.send()).await
+        self.client.fetch(get_conversation(conversation_id)?).await
     }
 
     /// Deletes a conversation and its messages, irrevocably.
@@ -167,13 +158,9 @@ impl<'a> Conversations<'a> {
     /// most likely deleted by that attempt. Without such an attempt, an
     /// unknown conversation is [`Error::NotFound`].
     pub async fn delete(&self, conversation_id: &str) -> Result<(), Error> {
-        check_segment("conversationId", conversation_id)?;
-        let request = self
-            .client
-            .raw
-            .delete_conversation()
-            .conversation_id(conversation_id);
-        self.client.run(request.send()).await
+        self.client
+            .perform(delete_conversation(conversation_id)?)
+            .await
     }
 
     /// One page of the app's conversations matching `filter`
@@ -184,19 +171,9 @@ impl<'a> Conversations<'a> {
         limit: u32,
         starting_after: Option<&str>,
     ) -> Result<Vec<Conversation>, Error> {
-        filter.check_app_list()?;
-        let request = list_params!(
-            self.client.raw.list_conversations(),
-            limit,
-            starting_after,
-            filter
-        );
-        Ok(self
-            .client
-            .run(request.send())
-            .await?
-            .data
-            .unwrap_or_default())
+        let request = list_conversations(filter, limit, starting_after)?;
+        let page: ConversationList = self.client.fetch(request).await?;
+        Ok(page.data.unwrap_or_default())
     }
 
     /// Every conversation matching `filter`, `limit` per request.
@@ -224,16 +201,9 @@ impl<'a> Conversations<'a> {
         access: Access,
         notify: Notify,
     ) -> Result<(), Error> {
-        check_segment("conversationId", conversation_id)?;
-        check_segment("userId", user_id)?;
-        let request = self
-            .client
-            .raw
-            .join_conversation()
-            .conversation_id(conversation_id)
-            .user_id(user_id)
-            .body(participation(Some(access), Some(notify)));
-        self.client.run(request.send()).await
+        self.client
+            .perform(join(conversation_id, user_id, access, notify)?)
+            .await
     }
 
     /// Changes only the given settings of a participant with `PATCH
@@ -263,30 +233,13 @@ impl<'a> Conversations<'a> {
         access: Option<Access>,
         notify: Option<Notify>,
     ) -> Result<(), Error> {
-        check_update(access, notify)?;
-        check_segment("conversationId", conversation_id)?;
-        check_segment("userId", user_id)?;
-        let request = self
-            .client
-            .raw
-            .update_participation()
-            .conversation_id(conversation_id)
-            .user_id(user_id)
-            .body(participation(access, notify));
-        self.client.run(request.send()).await
+        let request = update_participant(conversation_id, user_id, access, notify)?;
+        self.client.perform(request).await
     }
 
     /// Removes `user_id` from a conversation.
     pub async fn leave(&self, conversation_id: &str, user_id: &str) -> Result<(), Error> {
-        check_segment("conversationId", conversation_id)?;
-        check_segment("userId", user_id)?;
-        let request = self
-            .client
-            .raw
-            .leave_conversation()
-            .conversation_id(conversation_id)
-            .user_id(user_id);
-        self.client.run(request.send()).await
+        self.client.perform(leave(conversation_id, user_id)?).await
     }
 
     /// Marks a conversation read for `user_id` up to `until`.
@@ -296,15 +249,115 @@ impl<'a> Conversations<'a> {
         user_id: &str,
         until: ReadUntil,
     ) -> Result<(), Error> {
-        check_segment("conversationId", conversation_id)?;
-        check_segment("userId", user_id)?;
-        let request = self
-            .client
-            .raw
-            .mark_conversation_read()
-            .user_id(user_id)
-            .conversation_id(conversation_id)
-            .body(read_marker(until));
-        self.client.run(request.send()).await
+        self.client
+            .perform(mark_read(conversation_id, user_id, until)?)
+            .await
     }
+}
+
+// The requests of this file, each described once: the methods above send
+// them, and `BatchOp` carries them.
+
+fn conversation(method: Method, operation: &'static str, id: &str) -> Result<Request, Error> {
+    Request::new(method, operation)
+        .at("conversations")
+        .id("conversationId", id)
+}
+
+/// `PUT /conversations/{conversationId}` (validated:
+/// [`crate::validate::conversation`]).
+pub(crate) fn put_conversation(id: &str, input: &ConversationInput) -> Result<Request, Error> {
+    let request = conversation(Method::PUT, "create_or_update_conversation", id)?;
+    crate::validate::conversation(input)?;
+    request.json(input)
+}
+
+/// `GET /conversations/{conversationId}`.
+pub(crate) fn get_conversation(id: &str) -> Result<Request, Error> {
+    conversation(Method::GET, "get_conversation", id)
+}
+
+/// `DELETE /conversations/{conversationId}`.
+pub(crate) fn delete_conversation(id: &str) -> Result<Request, Error> {
+    conversation(Method::DELETE, "delete_conversation", id)
+}
+
+/// `GET /conversations`, one page (`unreads_only` is refused: it applies
+/// to a user's list only).
+pub(crate) fn list_conversations(
+    filter: &ConversationFilter,
+    limit: u32,
+    starting_after: Option<&str>,
+) -> Result<Request, Error> {
+    filter.check_app_list()?;
+    let request = Request::new(Method::GET, "list_conversations").at("conversations");
+    Ok(filter.apply(page(request, limit, starting_after)?))
+}
+
+fn participant(
+    method: Method,
+    operation: &'static str,
+    conversation_id: &str,
+    user_id: &str,
+) -> Result<Request, Error> {
+    conversation(method, operation, conversation_id)?
+        .at("participants")
+        .id("userId", user_id)
+}
+
+/// `PUT /conversations/{conversationId}/participants/{userId}`, both
+/// settings (a PUT overwrites both).
+pub(crate) fn join(
+    conversation_id: &str,
+    user_id: &str,
+    access: Access,
+    notify: Notify,
+) -> Result<Request, Error> {
+    participant(Method::PUT, "join_conversation", conversation_id, user_id)?
+        .json(&participation(Some(access), Some(notify)))
+}
+
+/// `PATCH /conversations/{conversationId}/participants/{userId}`, only the
+/// settings given (giving neither is refused).
+pub(crate) fn update_participant(
+    conversation_id: &str,
+    user_id: &str,
+    access: Option<Access>,
+    notify: Option<Notify>,
+) -> Result<Request, Error> {
+    let request = participant(
+        Method::PATCH,
+        "update_participation",
+        conversation_id,
+        user_id,
+    )?;
+    check_update(access, notify)?;
+    request.json(&participation(access, notify))
+}
+
+/// `DELETE /conversations/{conversationId}/participants/{userId}`.
+pub(crate) fn leave(conversation_id: &str, user_id: &str) -> Result<Request, Error> {
+    participant(
+        Method::DELETE,
+        "leave_conversation",
+        conversation_id,
+        user_id,
+    )
+}
+
+/// `PATCH /users/{userId}/conversations/{conversationId}`: the read marker.
+pub(crate) fn mark_read(
+    conversation_id: &str,
+    user_id: &str,
+    until: ReadUntil,
+) -> Result<Request, Error> {
+    // The conversation id is checked first, as in every other call of a
+    // conversation, so that a call with two bad ids names the same field.
+    check_segment("conversationId", conversation_id)?;
+    Request::new(Method::PATCH, "mark_conversation_read")
+        .at("users")
+        .id("userId", user_id)?
+        .at("conversations")
+        .id("conversationId", conversation_id)?
+        .json(&read_marker(until))
 }

@@ -3,9 +3,12 @@
 use std::path::Path;
 
 use bytes::Bytes;
-use progenitor_client::ClientInfo as _;
+use reqwest::Method;
 
-use crate::{Client, Error};
+use crate::{
+    Client, Error,
+    http::request::{Repeat, Request},
+};
 
 /// The answer of `POST /files`.
 #[derive(serde::Deserialize)]
@@ -87,32 +90,12 @@ impl Client {
         if let Some(mime) = mime {
             check_mime(mime)?;
         }
-        let url = format!("{}/files", self.raw.baseurl());
-        let make = || {
-            let part = || {
-                reqwest::multipart::Part::stream_with_length(
-                    contents.clone(),
-                    contents.len() as u64,
-                )
-                .file_name(filename.to_string())
-            };
-            // `check_mime` ran this very parser on this very string, so the
-            // fallback (a part without a type) is never taken; it is there
-            // so that no input can panic here.
-            let part = match mime {
-                Some(mime) => part().mime_str(mime).unwrap_or_else(|_| part()),
-                None => part(),
-            };
-            let form = reqwest::multipart::Form::new().part("file", part);
-            self.raw
-                .client()
-                .post(&url)
-                .header(reqwest::header::ACCEPT, "application/json")
-                .multipart(form)
-                .build()
-                .expect("checked base URL")
-        };
-        let uploaded: Uploaded = self.send_custom("upload_file", make).await?;
+        // A repeated upload only leaves an unused file: always repeatable.
+        let request = Request::new(Method::POST, "upload_file")
+            .at("files")
+            .upload(filename, contents, mime)
+            .repeat(Repeat::Always);
+        let uploaded: Uploaded = self.fetch(request).await?;
         Ok(uploaded.attachment_token)
     }
 

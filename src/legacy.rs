@@ -8,8 +8,9 @@ use reqwest::Method;
 
 use crate::{
     Client, Error,
+    http::request::{Repeat, Request},
     messages::send_in_chunks,
-    pagination::{check_limit, stream_pages},
+    pagination::{page, stream_pages},
     path::encode_path,
     raw::types::{Conversation, ConversationInput, Message, MessageList, SendMessageInput},
 };
@@ -85,9 +86,7 @@ impl<'a> ConversationByParticipants<'a> {
     /// GET the conversation.
     pub async fn get(&self) -> Result<Conversation, Error> {
         self.client
-            .send_custom("get_conversation_by_participants", || {
-                self.client.json_request(Method::GET, &self.path, None)
-            })
+            .fetch(self.request(Method::GET, "get_conversation_by_participants", ""))
             .await
     }
 
@@ -95,14 +94,8 @@ impl<'a> ConversationByParticipants<'a> {
     /// [`crate::validate::conversation`]).
     pub async fn upsert(&self, input: &ConversationInput) -> Result<(), Error> {
         crate::validate::conversation(input)?;
-        let body = crate::json_body::bytes(input)?;
-        self.client
-            .send_custom::<serde_json::Value>("put_conversation_by_participants", || {
-                self.client
-                    .json_request(Method::PUT, &self.path, Some(&body))
-            })
-            .await
-            .map(drop)
+        let request = self.request(Method::PUT, "put_conversation_by_participants", "");
+        self.client.perform(request.json(input)?).await
     }
 
     /// One page of its messages, newest first.
@@ -111,16 +104,10 @@ impl<'a> ConversationByParticipants<'a> {
         limit: u32,
         starting_after: Option<&str>,
     ) -> Result<Vec<Message>, Error> {
-        let mut path = format!("{}/messages?limit={}", self.path, check_limit(limit)?);
-        if let Some(cursor) = starting_after {
-            path.push_str("&startingAfter=");
-            path.push_str(&encode_path(cursor));
-        }
+        let request = self.request(Method::GET, "list_messages_by_participants", "/messages");
         let page: MessageList = self
             .client
-            .send_custom("list_messages_by_participants", || {
-                self.client.json_request(Method::GET, &path, None)
-            })
+            .fetch(page(request, limit, starting_after)?)
             .await?;
         Ok(page.data.unwrap_or_default())
     }
@@ -159,21 +146,22 @@ impl<'a> ConversationByParticipants<'a> {
     /// # Ok(()) }
     /// ```
     pub async fn send(&self, messages: Vec<SendMessageInput>) -> Result<Vec<String>, Error> {
-        let path = format!("{}/messages", self.path);
-        let path = path.as_str();
         let deadline = crate::chunked::CallDeadline::start(self.client);
         let client = deadline.client();
-        send_in_chunks(messages, &deadline, |chunk| {
-            let body = crate::json_body::bytes(&chunk);
-            async move {
-                let body = body?;
-                client
-                    .send_custom("send_messages", || {
-                        client.json_request(Method::POST, path, Some(&body))
-                    })
-                    .await
-            }
+        send_in_chunks(messages, &deadline, |chunk| async move {
+            // Every message carries an idempotency key (`send_in_chunks`
+            // adds them): TalkJS de-duplicates a repeat.
+            let request = self
+                .request(Method::POST, "send_messages", "/messages")
+                .json(&chunk)?
+                .repeat(Repeat::WithIdempotencyKeys);
+            client.fetch(request).await
         })
         .await
+    }
+
+    /// The request `operation` to this conversation's path and `tail`.
+    fn request(&self, method: Method, operation: &'static str, tail: &str) -> Request {
+        Request::new(method, operation).encoded_path(format!("{}{tail}", self.path))
     }
 }

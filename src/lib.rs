@@ -98,27 +98,23 @@
 
 mod authorization;
 mod batch;
-mod call;
 mod chunked;
 mod client;
 mod config;
 mod conversations;
-mod decode;
 mod error;
 mod files;
-mod json_body;
+mod http;
 mod legacy;
 pub mod messages;
 mod nullable;
 pub mod pagination;
 pub mod path;
 pub mod raw;
-mod record;
 mod retry;
 mod shorthands;
 mod signing;
 pub mod tokens;
-mod transport;
 mod users;
 pub mod validate;
 pub mod webhooks;
@@ -134,8 +130,8 @@ pub use users::{
 pub use client::Client;
 pub use config::{AuthMode, ClientConfig, DEFAULT_BASE_URL, install_default_crypto_provider};
 pub use error::{ApiBody, Error, TimeoutKind, WebhookError};
+pub use http::transport::Transport;
 pub use retry::RetryPolicy;
 /// The secret types of [`tokens`] and [`webhooks`], so that no direct
 /// dependency on `secrecy` is needed to call them.
 pub use secrecy::{ExposeSecret, SecretString};
-pub use transport::Transport;

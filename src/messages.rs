@@ -3,12 +3,17 @@
 
 use futures::Stream;
 
+use reqwest::Method;
+
 use crate::{
     Client, Error,
     chunked::{CallDeadline, owned_chunks, partial},
-    pagination::{list_params, stream_pages},
+    http::request::{Repeat, Request},
+    pagination::{page, stream_pages},
     path::check_segment,
-    raw::types::{EditMessageBody, ImportMessageInput, Message, SendMessageInput, SentMessage},
+    raw::types::{
+        EditMessageBody, ImportMessageInput, Message, MessageList, SendMessageInput, SentMessage,
+    },
 };
 
 /// TalkJS takes at most 10 messages per send or import request.
@@ -116,15 +121,8 @@ impl<'a> Messages<'a> {
         let conversation = self.conversation()?;
         let deadline = CallDeadline::start(self.client);
         let client = deadline.client();
-        send_in_chunks(messages, &deadline, |chunk| {
-            client.run(
-                client
-                    .raw
-                    .send_messages()
-                    .conversation_id(conversation)
-                    .body(chunk)
-                    .send(),
-            )
+        send_in_chunks(messages, &deadline, |chunk| async move {
+            client.fetch(send_messages(conversation, &chunk)?).await
         })
         .await
     }
@@ -161,16 +159,10 @@ impl<'a> Messages<'a> {
             if let Err(source) = deadline.check() {
                 return Err(partial(index, applied, Vec::new(), source));
             }
-            let result = client
-                .run(
-                    client
-                        .raw
-                        .import_messages()
-                        .conversation_id(conversation)
-                        .body(chunk)
-                        .send(),
-                )
-                .await;
+            let result = match import_messages(conversation, &chunk) {
+                Ok(request) => client.perform(request).await,
+                Err(e) => Err(e),
+            };
             match result {
                 Ok(_) => applied += len,
                 Err(source) => return Err(partial(index, applied, Vec::new(), source)),
@@ -186,16 +178,8 @@ impl<'a> Messages<'a> {
         limit: u32,
         starting_after: Option<&str>,
     ) -> Result<Vec<Message>, Error> {
-        let conversation = self.conversation()?;
-        let request = list_params!(
-            self.client
-                .raw
-                .list_messages()
-                .conversation_id(conversation),
-            limit,
-            starting_after
-        );
-        let page = self.client.run(request.send()).await?;
+        let request = list_messages(&self.conversation, limit, starting_after)?;
+        let page: MessageList = self.client.fetch(request).await?;
         Ok(page.data.unwrap_or_default())
     }
 
@@ -211,14 +195,9 @@ impl<'a> Messages<'a> {
 
     /// One message; an unknown id is [`Error::NotFound`].
     pub async fn get(&self, message_id: &str) -> Result<Message, Error> {
-        check_segment("messageId", message_id)?;
-        let request = self
-            .client
-            .raw
-            .get_message()
-            .conversation_id(self.conversation()?)
-            .message_id(message_id);
-        self.client.run(request.send()).await
+        self.client
+            .fetch(get_message(&self.conversation, message_id)?)
+            .await
     }
 
     /// Edits a message's text and/or custom data (TalkJS sets `editedAt`).
@@ -231,15 +210,8 @@ impl<'a> Messages<'a> {
     /// # Ok(()) }
     /// ```
     pub async fn edit(&self, message_id: &str, edit: EditMessageBody) -> Result<(), Error> {
-        check_segment("messageId", message_id)?;
-        let request = self
-            .client
-            .raw
-            .edit_message()
-            .conversation_id(self.conversation()?)
-            .message_id(message_id)
-            .body(edit);
-        self.client.run(request.send()).await
+        let request = edit_message(&self.conversation, message_id, &edit)?;
+        self.client.perform(request).await
     }
 
     /// Deletes a message.
@@ -249,41 +221,142 @@ impl<'a> Messages<'a> {
     /// either way. Without such an attempt, an unknown message is
     /// [`Error::NotFound`].
     pub async fn delete(&self, message_id: &str) -> Result<(), Error> {
-        check_segment("messageId", message_id)?;
-        let request = self
-            .client
-            .raw
-            .delete_message()
-            .conversation_id(self.conversation()?)
-            .message_id(message_id);
-        self.client.run(request.send()).await
+        self.client
+            .perform(delete_message(&self.conversation, message_id)?)
+            .await
     }
 
     /// Adds `user_id`'s `emoji` reaction to a message (example on
     /// [`Messages`]).
     pub async fn react(&self, message_id: &str, emoji: &str, user_id: &str) -> Result<(), Error> {
-        let conversation = self.reaction_target(message_id, emoji, user_id)?;
-        let request = self.client.raw.add_reaction();
-        let request = request.conversation_id(conversation).message_id(message_id);
-        let request = request.emoji(emoji).user_id(user_id);
-        self.client.run(request.send()).await
+        let request = reaction(Method::PUT, &self.conversation, message_id, emoji, user_id)?;
+        self.client.perform(request).await
     }
 
     /// Removes `user_id`'s `emoji` reaction from a message.
     pub async fn unreact(&self, message_id: &str, emoji: &str, user_id: &str) -> Result<(), Error> {
-        let conversation = self.reaction_target(message_id, emoji, user_id)?;
-        let request = self.client.raw.remove_reaction();
-        let request = request.conversation_id(conversation).message_id(message_id);
-        let request = request.emoji(emoji).user_id(user_id);
-        self.client.run(request.send()).await
+        let request = reaction(
+            Method::DELETE,
+            &self.conversation,
+            message_id,
+            emoji,
+            user_id,
+        )?;
+        self.client.perform(request).await
     }
+}
 
-    fn reaction_target(&self, message_id: &str, emoji: &str, user_id: &str) -> Result<&str, Error> {
-        check_segment("messageId", message_id)?;
-        check_segment("emoji", emoji)?;
-        check_segment("userId", user_id)?;
-        self.conversation()
-    }
+// The requests of this file, each described once: the methods above send
+// them, and `BatchOp` carries them.
+
+fn messages_of(
+    method: Method,
+    operation: &'static str,
+    conversation_id: &str,
+) -> Result<Request, Error> {
+    Ok(Request::new(method, operation)
+        .at("conversations")
+        .id("conversationId", conversation_id)?
+        .at("messages"))
+}
+
+/// `POST /conversations/{conversationId}/messages`: up to 10 messages,
+/// each with an idempotency key (the caller adds them), so TalkJS
+/// de-duplicates a repeat.
+pub(crate) fn send_messages(
+    conversation_id: &str,
+    messages: &[SendMessageInput],
+) -> Result<Request, Error> {
+    let keyed = messages
+        .iter()
+        .all(|m| m.idempotency_key.as_deref().is_some_and(|k| !k.is_empty()));
+    let request = messages_of(Method::POST, "send_messages", conversation_id)?.json(&messages)?;
+    Ok(if keyed {
+        request.repeat(Repeat::WithIdempotencyKeys)
+    } else {
+        request
+    })
+}
+
+/// `POST /import/conversations/{conversationId}/messages` (validated by
+/// the caller): never repeated, TalkJS does not de-duplicate imports.
+pub(crate) fn import_messages(
+    conversation_id: &str,
+    messages: &[ImportMessageInput],
+) -> Result<Request, Error> {
+    Ok(Request::new(Method::POST, "import_messages")
+        .at("import")
+        .at("conversations")
+        .id("conversationId", conversation_id)?
+        .at("messages")
+        .json(&messages)?
+        .repeat(Repeat::Never))
+}
+
+/// `GET /conversations/{conversationId}/messages`, one page.
+pub(crate) fn list_messages(
+    conversation_id: &str,
+    limit: u32,
+    starting_after: Option<&str>,
+) -> Result<Request, Error> {
+    page(
+        messages_of(Method::GET, "list_messages", conversation_id)?,
+        limit,
+        starting_after,
+    )
+}
+
+fn message(
+    method: Method,
+    operation: &'static str,
+    conversation_id: &str,
+    message_id: &str,
+) -> Result<Request, Error> {
+    messages_of(method, operation, conversation_id)?.id("messageId", message_id)
+}
+
+/// `GET /conversations/{conversationId}/messages/{messageId}`.
+pub(crate) fn get_message(conversation_id: &str, message_id: &str) -> Result<Request, Error> {
+    message(Method::GET, "get_message", conversation_id, message_id)
+}
+
+/// `PUT /conversations/{conversationId}/messages/{messageId}`.
+pub(crate) fn edit_message(
+    conversation_id: &str,
+    message_id: &str,
+    edit: &EditMessageBody,
+) -> Result<Request, Error> {
+    message(Method::PUT, "edit_message", conversation_id, message_id)?.json(edit)
+}
+
+/// `DELETE /conversations/{conversationId}/messages/{messageId}`.
+pub(crate) fn delete_message(conversation_id: &str, message_id: &str) -> Result<Request, Error> {
+    message(
+        Method::DELETE,
+        "delete_message",
+        conversation_id,
+        message_id,
+    )
+}
+
+/// `PUT` (add) or `DELETE` (remove)
+/// `/conversations/{cid}/messages/{mid}/reactions/{emoji}/{userId}`.
+pub(crate) fn reaction(
+    method: Method,
+    conversation_id: &str,
+    message_id: &str,
+    emoji: &str,
+    user_id: &str,
+) -> Result<Request, Error> {
+    let operation = if method == Method::DELETE {
+        "remove_reaction"
+    } else {
+        "add_reaction"
+    };
+    message(method, operation, conversation_id, message_id)?
+        .at("reactions")
+        .id("emoji", emoji)?
+        .id("userId", user_id)
 }
 
 /// The send loop of a message array, for both the conversation path and the

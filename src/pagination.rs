@@ -63,35 +63,19 @@ pub(crate) fn check_limit(limit: u32) -> Result<std::num::NonZeroU32, Error> {
     }
 }
 
-/// Applies a limit, a cursor and [`crate::ConversationFilter`]'s time bounds
-/// to a generated list builder. The generated list builders are distinct
-/// types with the same setters, so a macro serves all of them.
-macro_rules! list_params {
-    ($request:expr, $limit:expr, $starting_after:expr) => {{
-        let mut request = $request.limit($crate::pagination::check_limit($limit)?);
-        if let Some(cursor) = $starting_after {
-            request = request.starting_after(cursor);
-        }
-        request
-    }};
-    ($request:expr, $limit:expr, $starting_after:expr, $filter:expr) => {{
-        let mut request = list_params!($request, $limit, $starting_after);
-        if let Some(at) = $filter.last_message_before {
-            request = request.last_message_before(at.0);
-        }
-        if let Some(at) = $filter.last_message_after {
-            request = request.last_message_after(at.0);
-        }
-        if let Some(order) = &$filter.order_by {
-            request = request.order_by(order.as_str());
-        }
-        if let Some(direction) = &$filter.direction {
-            request = request.order_direction(direction.as_str());
-        }
-        request
-    }};
+/// `request` for one page: at most `limit` items (checked against
+/// 1..=100), after the item whose id is `starting_after`.
+pub(crate) fn page(
+    request: crate::http::request::Request,
+    limit: u32,
+    starting_after: Option<&str>,
+) -> Result<crate::http::request::Request, Error> {
+    let request = request.query("limit", check_limit(limit)?);
+    Ok(match starting_after {
+        Some(cursor) => request.query("startingAfter", cursor),
+        None => request,
+    })
 }
-pub(crate) use list_params;
 
 /// Items that carry the id used as the `startingAfter` cursor.
 #[doc(hidden)]

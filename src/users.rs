@@ -4,12 +4,17 @@ use std::collections::HashMap;
 
 use futures::Stream;
 
+use reqwest::Method;
+
 use crate::{
     Client, Error,
     chunked::{CallDeadline, owned_chunks, partial},
-    pagination::{list_params, stream_pages},
+    http::request::Request,
+    pagination::{page, stream_pages},
     path::check_segment,
-    raw::types::{Conversation, Presence, PresenceInput, User, UserInput},
+    raw::types::{
+        Conversation, ConversationList, Presence, PresenceInput, User, UserInput, UserList,
+    },
 };
 
 /// TalkJS upserts at most 100 users per batch request.
@@ -186,6 +191,24 @@ impl ConversationFilter {
         self
     }
 
+    /// The time bounds and the order as query parameters of `request`
+    /// (`unreads_only` is the caller's: the app's list refuses it).
+    pub(crate) fn apply(&self, mut request: Request) -> Request {
+        if let Some(at) = self.last_message_before {
+            request = request.query("lastMessageBefore", at.0);
+        }
+        if let Some(at) = self.last_message_after {
+            request = request.query("lastMessageAfter", at.0);
+        }
+        if let Some(order) = &self.order_by {
+            request = request.query("orderBy", order.as_str());
+        }
+        if let Some(direction) = &self.direction {
+            request = request.query("orderDirection", direction.as_str());
+        }
+        request
+    }
+
     /// Refuses `unreads_only` for the app's conversation list: it applies
     /// to a user's list only.
     pub(crate) fn check_app_list(&self) -> Result<(), Error> {
@@ -203,14 +226,7 @@ impl<'a> Users<'a> {
     /// Creates or updates a user; only the fields set change, an explicit
     /// null clears one. See [`Client::users`] for an example.
     pub async fn upsert(&self, user_id: &str, user: UserInput) -> Result<(), Error> {
-        check_segment("userId", user_id)?;
-        let request = self
-            .client
-            .raw
-            .create_or_update_user()
-            .user_id(user_id)
-            .body(user);
-        self.client.run(request.send()).await.map(drop)
+        self.client.perform(put_user(user_id, &user)?).await
     }
 
     /// Upserts many users, 100 per request, in order; if a request fails,
@@ -238,12 +254,11 @@ impl<'a> Users<'a> {
         let mut applied = 0;
         for (index, chunk) in owned_chunks(users, MAX_USERS_PER_REQUEST).enumerate() {
             let len = chunk.len();
-            let body: HashMap<String, UserInput> = chunk.into_iter().collect();
-            let request = client.raw.batch_update_users().body(body);
+            let request = put_users(chunk)?;
             if let Err(source) = deadline.check() {
                 return Err(partial(index, applied, Vec::new(), source));
             }
-            if let Err(source) = client.run(request.send()).await {
+            if let Err(source) = client.perform(request).await {
                 return Err(partial(index, applied, Vec::new(), source));
             }
             applied += len;
@@ -253,10 +268,7 @@ impl<'a> Users<'a> {
 
     /// One user; an unknown id is [`Error::NotFound`].
     pub async fn get(&self, user_id: &str) -> Result<User, Error> {
-        check_segment("userId", user_id)?;
-        self.client
-            .run(self.client.raw.get_user().user_id(user_id).send())
-            .await
+        self.client.fetch(get_user(user_id)?).await
     }
 
     /// One page of users: at most `limit` (1..=100), after the user with id
@@ -271,13 +283,11 @@ impl<'a> Users<'a> {
     /// # Ok(()) }
     /// ```
     pub async fn page(&self, limit: u32, starting_after: Option<&str>) -> Result<Vec<User>, Error> {
-        let request = list_params!(self.client.raw.list_users(), limit, starting_after);
-        Ok(self
+        let page: UserList = self
             .client
-            .run(request.send())
-            .await?
-            .data
-            .unwrap_or_default())
+            .fetch(list_users(limit, starting_after)?)
+            .await?;
+        Ok(page.data.unwrap_or_default())
     }
 
     /// Every user, `limit` per request (see [`crate::pagination`]).
@@ -306,22 +316,9 @@ impl<'a> Users<'a> {
         limit: u32,
         starting_after: Option<&str>,
     ) -> Result<Vec<Conversation>, Error> {
-        check_segment("userId", user_id)?;
-        let mut request = list_params!(
-            self.client.raw.list_user_conversations().user_id(user_id),
-            limit,
-            starting_after,
-            filter
-        );
-        if filter.unreads_only {
-            request = request.unreads_only(true);
-        }
-        Ok(self
-            .client
-            .run(request.send())
-            .await?
-            .data
-            .unwrap_or_default())
+        let request = list_user_conversations(user_id, filter, limit, starting_after)?;
+        let page: ConversationList = self.client.fetch(request).await?;
+        Ok(page.data.unwrap_or_default())
     }
 
     /// Every conversation of a user matching `filter`, `limit` per request.
@@ -364,10 +361,7 @@ impl<'a> Users<'a> {
     /// # Ok(()) }
     /// ```
     pub async fn presence(&self, user_id: &str) -> Result<Presence, Error> {
-        check_segment("userId", user_id)?;
-        self.client
-            .run(self.client.raw.get_user_presence().user_id(user_id).send())
-            .await
+        self.client.fetch(get_presence(user_id)?).await
     }
 
     /// Sets a user's presence.
@@ -380,15 +374,79 @@ impl<'a> Users<'a> {
     /// # Ok(()) }
     /// ```
     pub async fn set_presence(&self, user_id: &str, presence: PresenceInput) -> Result<(), Error> {
-        check_segment("userId", user_id)?;
-        let request = self
-            .client
-            .raw
-            .set_user_presence()
-            .user_id(user_id)
-            .body(presence);
-        self.client.run(request.send()).await
+        self.client.perform(set_presence(user_id, &presence)?).await
     }
+}
+
+// The requests of this file, each described once: the methods above send
+// them, and `BatchOp` carries them.
+
+/// `PUT /users/{userId}`.
+pub(crate) fn put_user(user_id: &str, user: &UserInput) -> Result<Request, Error> {
+    Request::new(Method::PUT, "create_or_update_user")
+        .at("users")
+        .id("userId", user_id)?
+        .json(user)
+}
+
+/// `PUT /users`: up to 100 users at once, in a map by id (ids checked by
+/// the caller).
+pub(crate) fn put_users(users: Vec<(String, UserInput)>) -> Result<Request, Error> {
+    let body: HashMap<String, UserInput> = users.into_iter().collect();
+    Request::new(Method::PUT, "batch_update_users")
+        .at("users")
+        .json(&body)
+}
+
+/// `GET /users/{userId}`.
+pub(crate) fn get_user(user_id: &str) -> Result<Request, Error> {
+    Request::new(Method::GET, "get_user")
+        .at("users")
+        .id("userId", user_id)
+}
+
+/// `GET /users`, one page.
+pub(crate) fn list_users(limit: u32, starting_after: Option<&str>) -> Result<Request, Error> {
+    page(
+        Request::new(Method::GET, "list_users").at("users"),
+        limit,
+        starting_after,
+    )
+}
+
+/// `GET /users/{userId}/conversations`, one page.
+pub(crate) fn list_user_conversations(
+    user_id: &str,
+    filter: &ConversationFilter,
+    limit: u32,
+    starting_after: Option<&str>,
+) -> Result<Request, Error> {
+    let request = Request::new(Method::GET, "list_user_conversations")
+        .at("users")
+        .id("userId", user_id)?
+        .at("conversations");
+    let mut request = filter.apply(page(request, limit, starting_after)?);
+    if filter.unreads_only {
+        request = request.query("unreadsOnly", "true");
+    }
+    Ok(request)
+}
+
+/// `GET /users/{userId}/presence`.
+pub(crate) fn get_presence(user_id: &str) -> Result<Request, Error> {
+    Request::new(Method::GET, "get_user_presence")
+        .at("users")
+        .id("userId", user_id)
+        .map(|r| r.at("presence"))
+}
+
+/// `PUT /users/{userId}/presence`.
+pub(crate) fn set_presence(user_id: &str, presence: &PresenceInput) -> Result<Request, Error> {
+    Request::new(Method::PUT, "set_user_presence")
+        .at("users")
+        .id("userId", user_id)?
+        .at("presence")
+        .json(presence)
 }
 
 /// Refuses, before anything is sent, an id no URL path segment can carry and

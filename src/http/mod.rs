@@ -1,0 +1,56 @@
+//! HTTP plumbing: how a request is described ([`request`]), sent and
+//! retried ([`transport`]), and how its answer is read ([`answer`]); the
+//! raw client's hook into the same transport ([`raw_hooks`]).
+
+pub(crate) mod answer;
+pub(crate) mod raw_hooks;
+pub(crate) mod request;
+pub(crate) mod transport;
+
+use progenitor_client::ClientInfo as _;
+use serde::de::DeserializeOwned;
+
+use crate::{Client, Error};
+use request::Request;
+use transport::{Plan, Sent};
+
+impl Client {
+    /// Sends `request` through the transport and says how it ended.
+    async fn dispatch(&self, request: &Request) -> Result<Sent, Error> {
+        let url = request.url(self.raw.baseurl())?;
+        let plan = Plan {
+            operation: request.operation,
+            repeat: request.repeat,
+            min_retry_delay: request.min_retry_delay,
+            retries: true,
+        };
+        let client = self.raw.client();
+        Ok(self
+            .raw
+            .inner()
+            .send(client, plan, || request.attempt(client, &url))
+            .await)
+    }
+
+    /// Sends `request` and decodes its JSON answer as `T`.
+    pub(crate) async fn fetch<T: DeserializeOwned>(&self, request: Request) -> Result<T, Error> {
+        match self.dispatch(&request).await? {
+            Sent::Answered(answer) => answer.json().await,
+            // Only a DELETE ends so, and none decodes a body.
+            Sent::AlreadyDeleted(_) => Err(Error::Protocol(format!(
+                "{}: a lost DELETE has no body to decode",
+                request.operation
+            ))),
+            Sent::Failed { error, .. } => Err(error),
+        }
+    }
+
+    /// Sends `request`; its answer's body, if any, is not needed.
+    pub(crate) async fn perform(&self, request: Request) -> Result<(), Error> {
+        match self.dispatch(&request).await? {
+            Sent::Answered(answer) => answer.done().await,
+            Sent::AlreadyDeleted(_) => Ok(()),
+            Sent::Failed { error, .. } => Err(error),
+        }
+    }
+}
