@@ -26,8 +26,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use secrecy::SecretString;
+use talkjs::WebhookError;
 use talkjs::webhooks::{WebhookEvent, WebhookVerifier};
-use talkjs::{Error, WebhookError};
 
 /// Where the endpoint listens.
 pub const PATH: &str = "/talkjs/webhook";
@@ -65,7 +65,7 @@ async fn receive(
             (rx.handler)(event);
             (StatusCode::OK, "ok")
         }
-        Err(Error::Webhook(WebhookError::MalformedBody(why))) => {
+        Err(WebhookError::MalformedBody(why)) => {
             eprintln!("refused a signed but malformed body: {why}");
             (StatusCode::BAD_REQUEST, "malformed payload")
         }

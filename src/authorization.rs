@@ -16,7 +16,7 @@ use std::{
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::{Error, tokens::AppTokenMinter};
+use crate::{ConfigError, tokens::AppTokenMinter};
 
 /// How the client authenticates: produces the header value for each
 /// request.
@@ -113,10 +113,10 @@ fn minted_header(minter: &AppTokenMinter, wall: SystemTime) -> HeaderValue {
 /// `Bearer {token}`, marked sensitive so that it stays out of reqwest's and
 /// hyper's `Debug` output. A token no header can carry (only a secret key
 /// given by the user can be one) is a configuration error.
-pub(crate) fn bearer(token: &SecretString) -> Result<HeaderValue, Error> {
+pub(crate) fn bearer(token: &SecretString) -> Result<HeaderValue, ConfigError> {
     let mut value =
         HeaderValue::from_str(&format!("Bearer {}", token.expose_secret())).map_err(|_| {
-            Error::Config(
+            ConfigError::Invalid(
                 "the secret key contains characters that cannot be sent in a header".into(),
             )
         })?;
@@ -202,7 +202,7 @@ mod tests {
     fn a_key_no_header_can_carry_is_a_config_error() {
         assert!(matches!(
             bearer(&SecretString::from("bad\nkey")),
-            Err(Error::Config(_))
+            Err(ConfigError::Invalid(_))
         ));
     }
 }

@@ -457,7 +457,7 @@ impl Client {
     ///
     /// If a request after the first fails (an error status, a transport
     /// failure or timeout, or an answer that breaks the `[seq, status,
-    /// body]` protocol), the error is [`Error::BatchPartial`]: it names the
+    /// body]` protocol), the error is [`Error::Partial`]: it names the
     /// failed request and carries the outcomes of every operation the
     /// earlier requests ran, so nothing that was applied goes unreported.
     /// The operations after the failed request were not sent. If the first
@@ -467,10 +467,10 @@ impl Client {
     /// # async fn demo(client: &talkjs::Client, ops: Vec<talkjs::BatchOp>) {
     /// match client.batch(ops).await {
     ///     Ok(outcomes) => println!("{} operations ran", outcomes.len()),
-    ///     Err(talkjs::Error::BatchPartial { failed_chunk, applied, source, .. }) => {
-    ///         // `applied[i]` is the outcome of `ops[i]`; ops from
+    ///     Err(talkjs::Error::Partial { failed_chunk, outcomes, source, .. }) => {
+    ///         // `outcomes[i]` is the outcome of `ops[i]`; ops from
     ///         // `failed_chunk * 10` on did not run (or their fate is unknown).
-    ///         eprintln!("request {failed_chunk} failed ({source}); {} ran", applied.len());
+    ///         eprintln!("request {failed_chunk} failed ({source}); {} ran", outcomes.len());
     ///     }
     ///     Err(e) => eprintln!("{e}"),
     /// }
@@ -526,9 +526,11 @@ impl Client {
 fn stopped(index: usize, outcomes: Vec<BatchOutcome>, source: Error) -> Error {
     match index {
         0 => source, // nothing ran before
-        _ => Error::BatchPartial {
+        _ => Error::Partial {
             failed_chunk: index,
-            applied: outcomes,
+            applied: outcomes.len(),
+            applied_ids: Vec::new(),
+            outcomes,
             source: Box::new(source),
         },
     }

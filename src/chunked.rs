@@ -94,6 +94,7 @@ pub(crate) fn partial(index: usize, applied: usize, ids: Vec<String>, source: Er
         failed_chunk: index,
         applied,
         applied_ids: ids,
+        outcomes: Vec::new(),
         source: Box::new(source),
     }
 }

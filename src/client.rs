@@ -1,13 +1,13 @@
 //! The configured client: the entry point of the SDK.
 
-use crate::{ClientConfig, Error, raw};
+use crate::{ClientConfig, raw};
 
 /// A TalkJS REST client for one app, configured once and cheap to clone.
 ///
 /// Every call carries a fresh app token (the token a mint at that second
 /// gives, signed at most once a second: [`crate::AuthMode::AppToken`]) or,
 /// in legacy mode, the secret key; it retries what is safe to retry and
-/// maps failures to [`Error`].
+/// maps failures to [`crate::Error`].
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), talkjs::Error> {
@@ -35,13 +35,16 @@ impl std::fmt::Debug for Client {
 
 impl Client {
     /// A client for `app_id` with `secret_key` and the default settings.
-    pub fn new(app_id: impl Into<String>, secret_key: impl Into<String>) -> Result<Self, Error> {
+    pub fn new(
+        app_id: impl Into<String>,
+        secret_key: impl Into<String>,
+    ) -> Result<Self, crate::ConfigError> {
         ClientConfig::new(app_id, secret_key).build()
     }
 
     /// A client from `TALKJS_APP_ID`, `TALKJS_SECRET_KEY` and optionally
     /// `TALKJS_API_URL`.
-    pub fn from_env() -> Result<Self, Error> {
+    pub fn from_env() -> Result<Self, crate::ConfigError> {
         ClientConfig::from_env()?.build()
     }
 

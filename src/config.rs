@@ -5,7 +5,7 @@ use std::{net::IpAddr, time::Duration};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::{
-    Client, Error, RetryPolicy,
+    Client, ConfigError, Error, RetryPolicy,
     authorization::Authorizer,
     http::transport::{self, Transport},
     tokens::AppTokenMinter,
@@ -103,7 +103,7 @@ impl ClientConfig {
     /// `TALKJS_API_URL`, taken as [`ClientConfig::base_url`] takes it: the
     /// origin (`https://api.talkjs.com`) or the app's API URL
     /// (`https://api.talkjs.com/v1/APP_ID`).
-    pub fn from_env() -> Result<Self, Error> {
+    pub fn from_env() -> Result<Self, ConfigError> {
         // Trimmed: a key read from a mounted secret file often ends in a
         // newline, which would make every call a puzzling 401.
         let var = |name: &str| {
@@ -111,7 +111,9 @@ impl ClientConfig {
                 .ok()
                 .map(|v| v.trim().to_string())
                 .filter(|v| !v.is_empty())
-                .ok_or_else(|| Error::Config(format!("the environment variable {name} is not set")))
+                .ok_or_else(|| {
+                    ConfigError::Invalid(format!("the environment variable {name} is not set"))
+                })
         };
         let mut config = ClientConfig::new(var("TALKJS_APP_ID")?, var("TALKJS_SECRET_KEY")?);
         if let Ok(url) = var("TALKJS_API_URL") {
@@ -154,8 +156,8 @@ impl ClientConfig {
     /// call that takes several requests (a send of more than 10 messages,
     /// more than 100 users, a batch of more than 10 operations) is bounded
     /// as a whole, its waits for the batch gate and pacing included; when
-    /// it fires part-way the error is [`crate::Error::Partial`] or
-    /// [`crate::Error::BatchPartial`] with what was applied, around
+    /// it fires part-way the error is [`crate::Error::Partial`] with what
+    /// was applied, around
     /// [`crate::Error::Timeout`] with [`crate::TimeoutKind::Overall`].
     pub fn overall_timeout(mut self, timeout: Duration) -> Self {
         self.overall_timeout = timeout;
@@ -208,8 +210,8 @@ impl ClientConfig {
 
     /// Checks the configuration and builds the client. Whatever is wrong
     /// (an empty app id or secret key, a bad base URL, a REST version that
-    /// cannot be a header) is an [`Error::Config`] saying what.
-    pub fn build(self) -> Result<Client, Error> {
+    /// cannot be a header) is a [`ConfigError`] saying what.
+    pub fn build(self) -> Result<Client, ConfigError> {
         let api_url = self.api_url()?;
         let transport = self.transport()?;
         install_default_crypto_provider();
@@ -234,7 +236,7 @@ impl ClientConfig {
         let http = if plain_http { http.no_proxy() } else { http };
         let http = http
             .build()
-            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+            .map_err(|e| ConfigError::Invalid(format!("cannot build the HTTP client: {e}")))?;
         let raw = crate::raw::Client::new_with_client(&api_url, http, transport);
         Ok(Client::from_parts(raw, self))
     }
@@ -266,14 +268,14 @@ impl ClientConfig {
     /// # let _ = request;
     /// # Ok(()) }
     /// ```
-    pub fn transport(&self) -> Result<Transport, Error> {
+    pub fn transport(&self) -> Result<Transport, ConfigError> {
         self.checked_transport().map_err(config_error)
     }
 
     fn checked_transport(&self) -> Result<Transport, Error> {
         // In either mode: an empty key would make every call a 401.
         if self.secret_key.expose_secret().is_empty() {
-            return Err(Error::Config("the secret key is empty".into()));
+            return Err(invalid("the secret key is empty".into()));
         }
         let auth = match self.auth {
             AuthMode::AppToken { lifetime } => {
@@ -316,7 +318,7 @@ impl ClientConfig {
     /// in), no credentials, no query or fragment; this app's own
     /// `/v1/{appId}` at its end is taken off ([`ClientConfig::base_url`]).
     /// Errors as [`ClientConfig::build`]'s.
-    pub fn api_url(&self) -> Result<String, Error> {
+    pub fn api_url(&self) -> Result<String, ConfigError> {
         self.checked_api_url().map_err(config_error)
     }
 
@@ -326,15 +328,15 @@ impl ClientConfig {
         // password or a query token.
         let given = &redacted_url(&self.base_url);
         let mut url = reqwest::Url::parse(&self.base_url)
-            .map_err(|e| Error::Config(format!("base URL {given:?} is not a URL: {e}")))?;
+            .map_err(|e| invalid(format!("base URL {given:?} is not a URL: {e}")))?;
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(Error::Config(format!(
+            return Err(invalid(format!(
                 "base URL {given:?} carries credentials (user:password@): the client \
                  authenticates with the app's secret key; give the URL without them"
             )));
         }
         if url.query().is_some() || url.fragment().is_some() {
-            return Err(Error::Config(format!(
+            return Err(invalid(format!(
                 "base URL {given:?} has a query or a fragment, which the paths the client \
                  appends would land in; give the origin, e.g. https://api.talkjs.com"
             )));
@@ -343,14 +345,14 @@ impl ClientConfig {
             "https" => {}
             "http" if self.allow_insecure_http || is_loopback(&url) => {}
             "http" => {
-                return Err(Error::Config(format!(
+                return Err(invalid(format!(
                     "base URL {given:?} is plain http to a host that is not loopback: the \
                      secret key would travel in clear text; use https, or \
                      ClientConfig::allow_insecure_http(true) if you really mean it"
                 )));
             }
             other => {
-                return Err(Error::Config(format!(
+                return Err(invalid(format!(
                     "base URL {given:?} has scheme {other:?}; expected https"
                 )));
             }
@@ -364,13 +366,18 @@ impl ClientConfig {
     }
 }
 
-/// Every problem of a configuration as [`Error::Config`], saying what.
-fn config_error(error: Error) -> Error {
+/// Every problem of a configuration as a [`ConfigError`], saying what.
+fn config_error(error: Error) -> ConfigError {
     match error {
-        Error::Config(_) => error,
-        Error::Validation { field, rule } => Error::Config(format!("{field} {rule}")),
-        other => Error::Config(other.to_string()),
+        Error::Config(error) => error,
+        Error::Validation { field, rule } => ConfigError::Invalid(format!("{field} {rule}")),
+        other => ConfigError::Invalid(other.to_string()),
     }
+}
+
+/// A configuration problem, on its way to [`config_error`].
+fn invalid(message: String) -> Error {
+    ConfigError::Invalid(message).into()
 }
 
 /// The base URL's path, less a trailing `/v1/{app_id}` (`v1` in any case,

@@ -79,10 +79,11 @@
 //!   tokens ([`tokens::UserToken`], or [`Client::sign_user_token`] with the
 //!   client's own key), legacy identity signatures.
 //! - [`webhooks`]: signature verification and typed events.
-//! - Errors: one [`Error`] type; [`Error::Validation`] means nothing was
-//!   sent, [`Error::Partial`] that a chunked call stopped part-way
-//!   ([`Error::BatchPartial`] for batches, with the outcomes already
-//!   applied).
+//! - Errors: [`Error`] for a call ([`Error::Validation`] means nothing was
+//!   sent, [`Error::Partial`] that a call of several requests stopped
+//!   part-way, with what was applied), [`ConfigError`] for a client or
+//!   token that cannot be set up, [`WebhookError`] for a refused webhook
+//!   request; both convert into [`Error`].
 //! - Retries: [`RetryPolicy`], set in [`ClientConfig::retry`] or per call
 //!   with [`Client::with_retry`]; with timeouts, user agent and auth mode in
 //!   [`ClientConfig`].
@@ -129,7 +130,7 @@ pub use users::{
 
 pub use client::Client;
 pub use config::{AuthMode, ClientConfig, DEFAULT_BASE_URL, install_default_crypto_provider};
-pub use error::{ApiBody, Error, TimeoutKind, WebhookError};
+pub use error::{ApiBody, ConfigError, Error, TimeoutKind, WebhookError};
 pub use http::transport::Transport;
 pub use retry::RetryPolicy;
 /// The secret types of [`tokens`] and [`webhooks`], so that no direct

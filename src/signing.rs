@@ -2,7 +2,7 @@
 //! user tokens and webhook verification. On the client, so that a program
 //! keeps the key in one place (its [`crate::ClientConfig`]).
 
-use crate::{Client, Error, tokens::UserToken, webhooks::WebhookVerifier};
+use crate::{Client, ConfigError, tokens::UserToken, webhooks::WebhookVerifier};
 
 impl Client {
     /// Signs `token` (a frontend user token) for this client's app, with
@@ -17,7 +17,7 @@ impl Client {
     /// # let _ = jwt;
     /// # Ok(()) }
     /// ```
-    pub fn sign_user_token(&self, token: &UserToken) -> Result<String, Error> {
+    pub fn sign_user_token(&self, token: &UserToken) -> Result<String, ConfigError> {
         token.sign(&self.config.app_id, &self.config.secret_key)
     }
 

@@ -22,7 +22,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use sha2::Sha256;
 
-use crate::Error;
+use crate::ConfigError;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -77,11 +77,11 @@ impl AppTokenMinter {
     /// A minter for `app_id` signing with `secret_key`, with the
     /// [default lifetime](DEFAULT_APP_TOKEN_LIFETIME).
     ///
-    /// Fails with [`Error::Token`] when the app id or the key is empty.
-    pub fn new(app_id: impl Into<String>, secret_key: &SecretString) -> Result<Self, Error> {
+    /// Fails with [`ConfigError::Token`] when the app id or the key is empty.
+    pub fn new(app_id: impl Into<String>, secret_key: &SecretString) -> Result<Self, ConfigError> {
         let app_id = app_id.into();
         if app_id.is_empty() {
-            return Err(Error::Token("the app id is empty".into()));
+            return Err(ConfigError::Token("the app id is empty".into()));
         }
         Ok(AppTokenMinter {
             app_id,
@@ -91,8 +91,8 @@ impl AppTokenMinter {
     }
 
     /// Sets how long each token stays valid, rounded up to whole seconds
-    /// (JWT times are whole seconds). Fails with [`Error::Token`] for zero.
-    pub fn lifetime(mut self, lifetime: Duration) -> Result<Self, Error> {
+    /// (JWT times are whole seconds). Fails with [`ConfigError::Token`] for zero.
+    pub fn lifetime(mut self, lifetime: Duration) -> Result<Self, ConfigError> {
         self.lifetime_secs = whole_secs(lifetime)?;
         Ok(self)
     }
@@ -103,14 +103,14 @@ impl AppTokenMinter {
     }
 
     /// Mints a token valid from now for the configured lifetime.
-    pub fn mint(&self) -> Result<SecretString, Error> {
+    pub fn mint(&self) -> Result<SecretString, ConfigError> {
         self.mint_at(SystemTime::now())
     }
 
     /// Mints a token as if the clock read `now` (`iat = now`,
-    /// `exp = now + lifetime`). Fails with [`Error::Token`] when `now` is
+    /// `exp = now + lifetime`). Fails with [`ConfigError::Token`] when `now` is
     /// before 1970.
-    pub fn mint_at(&self, now: SystemTime) -> Result<SecretString, Error> {
+    pub fn mint_at(&self, now: SystemTime) -> Result<SecretString, ConfigError> {
         let iat = unix_secs(now)?;
         let claims = AppClaims {
             token_type: "app",
@@ -139,10 +139,10 @@ pub fn app_token(
     app_id: &str,
     secret_key: &SecretString,
     lifetime: Duration,
-) -> Result<SecretString, Error> {
+) -> Result<SecretString, ConfigError> {
     let lifetime_secs = whole_secs(lifetime)?;
     if app_id.is_empty() {
-        return Err(Error::Token("the app id is empty".into()));
+        return Err(ConfigError::Token("the app id is empty".into()));
     }
     let iat = unix_secs(SystemTime::now())?;
     let claims = AppClaims {
@@ -197,9 +197,9 @@ impl UserToken {
 
     /// Signs the token for `app_id` with `secret_key`, at the current time.
     ///
-    /// Fails with [`Error::Token`] when the user id, app id or key is empty,
+    /// Fails with [`ConfigError::Token`] when the user id, app id or key is empty,
     /// or the lifetime is zero.
-    pub fn sign(&self, app_id: &str, secret_key: &SecretString) -> Result<String, Error> {
+    pub fn sign(&self, app_id: &str, secret_key: &SecretString) -> Result<String, ConfigError> {
         self.sign_at(app_id, secret_key, SystemTime::now())
     }
 
@@ -209,12 +209,12 @@ impl UserToken {
         app_id: &str,
         secret_key: &SecretString,
         now: SystemTime,
-    ) -> Result<String, Error> {
+    ) -> Result<String, ConfigError> {
         if self.user_id.is_empty() {
-            return Err(Error::Token("the user id is empty".into()));
+            return Err(ConfigError::Token("the user id is empty".into()));
         }
         if app_id.is_empty() {
-            return Err(Error::Token("the app id is empty".into()));
+            return Err(ConfigError::Token("the app id is empty".into()));
         }
         let iat = unix_secs(now)?;
         let exp = match self.expires_in {
@@ -275,25 +275,25 @@ struct UserClaims<'a> {
     exp: Option<u64>,
 }
 
-fn keyed_mac(secret_key: &SecretString) -> Result<HmacSha256, Error> {
+fn keyed_mac(secret_key: &SecretString) -> Result<HmacSha256, ConfigError> {
     let key = secret_key.expose_secret().as_bytes();
     if key.is_empty() {
-        return Err(Error::Token("the secret key is empty".into()));
+        return Err(ConfigError::Token("the secret key is empty".into()));
     }
     Ok(<HmacSha256 as KeyInit>::new_from_slice(key).expect("HMAC accepts keys of any length"))
 }
 
-fn unix_secs(now: SystemTime) -> Result<u64, Error> {
+fn unix_secs(now: SystemTime) -> Result<u64, ConfigError> {
     now.duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
-        .map_err(|_| Error::Token("the clock reads a time before 1970".into()))
+        .map_err(|_| ConfigError::Token("the clock reads a time before 1970".into()))
 }
 
 /// A lifetime in whole seconds, rounded up so that a sub-second lifetime does
 /// not yield a token that is already expired.
-fn whole_secs(lifetime: Duration) -> Result<u64, Error> {
+fn whole_secs(lifetime: Duration) -> Result<u64, ConfigError> {
     if lifetime.is_zero() {
-        return Err(Error::Token("the token lifetime is zero".into()));
+        return Err(ConfigError::Token("the token lifetime is zero".into()));
     }
     Ok(lifetime
         .as_secs()
@@ -302,9 +302,9 @@ fn whole_secs(lifetime: Duration) -> Result<u64, Error> {
 
 /// `HEADER_B64 . base64url(claims) . base64url(HMAC-SHA256(key, first two parts))`
 /// in one exactly-sized allocation (plus the claims' JSON).
-fn sign_jwt(mac: &HmacSha256, claims: &impl Serialize) -> Result<String, Error> {
+fn sign_jwt(mac: &HmacSha256, claims: &impl Serialize) -> Result<String, ConfigError> {
     let json = serde_json::to_vec(claims)
-        .map_err(|e| Error::Token(format!("cannot serialize the claims: {e}")))?;
+        .map_err(|e| ConfigError::Token(format!("cannot serialize the claims: {e}")))?;
     // 32 bytes of HMAC-SHA256 are 43 base64url characters.
     let mut jwt = String::with_capacity(HEADER_B64.len() + 1 + b64url_len(json.len()) + 1 + 43);
     jwt.push_str(HEADER_B64);

@@ -54,8 +54,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::Sha256;
 
+use crate::WebhookError;
 use crate::raw::types::{Conversation, Message, User};
-use crate::{Error, WebhookError};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -138,12 +138,16 @@ impl WebhookVerifier {
     /// Verifies a request (headers and raw body) and parses its event, using
     /// the system clock for the [`max_age`](Self::max_age) check.
     ///
-    /// Errors: [`Error::Config`] for every request if the secret key is
-    /// empty (anyone could sign with it); otherwise [`Error::Webhook`] with
+    /// Errors: [`WebhookError::EmptySecret`] for every request if the
+    /// secret key is empty (anyone could sign with it); otherwise
     /// [`WebhookError::MissingHeader`], [`WebhookError::BadSignature`],
     /// [`WebhookError::Stale`] (only for correctly signed requests) or
     /// [`WebhookError::MalformedBody`].
-    pub fn verify(&self, headers: &http::HeaderMap, body: &[u8]) -> Result<WebhookEvent, Error> {
+    pub fn verify(
+        &self,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<WebhookEvent, WebhookError> {
         self.verify_at(headers, body, SystemTime::now())
     }
 
@@ -153,7 +157,7 @@ impl WebhookVerifier {
         headers: &http::HeaderMap,
         body: &[u8],
         now: SystemTime,
-    ) -> Result<WebhookEvent, Error> {
+    ) -> Result<WebhookEvent, WebhookError> {
         let timestamp = header(headers, TIMESTAMP_HEADER)?;
         let signature = header(headers, SIGNATURE_HEADER)?;
         // Signature first: an unauthenticated request learns nothing about
@@ -170,20 +174,18 @@ impl WebhookVerifier {
         timestamp: &str,
         signature: &str,
         body: &[u8],
-    ) -> Result<(), Error> {
+    ) -> Result<(), WebhookError> {
         if self.empty_key {
             // Anyone can sign with an empty key (e.g. from an unset
             // environment variable read with `unwrap_or_default`).
-            return Err(Error::Config(
-                "the webhook secret key is empty: every request is refused".into(),
-            ));
+            return Err(WebhookError::EmptySecret);
         }
         // HMAC-SHA256 is 32 bytes: 64 hex digits. Anything else cannot match.
         let mut tag = [0u8; 32];
         hex::decode_to_slice(signature.trim(), &mut tag).map_err(|_| WebhookError::BadSignature)?;
         self.mac_for(timestamp, body)
             .verify_slice(&tag)
-            .map_err(|_| Error::Webhook(WebhookError::BadSignature))
+            .map_err(|_| WebhookError::BadSignature)
     }
 
     /// The signature TalkJS would send for `timestamp` and `body` (uppercase
@@ -200,7 +202,7 @@ impl WebhookVerifier {
         mac
     }
 
-    fn check_freshness(&self, timestamp: &str, now: SystemTime) -> Result<(), Error> {
+    fn check_freshness(&self, timestamp: &str, now: SystemTime) -> Result<(), WebhookError> {
         let Some(max_age) = self.max_age else {
             return Ok(());
         };
@@ -214,18 +216,18 @@ impl WebhookVerifier {
         let age_ms = now_ms.abs_diff(sent_ms);
         let max_age_ms = u64::try_from(max_age.as_millis()).unwrap_or(u64::MAX);
         if age_ms > max_age_ms {
-            return Err(WebhookError::Stale { age_ms, max_age_ms }.into());
+            return Err(WebhookError::Stale { age_ms, max_age_ms });
         }
         Ok(())
     }
 }
 
-fn header<'a>(headers: &'a http::HeaderMap, name: &'static str) -> Result<&'a str, Error> {
+fn header<'a>(headers: &'a http::HeaderMap, name: &'static str) -> Result<&'a str, WebhookError> {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.trim().is_empty())
-        .ok_or(Error::Webhook(WebhookError::MissingHeader(name)))
+        .ok_or(WebhookError::MissingHeader(name))
 }
 
 /// The fields every event carries besides its type, plus the typed `data`.
@@ -384,19 +386,19 @@ impl WebhookEvent {
     ///
     /// Fails with [`WebhookError::MalformedBody`] when the body is not a JSON
     /// object with a string `type`.
-    pub fn parse(body: &[u8]) -> Result<WebhookEvent, Error> {
+    pub fn parse(body: &[u8]) -> Result<WebhookEvent, WebhookError> {
         let payload: Value = serde_json::from_slice(body)
             .map_err(|e| WebhookError::MalformedBody(format!("not JSON: {e}")))?;
         Self::from_value(payload)
     }
 
     /// Like [`parse`](Self::parse), from an already decoded JSON value.
-    pub fn from_value(payload: Value) -> Result<WebhookEvent, Error> {
+    pub fn from_value(payload: Value) -> Result<WebhookEvent, WebhookError> {
         let Some(obj) = payload.as_object() else {
-            return Err(WebhookError::MalformedBody("not a JSON object".into()).into());
+            return Err(WebhookError::MalformedBody("not a JSON object".into()));
         };
         let Some(event_type) = obj.get("type").and_then(Value::as_str) else {
-            return Err(WebhookError::MalformedBody("no string field \"type\"".into()).into());
+            return Err(WebhookError::MalformedBody("no string field \"type\"".into()));
         };
         let typed = match event_type {
             "user.created" => user(obj).map(WebhookEvent::UserCreated),

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use talkjs::Error;
+use talkjs::{ConfigError, Error};
 use talkjs_emulator::{Emulator, EmulatorConfig};
 
 fn set(name: &str, value: Option<&str>) {
@@ -28,12 +28,14 @@ fn from_env_reads_the_three_variables_and_names_a_missing_one() {
     set("TALKJS_SECRET_KEY", None);
     set("TALKJS_API_URL", None);
     match talkjs::Client::from_env() {
-        Err(Error::Config(message)) => assert!(message.contains("TALKJS_APP_ID"), "{message}"),
+        Err(ConfigError::Invalid(message)) => {
+            assert!(message.contains("TALKJS_APP_ID"), "{message}")
+        }
         other => panic!("{other:?}"),
     }
     set("TALKJS_APP_ID", Some("app_from_env"));
     match talkjs::Client::from_env() {
-        Err(Error::Config(message)) => {
+        Err(ConfigError::Invalid(message)) => {
             assert!(message.contains("TALKJS_SECRET_KEY"), "{message}")
         }
         other => panic!("{other:?}"),

@@ -5,7 +5,9 @@ mod common;
 use std::time::Duration;
 
 use common::{config_of, import, named, text, with_participants};
-use talkjs::{Client, ClientConfig, Error, RetryPolicy, TimeoutKind, raw::types::UserInput};
+use talkjs::{
+    Client, ClientConfig, ConfigError, Error, RetryPolicy, TimeoutKind, raw::types::UserInput,
+};
 use talkjs_emulator::{Emulator, EmulatorConfig, Fault};
 
 async fn setup(retry: RetryPolicy) -> (Emulator, Client) {
@@ -247,7 +249,7 @@ async fn plain_http_is_refused_unless_loopback_or_opted_in() {
         .base_url("http://api.talkjs.com")
         .build();
     assert!(
-        matches!(refused, Err(Error::Config(ref m)) if m.contains("clear text")),
+        matches!(refused, Err(ConfigError::Invalid(ref m)) if m.contains("clear text")),
         "{refused:?}"
     );
     for ok in [
@@ -582,14 +584,18 @@ async fn the_overall_timeout_covers_the_batch_gate_and_pacing() {
         .map(|_| talkjs::BatchOp::get_user("u1").unwrap())
         .collect();
     match client.batch(ops).await {
-        Err(Error::BatchPartial {
+        Err(Error::Partial {
             failed_chunk,
             applied,
+            outcomes,
             source,
             ..
         }) => {
             assert!((1..5).contains(&failed_chunk), "{failed_chunk}");
-            assert_eq!(applied.len(), failed_chunk * 10);
+            assert_eq!(
+                (applied, outcomes.len()),
+                (failed_chunk * 10, failed_chunk * 10)
+            );
             assert!(is_overall_timeout(&source), "{source:?}");
         }
         other => panic!("expected a partial batch, got {other:?}"),

@@ -14,8 +14,8 @@ use talkjs::raw::types::{
     UserInput,
 };
 use talkjs::{
-    Access, BatchOp, ClientConfig, ConversationFilter, ConversationOrder, Error, Notify,
-    OrderDirection, ReadUntil,
+    Access, BatchOp, ClientConfig, ConfigError, ConversationFilter, ConversationOrder, Error,
+    Notify, OrderDirection, ReadUntil,
 };
 use talkjs_emulator::{Emulator, RequestRecord};
 
@@ -62,7 +62,7 @@ async fn the_apps_api_url_works_as_the_base_url() {
     assert_eq!(requests_to(&emu, "PUT", "/users/alice").len(), 2);
 }
 
-/// Whatever is wrong with a configuration is one variant, `Error::Config`,
+/// Whatever is wrong with a configuration is one variant, `ConfigError::Invalid`,
 /// saying what (and never echoing a password).
 #[test]
 fn every_configuration_error_is_a_config_error() {
@@ -89,7 +89,7 @@ fn every_configuration_error_is_a_config_error() {
     ];
     for (config, expected) in refused {
         match config.build() {
-            Err(Error::Config(message)) => {
+            Err(ConfigError::Invalid(message)) => {
                 assert!(message.contains(expected), "{message}");
                 assert!(!message.contains("hunter2"), "{message}");
             }
@@ -1280,9 +1280,12 @@ fn assert_partial_400(error: &Error, expected: (usize, usize), stored: &[serde_j
             failed_chunk,
             applied,
             applied_ids,
+            outcomes,
             source,
+            ..
         } => {
             assert_eq!((*failed_chunk, *applied), expected);
+            assert!(outcomes.is_empty(), "not a batch: {outcomes:?}");
             let stored_ids: Vec<&str> = stored.iter().map(|m| m["id"].as_str().unwrap()).collect();
             assert_eq!(applied_ids, &stored_ids);
             assert_eq!(source.status(), Some(400));

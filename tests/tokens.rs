@@ -20,7 +20,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
-use talkjs::Error;
+use talkjs::ConfigError;
 use talkjs::tokens::{AppTokenMinter, UserToken, app_token, identity_signature};
 use talkjs::webhooks::WebhookVerifier;
 
@@ -254,24 +254,24 @@ fn lifetimes_round_up_to_whole_seconds_and_zero_is_refused() {
         AppTokenMinter::new(APP_ID, &key())
             .unwrap()
             .lifetime(Duration::ZERO),
-        Err(Error::Token(_))
+        Err(ConfigError::Token(_))
     ));
     assert!(matches!(
         app_token(APP_ID, &key(), Duration::ZERO),
-        Err(Error::Token(_))
+        Err(ConfigError::Token(_))
     ));
     assert!(matches!(
         UserToken::new("u")
             .expires_in(Duration::ZERO)
             .sign(APP_ID, &key()),
-        Err(Error::Token(_))
+        Err(ConfigError::Token(_))
     ));
 }
 
 #[test]
 fn empty_inputs_and_pre_1970_clocks_are_token_errors() {
     let empty = SecretString::from("");
-    let cases: Vec<Result<(), Error>> = vec![
+    let cases: Vec<Result<(), ConfigError>> = vec![
         AppTokenMinter::new("", &key()).map(drop),
         AppTokenMinter::new(APP_ID, &empty).map(drop),
         app_token("", &key(), Duration::from_secs(30)).map(drop),
@@ -286,8 +286,8 @@ fn empty_inputs_and_pre_1970_clocks_are_token_errors() {
     ];
     for (i, r) in cases.into_iter().enumerate() {
         match r {
-            Err(e @ Error::Token(_)) => assert!(!e.to_string().contains(KEY)),
-            other => panic!("case {i}: expected Error::Token, got {other:?}"),
+            Err(e @ ConfigError::Token(_)) => assert!(!e.to_string().contains(KEY)),
+            other => panic!("case {i}: expected ConfigError::Token, got {other:?}"),
         }
     }
 }

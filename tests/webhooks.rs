@@ -17,8 +17,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use http::{HeaderMap, HeaderValue};
 use secrecy::SecretString;
 use serde_json::{Value, json};
+use talkjs::WebhookError;
 use talkjs::webhooks::{SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookEvent, WebhookVerifier};
-use talkjs::{Error, WebhookError};
 
 const KEY: &str = "sk_test_AbCdEf0123456789";
 const TS: &str = "1700000000123";
@@ -44,9 +44,9 @@ fn headers(ts: &str, sig: &str) -> HeaderMap {
     h
 }
 
-fn webhook_err(r: Result<impl std::fmt::Debug, Error>) -> WebhookError {
+fn webhook_err(r: Result<impl std::fmt::Debug, WebhookError>) -> WebhookError {
     match r {
-        Err(Error::Webhook(e)) => e,
+        Err(e) => e,
         other => panic!("expected a webhook error, got {other:?}"),
     }
 }
@@ -249,7 +249,7 @@ fn malformed_bodies_are_refused() {
         );
         assert!(matches!(
             WebhookEvent::parse(body),
-            Err(Error::Webhook(WebhookError::MalformedBody(_)))
+            Err(WebhookError::MalformedBody(_))
         ));
     }
 }

@@ -218,7 +218,7 @@ impl Client {
                     answer.into_error().await
                 }
             }
-            raw::Error::Custom(message) => Error::Config(message),
+            raw::Error::Custom(message) => Error::Config(crate::ConfigError::Invalid(message)),
         })
     }
 }

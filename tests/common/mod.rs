@@ -156,25 +156,26 @@ pub async fn connect_timeout_error(
     error
 }
 
-/// The outcomes and the cause of a `BatchPartial` error whose second
+/// The outcomes and the cause of a partial batch error whose second
 /// request failed after the first (ten operations, each answered 200).
 #[track_caller]
 pub fn first_ten_applied(error: &talkjs::Error) -> (&[talkjs::BatchOutcome], &talkjs::Error) {
     match error {
-        talkjs::Error::BatchPartial {
+        talkjs::Error::Partial {
             failed_chunk,
             applied,
+            outcomes,
             source,
             ..
         } => {
             assert_eq!(*failed_chunk, 1);
-            assert_eq!(applied.len(), 10);
-            for outcome in applied {
+            assert_eq!((*applied, outcomes.len()), (10, 10));
+            for outcome in outcomes {
                 assert_eq!(outcome.status, 200, "{outcome:?}");
             }
-            (applied, source)
+            (outcomes, source)
         }
-        other => panic!("expected BatchPartial, got {other:?}"),
+        other => panic!("expected a partial batch, got {other:?}"),
     }
 }
 

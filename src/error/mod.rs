@@ -1,8 +1,17 @@
-//! The one error type of the SDK.
+//! The errors of the SDK: [`Error`] for a call, [`ConfigError`] for a
+//! client or token that cannot be set up, [`WebhookError`] for a webhook
+//! request that fails verification. A caller that mixes them gets `From`
+//! into [`Error`].
+
+mod config;
+mod webhook;
+
+pub use config::ConfigError;
+pub use webhook::WebhookError;
 
 use std::time::Duration;
 
-/// Everything that can go wrong in a call, in one `#[non_exhaustive]` type.
+/// Everything that can go wrong in a call.
 ///
 /// Every case that came from a response keeps the HTTP status and TalkJS's
 /// body ([`ApiBody`]). No case ever contains the secret key or a token.
@@ -140,79 +149,54 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// The client configuration is unusable (bad base URL, plain http to a
-    /// non-loopback host, missing environment variable, ...).
-    #[error("invalid configuration: {0}")]
-    Config(String),
-    /// A token could not be minted.
-    #[error("cannot mint a token: {0}")]
-    Token(String),
+    /// The client or a token could not be set up; see [`ConfigError`].
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     /// A webhook request failed verification; see [`WebhookError`].
     #[error("webhook rejected: {0}")]
     Webhook(#[from] WebhookError),
-    /// A request split into chunks (more than 10 messages, more than 100
-    /// users) failed part-way: earlier chunks were applied. (A batch split
-    /// into several requests reports [`Error::BatchPartial`], with every
-    /// earlier operation's outcome.)
-    #[error(
-        "chunk {failed_chunk} failed after {applied} item(s) were applied; it held the items \
-         from index {applied} on: {source}"
-    )]
+    /// A call that went out as several requests failed part-way: the
+    /// requests before `failed_chunk` were applied. Messages and users go
+    /// out 10 and 100 per request ([`crate::Messages::send`],
+    /// [`crate::Users::upsert_many`]); batch operations 10 per `POST
+    /// /batch` ([`crate::Client::batch`]), whose earlier outcomes are in
+    /// `outcomes`. The requests after the failed one were not sent.
+    #[error("{}", partial_message(*.failed_chunk, *.applied, .outcomes.is_empty(), .source))]
     Partial {
-        /// Index of the chunk that failed (0-based).
+        /// Index of the request (chunk) that failed, 0-based.
         failed_chunk: usize,
-        /// How many items (messages, users) the earlier chunks applied.
+        /// How many items (messages, users, batch operations) the earlier
+        /// requests applied; the failed request held the items from this
+        /// index on.
         applied: usize,
         /// Ids of what was applied (message ids), when the API returns them.
         applied_ids: Vec<String>,
-        /// Why the chunk failed.
-        #[source]
-        source: Box<Error>,
-    },
-    /// A batch of more than 10 operations went out as several `POST /batch`
-    /// requests, and one after the first failed: the earlier requests ran,
-    /// and their outcomes are kept here. From [`crate::Client::batch`].
-    #[non_exhaustive]
-    #[error(
-        "batch request {failed_chunk} failed after earlier requests ran {} operation(s): {source}",
-        .applied.len()
-    )]
-    BatchPartial {
-        /// Index of the request (chunk of 10 operations) that failed.
-        failed_chunk: usize,
-        /// The outcomes of every operation of the earlier requests, in the
-        /// order given: `applied[i]` is the outcome of the `i`-th operation
-        /// (each succeeded or failed on its own; check its status).
-        applied: Vec<crate::BatchOutcome>,
-        /// Why the request failed. Its operations may have run all the same
-        /// when the failure came after sending (a timeout,
+        /// For a batch, the outcome of every operation of the earlier
+        /// requests, in the order given (each succeeded or failed on its
+        /// own: check its status); empty otherwise.
+        outcomes: Vec<crate::BatchOutcome>,
+        /// Why the request failed. Its items may have been applied all the
+        /// same when the failure came after sending (a timeout,
         /// [`Error::OutcomeUnknown`], an answer that broke the protocol).
         #[source]
         source: Box<Error>,
     },
 }
 
-/// Why a webhook request was refused.
-#[non_exhaustive]
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum WebhookError {
-    /// A required header is absent or not valid ASCII.
-    #[error("missing or unreadable header {0}")]
-    MissingHeader(&'static str),
-    /// The signature does not match the body and timestamp.
-    #[error("the signature does not match")]
-    BadSignature,
-    /// The timestamp is older (or further in the future) than allowed.
-    #[error("the timestamp is {age_ms} ms away from now, more than the {max_age_ms} ms allowed")]
-    Stale {
-        /// Distance between the timestamp and now.
-        age_ms: u64,
-        /// The configured maximum.
-        max_age_ms: u64,
-    },
-    /// The body is not a webhook payload.
-    #[error("malformed payload: {0}")]
-    MalformedBody(String),
+/// The message of [`Error::Partial`]: a batch counts operations that ran
+/// (each with its own outcome), a chunked call the items applied.
+fn partial_message(failed_chunk: usize, applied: usize, not_batch: bool, source: &Error) -> String {
+    if not_batch {
+        format!(
+            "chunk {failed_chunk} failed after {applied} item(s) were applied; it held the \
+             items from index {applied} on: {source}"
+        )
+    } else {
+        format!(
+            "batch request {failed_chunk} failed after earlier requests ran {applied} \
+             operation(s): {source}"
+        )
+    }
 }
 
 /// Which timeout fired.
@@ -287,7 +271,7 @@ impl Error {
             | Error::Api { body }
             | Error::Redirect { body, .. } => Some(body.status),
             Error::Decode { status, .. } => Some(*status),
-            Error::Partial { source, .. } | Error::BatchPartial { source, .. } => source.status(),
+            Error::Partial { source, .. } => source.status(),
             _ => None,
         }
     }
@@ -300,7 +284,7 @@ impl Error {
             | Error::RateLimited { body, .. }
             | Error::Api { body }
             | Error::Redirect { body, .. } => Some(body),
-            Error::Partial { source, .. } | Error::BatchPartial { source, .. } => source.body(),
+            Error::Partial { source, .. } => source.body(),
             _ => None,
         }
     }
