@@ -398,7 +398,9 @@ impl WebhookEvent {
             return Err(WebhookError::MalformedBody("not a JSON object".into()));
         };
         let Some(event_type) = obj.get("type").and_then(Value::as_str) else {
-            return Err(WebhookError::MalformedBody("no string field \"type\"".into()));
+            return Err(WebhookError::MalformedBody(
+                "no string field \"type\"".into(),
+            ));
         };
         let typed = match event_type {
             "user.created" => user(obj).map(WebhookEvent::UserCreated),
