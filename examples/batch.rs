@@ -23,7 +23,7 @@ use std::time::Instant;
 use common::{connect, step};
 use talkjs::{
     BatchOp, BatchOutcome,
-    raw::types::{ConversationInput, SendMessageInput, UserInput},
+    types::{ConversationInput, SendMessageInput, UserInput},
 };
 
 #[tokio::main]

@@ -16,7 +16,7 @@
 mod common;
 
 use common::{connect, step};
-use talkjs::raw::types::{ConversationInput, SendMessageInput, UserInput};
+use talkjs::types::{ConversationInput, SendMessageInput, UserInput};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -20,7 +20,7 @@ mod common;
 use common::{connect, step};
 use talkjs::{
     Error,
-    raw::types::{ConversationInput, ImportMessageInput, ImportMessageInputType, UserInput},
+    types::{ConversationInput, ImportMessageInput, ImportMessageInputType, UserInput},
 };
 
 #[tokio::main]

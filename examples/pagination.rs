@@ -19,7 +19,7 @@ use common::{connect, step};
 use futures::{StreamExt, TryStreamExt, stream};
 use talkjs::{
     Client, ConversationFilter, Error,
-    raw::types::{ConversationInput, ImportMessageInput, ImportMessageInputType, UserInput},
+    types::{ConversationInput, ImportMessageInput, ImportMessageInputType, UserInput},
 };
 
 #[tokio::main]

@@ -16,7 +16,7 @@ use common::{connect, step};
 use futures::TryStreamExt;
 use talkjs::{
     Access, BatchOp, ConversationFilter, Notify, ReadUntil,
-    raw::types::{
+    types::{
         ConversationInput, ImportMessageInput, ImportMessageInputType, NullableString,
         SendMessageInput, UserInput,
     },

@@ -17,7 +17,7 @@
 //! # async fn demo() -> Result<(), talkjs::Error> {
 //! // TALKJS_APP_ID, TALKJS_SECRET_KEY and, optionally, TALKJS_API_URL.
 //! let client = talkjs::Client::from_env()?;
-//! let alice = talkjs::raw::types::UserInput::named("Alice");
+//! let alice = talkjs::types::UserInput::named("Alice");
 //! client.users().upsert("alice", alice).await?;
 //! # Ok(()) }
 //! ```
@@ -34,7 +34,7 @@
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use futures::TryStreamExt;
 //! use talkjs::{BatchOp, ClientConfig};
-//! use talkjs::raw::types::{ConversationInput, SendMessageInput, UserInput};
+//! use talkjs::types::{ConversationInput, SendMessageInput, UserInput};
 //!
 //! let emulator = talkjs_emulator::Emulator::start(Default::default()).await?;
 //! let client = ClientConfig::new(emulator.app_id(), emulator.secret_key())
@@ -71,6 +71,9 @@
 //!   import, list, edit, reactions), [`Client::upload_file`] and
 //!   [`Client::upload_path`], [`Client::batch`] ([`BatchOp`]), and
 //!   [`Client::conversation_by_participants`] for the deprecated paths.
+//! - [`types`]: the inputs and responses of the calls (the generated
+//!   types, with shorthands such as `UserInput::named`), and the SDK's own
+//!   argument types ([`Access`], [`Notify`], [`ConversationFilter`], ...).
 //! - [`raw`]: every operation of the spec, builder-style, through
 //!   [`Client::raw`], already authenticated and retrying.
 //! - [`pagination`]: `page(limit, starting_after)` for one page, `stream(limit)`
@@ -97,28 +100,25 @@
 //! [BENCHMARKS.md](https://github.com/talkjs-rs/talkjs/blob/main/BENCHMARKS.md).
 #![warn(missing_docs)]
 
-mod authorization;
-mod batch;
-mod chunked;
+// Generated: the raw client, and the everyday types it defines.
+pub mod raw;
+pub mod types;
+
+// Hand-written: HTTP plumbing, resources, credentials, errors.
+mod auth;
 mod client;
 mod config;
-mod conversations;
 mod error;
-mod files;
 mod http;
-mod legacy;
-pub mod messages;
-mod nullable;
-pub mod pagination;
 pub mod path;
-pub mod raw;
-mod retry;
-mod shorthands;
-mod signing;
-pub mod tokens;
-mod users;
-pub mod validate;
-pub mod webhooks;
+mod resources;
+
+pub use auth::{tokens, webhooks};
+pub use resources::{messages, pagination, validate};
+// Crate-internal short paths (`crate::users::get_user`, ...).
+use auth::authorization;
+use http::retry;
+use resources::{batch, chunked, conversations, legacy, users};
 
 pub use batch::{BATCH_INTERVAL, BatchOp, BatchOutcome, MAX_BATCH_OPERATIONS};
 pub use conversations::{Access, Conversations, Notify, ReadUntil};

@@ -320,7 +320,7 @@ impl Error {
 /// that field, so `?` takes it in a function returning [`Error`].
 ///
 /// ```
-/// use talkjs::raw::types::SendMessageInput;
+/// use talkjs::types::SendMessageInput;
 /// fn build() -> Result<SendMessageInput, talkjs::Error> {
 ///     Ok(SendMessageInput::builder().text(Some("no type".to_string())).try_into()?)
 /// }

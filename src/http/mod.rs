@@ -5,6 +5,7 @@
 pub(crate) mod answer;
 pub(crate) mod raw_hooks;
 pub(crate) mod request;
+pub(crate) mod retry;
 pub(crate) mod transport;
 
 use progenitor_client::ClientInfo as _;

@@ -30,7 +30,7 @@ impl Client {
     /// ```no_run
     /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
     /// use talkjs::{Access, Notify};
-    /// use talkjs::raw::types::{ConversationInput, NullableString};
+    /// use talkjs::types::{ConversationInput, NullableString};
     /// let order = ConversationInput::builder()
     ///     .subject(Some("Order #42".into()))
     ///     .participants(vec!["alice".to_string(), "bob".to_string()]);

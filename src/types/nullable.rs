@@ -5,7 +5,7 @@
 //! `Some(value.into())` sets it. These impls make the last two short:
 //!
 //! ```
-//! use talkjs::raw::types::{NullableString, UserInput};
+//! use talkjs::types::{NullableString, UserInput};
 //! let rename: UserInput = UserInput::builder()
 //!     .name(Some("Alice".into()))
 //!     .photo_url(Some(NullableString::NULL))

@@ -52,7 +52,7 @@ pub const BATCH_INTERVAL: Duration = Duration::from_secs(1);
 ///
 /// ```
 /// use talkjs::{Access, BatchOp, Notify, ReadUntil};
-/// use talkjs::raw::types::{NullableString, UserInput};
+/// use talkjs::types::{NullableString, UserInput};
 /// let ops = vec![
 ///     BatchOp::get_user("alice").unwrap(),
 ///     BatchOp::put_user("bob", &UserInput::builder()

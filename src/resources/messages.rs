@@ -44,7 +44,7 @@ impl Client {
     ///
     /// ```no_run
     /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
-    /// use talkjs::raw::types::SendMessageInput;
+    /// use talkjs::types::SendMessageInput;
     /// let hello = SendMessageInput::user_text("alice", "Hello!");
     /// let ids = client.messages("order-42").send(vec![hello]).await?;
     /// # Ok(()) }
@@ -108,7 +108,7 @@ impl<'a> Messages<'a> {
     ///
     /// ```no_run
     /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
-    /// use talkjs::raw::types::{SendMessageInput, SendMessageInputType};
+    /// use talkjs::types::{SendMessageInput, SendMessageInputType};
     /// let notice = SendMessageInput::builder()
     ///     .type_(SendMessageInputType::SystemMessage) // no sender
     ///     .text(Some("Your order has shipped.".to_string()))
@@ -136,7 +136,7 @@ impl<'a> Messages<'a> {
     ///
     /// ```no_run
     /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
-    /// use talkjs::raw::types::{ImportMessageInput, ImportMessageInputType};
+    /// use talkjs::types::{ImportMessageInput, ImportMessageInputType};
     /// let last_year = chrono::Utc::now() - chrono::Duration::days(365);
     /// let old: ImportMessageInput = ImportMessageInput::builder()
     ///     .type_(ImportMessageInputType::UserMessage)
@@ -204,7 +204,7 @@ impl<'a> Messages<'a> {
     ///
     /// ```no_run
     /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
-    /// use talkjs::raw::types::EditMessageBody;
+    /// use talkjs::types::EditMessageBody;
     /// let fix = EditMessageBody::builder().text(Some("Size 43, not 42".to_string()));
     /// client.messages("order-42").edit("msg_123", fix.try_into()?).await?;
     /// # Ok(()) }

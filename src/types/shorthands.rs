@@ -10,7 +10,7 @@ impl SendMessageInput {
     /// A `UserMessage` of `text` from `sender`.
     ///
     /// ```
-    /// use talkjs::raw::types::SendMessageInput;
+    /// use talkjs::types::SendMessageInput;
     /// let hello = SendMessageInput::user_text("alice", "Hello, Bob");
     /// assert!(talkjs::validate::messages(&[hello]).is_ok());
     /// ```
@@ -23,7 +23,7 @@ impl SendMessageInput {
     /// `attachment_token` ([`crate::Client::upload_file`]).
     ///
     /// ```
-    /// use talkjs::raw::types::SendMessageInput;
+    /// use talkjs::types::SendMessageInput;
     /// let file = SendMessageInput::user_attachment("alice", "attachment-token");
     /// assert_eq!(file.attachment_token.as_deref(), Some("attachment-token"));
     /// ```
@@ -35,7 +35,7 @@ impl SendMessageInput {
     /// A `SystemMessage` of `text` (no sender).
     ///
     /// ```
-    /// use talkjs::raw::types::SendMessageInput;
+    /// use talkjs::types::SendMessageInput;
     /// let notice = SendMessageInput::system_text("Order shipped");
     /// assert!(notice.sender.is_none());
     /// ```
@@ -76,7 +76,7 @@ impl UserInput {
     /// A user with only a name: what creating a user needs.
     ///
     /// ```
-    /// use talkjs::raw::types::UserInput;
+    /// use talkjs::types::UserInput;
     /// let alice = UserInput::named("Alice");
     /// assert_eq!(serde_json::to_value(&alice).unwrap(), serde_json::json!({"name": "Alice"}));
     /// ```
@@ -93,7 +93,7 @@ impl ConversationInput {
     /// else.
     ///
     /// ```
-    /// use talkjs::raw::types::ConversationInput;
+    /// use talkjs::types::ConversationInput;
     /// let chat = ConversationInput::with_participants(["alice", "bob"]);
     /// assert_eq!(chat.participants, ["alice", "bob"]);
     /// ```

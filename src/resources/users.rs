@@ -41,7 +41,7 @@ impl Client {
     ///
     /// ```no_run
     /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
-    /// use talkjs::raw::types::{NullableString, UserInput};
+    /// use talkjs::types::{NullableString, UserInput};
     /// let alice = UserInput::builder().name(Some("Alice".into()));
     /// client.users().upsert("alice", alice.try_into()?).await?;
     /// // Clear a field with an explicit null; unset fields are left alone.
@@ -236,7 +236,7 @@ impl<'a> Users<'a> {
     ///
     /// ```no_run
     /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
-    /// use talkjs::raw::types::UserInput;
+    /// use talkjs::types::UserInput;
     /// let users = (0..250)
     ///     .map(|i| (format!("user-{i}"), UserInput::named(format!("User {i}"))))
     ///     .collect();
@@ -368,7 +368,7 @@ impl<'a> Users<'a> {
     ///
     /// ```no_run
     /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
-    /// use talkjs::raw::types::{PresenceInput, PresenceInputAvailability};
+    /// use talkjs::types::{PresenceInput, PresenceInputAvailability};
     /// let away = PresenceInput::builder().availability(Some(PresenceInputAvailability::Offline));
     /// client.users().set_presence("alice", away.try_into()?).await?;
     /// # Ok(()) }

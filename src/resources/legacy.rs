@@ -140,7 +140,7 @@ impl<'a> ConversationByParticipants<'a> {
     ///
     /// ```no_run
     /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
-    /// use talkjs::raw::types::SendMessageInput;
+    /// use talkjs::types::SendMessageInput;
     /// let legacy = client.conversation_by_participants(&["42", "98"], Some("612"))?;
     /// let ids = legacy.send(vec![SendMessageInput::user_text("42", "Hello!")]).await?;
     /// # Ok(()) }

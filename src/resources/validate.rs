@@ -30,7 +30,7 @@ fn non_empty(index: usize, name: &str, value: Option<&str>) -> Result<(), Error>
 /// at most [`MAX_IDEMPOTENCY_KEY_LEN`] bytes.
 ///
 /// ```
-/// use talkjs::raw::types::{SendMessageInput, SendMessageInputType};
+/// use talkjs::types::{SendMessageInput, SendMessageInputType};
 /// let ok = SendMessageInput::builder()
 ///     .type_(SendMessageInputType::SystemMessage)
 ///     .text("Order shipped".to_string());
@@ -136,7 +136,7 @@ fn idempotency_key(i: usize, key: &str) -> Result<(), Error> {
 /// no URL can carry names no user; refused here, it is never sent.
 ///
 /// ```
-/// use talkjs::raw::types::ConversationInput;
+/// use talkjs::types::ConversationInput;
 /// let input = ConversationInput::builder().participants(vec!["alice".into(), "..".into()]);
 /// let err = talkjs::validate::conversation(&input.try_into().unwrap()).unwrap_err();
 /// assert!(err.to_string().contains("participants[1]"));

@@ -1,0 +1,14 @@
+//! The typed calls, one file per resource. Each endpoint is one function
+//! returning its [`crate::http::request::Request`], next to the method that
+//! sends it; [`crate::BatchOp`] builds its operations from the same
+//! functions.
+
+pub(crate) mod batch;
+pub(crate) mod chunked;
+pub(crate) mod conversations;
+pub(crate) mod files;
+pub(crate) mod legacy;
+pub mod messages;
+pub mod pagination;
+pub(crate) mod users;
+pub mod validate;
