@@ -26,6 +26,11 @@
 //! broke (progenitor's generic conversion error drops it). Each is
 //! explained, with the upstream change it stands in for, where it is done.
 //!
+//! A POST is never sent twice after an ambiguous failure: a 5xx that may
+//! have come after it was applied is returned as it is, with the header
+//! `x-talkjs-sdk-outcome: unknown` added (and [`crate::Client::call`]
+//! reports it as [`crate::Error::OutcomeUnknown`]).
+//!
 //! Error responses decode into [`types::Error`]: the JSON object TalkJS sent,
 //! or the raw text when it was not JSON, always with the status.
 //!

@@ -49,7 +49,18 @@ impl ClientHooks<Transport> for crate::raw::Client {
             Sent::Failed {
                 last: Last::Response(response),
                 ..
-            } => Ok(error_as_typed(response, self.inner().max_response_bytes()).await),
+            } => {
+                let cap = self.inner().max_response_bytes();
+                let mut response = error_as_typed(response, cap).await;
+                // The raw client keeps the status; the marker tells
+                // `Client::call` it was not retried for fear of applying
+                // the request twice.
+                response.headers_mut().insert(
+                    OUTCOME_UNKNOWN_HEADER,
+                    reqwest::header::HeaderValue::from_static("unknown"),
+                );
+                Ok(response)
+            }
             Sent::Failed {
                 last: Last::Transport(error),
                 ..
@@ -106,6 +117,11 @@ impl std::fmt::Display for BodyTooLarge {
 }
 
 impl std::error::Error for BodyTooLarge {}
+
+/// Set on a 5xx the raw client returns without retrying because the
+/// request may have been applied (a POST; see the module docs): the status
+/// is the server's, the header says the outcome is unknown.
+pub(crate) const OUTCOME_UNKNOWN_HEADER: &str = "x-talkjs-sdk-outcome";
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -180,6 +196,19 @@ impl Client {
                 maybe_sent: true,
                 message: e.to_string(),
             },
+            raw::Error::ErrorResponse(value)
+                if value.headers().contains_key(OUTCOME_UNKNOWN_HEADER) =>
+            {
+                Error::OutcomeUnknown {
+                    operation: "raw",
+                    reason: format!(
+                        "the server answered {} after the request was sent (a gateway answers \
+                         so when its upstream connection drops, after the request may have been \
+                         applied)",
+                        value.status()
+                    ),
+                }
+            }
             raw::Error::ErrorResponse(value) => {
                 let status = value.status().as_u16();
                 let headers = value.headers().clone();
