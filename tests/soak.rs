@@ -9,6 +9,9 @@
 //!
 //! The backoff is shrunk for the test, not the logic: the same retry loop
 //! runs with millisecond waits.
+//!
+//! A binary of its own: it keeps both cores busy for seconds, which would
+//! skew the timing-sensitive tests of the `sdk` binary running beside it.
 
 mod common;
 

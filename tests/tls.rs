@@ -3,6 +3,11 @@
 //! at run time with "scheme not supported" before any byte is sent. A
 //! loopback listener records the first bytes the client sends: a TLS
 //! handshake record (0x16, version 0x03 0x0N) carrying a ClientHello.
+//!
+//! A binary of its own: with the default `rustls-ring` feature, building a
+//! reqwest client panics unless a process-wide crypto provider is installed,
+//! which `ClientConfig::build` does. In a process shared with other tests
+//! (some install it for their own reqwest clients), that would go unseen.
 
 use std::time::Duration;
 

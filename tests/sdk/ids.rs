@@ -1,8 +1,16 @@
 //! Every id reaches exactly its resource, or is refused before sending.
-//! Ids go through the raw client to a loopback server that records the path.
+//! Ids go through the raw client to a loopback server that records the path,
+//! and through the typed layer to the emulator; `proptests` does the same
+//! with random ids through every path-taking call.
+
+mod proptests;
 
 use percent_encoding::percent_decode_str;
+use serde_json::json;
+use talkjs::Error;
 use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
+
+use crate::common::{assert_validation, emulator, named, text, with_participants};
 
 async fn recorder() -> MockServer {
     let server = MockServer::start().await;
@@ -162,4 +170,55 @@ async fn a_raw_call_without_a_required_parameter_names_it() {
         }
     }
     assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn ids_with_delimiters_reach_exactly_their_resource() {
+    let (emu, client) = emulator().await;
+    let ids = [
+        "a/b",
+        "?q=1",
+        "#frag",
+        "100%",
+        "%2F",
+        "😀",
+        "a b",
+        "a;b,c=d",
+        r"back\slash",
+        "...",
+    ];
+    for (i, id) in ids.iter().enumerate() {
+        let name = format!("name {i}");
+        client.users().upsert(id, named(&name)).await.unwrap();
+        let got = client.users().get(id).await.unwrap();
+        assert_eq!(got.id.as_deref(), Some(*id));
+        assert_eq!(got.name.as_deref(), Some(name.as_str()));
+        assert_eq!(emu.user(id).unwrap()["name"], name, "id {id:?}");
+    }
+    assert_eq!(emu.user_count(), ids.len());
+
+    // The same through a conversation and a message's sub-resources.
+    let (conv, user) = ("c/1?#%", "😀");
+    client
+        .conversations()
+        .upsert(conv, with_participants(&[user, "a/b"]))
+        .await
+        .unwrap();
+    let id = client
+        .messages(conv)
+        .send(vec![text(user, "odd ids")])
+        .await
+        .unwrap()
+        .remove(0);
+    client.messages(conv).react(&id, "👍🏽", "a/b").await.unwrap();
+    assert_eq!(emu.messages(conv)[0]["reactions"], json!({"👍🏽": ["a/b"]}));
+    assert_eq!(emu.conversation_count(), 1);
+
+    for bad in ["", ".", ".."] {
+        assert_validation(client.users().get(bad).await, "userId");
+        assert!(matches!(
+            client.conversations().get(bad).await,
+            Err(Error::Validation { .. })
+        ));
+    }
 }

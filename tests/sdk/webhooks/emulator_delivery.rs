@@ -4,15 +4,8 @@
 //! message.updated, message.read, message.deleted, conversation.deleted)
 //! must verify and parse into its typed variant.
 
-mod common;
-
-#[path = "../examples/webhook_receiver.rs"]
-#[allow(dead_code)]
-mod webhook_receiver;
-
 use std::time::Duration;
 
-use common::{client_of, named, text, with_participants};
 use secrecy::SecretString;
 use talkjs::{
     ReadUntil,
@@ -21,6 +14,9 @@ use talkjs::{
 };
 use talkjs_emulator::{Emulator, EmulatorConfig};
 use tokio::sync::mpsc;
+
+use super::webhook_receiver;
+use crate::common::{client_of, named, text, with_participants};
 
 /// A receiver (the example's router) on a loopback port, an emulator that
 /// delivers to it, and a client of that emulator.

@@ -1,10 +1,11 @@
 //! Whatever a server answers, the client returns a typed value or a typed
-//! error that keeps the status, and never panics. Bodies are read with a cap.
-
-mod common;
+//! error that keeps the status, and never panics. Bodies are read with a
+//! cap. Also: redirects, protocol errors, and chunked calls that fail
+//! part-way (`Error::Partial`).
 
 use std::time::Duration;
 
+use talkjs::raw::types::{SendMessageInput, UserInput};
 use talkjs::{ClientConfig, Error, RetryPolicy};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
@@ -12,20 +13,12 @@ use tokio::{
 };
 use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
 
-async fn answering(template: ResponseTemplate) -> (MockServer, talkjs::Client) {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(template)
-        .mount(&server)
-        .await;
-    let client = ClientConfig::new("app", "sk_test_hostile")
-        .base_url(server.uri())
-        .retry(RetryPolicy::none())
-        .max_response_bytes(64 * 1024)
-        .build()
-        .unwrap();
-    (server, client)
-}
+use crate::common;
+use crate::common::{emulator, named, text};
+use crate::fixtures::{assert_partial_400, chat};
+use crate::wire::answering;
+
+// ------------------------------------------------------ hostile servers
 
 #[tokio::test]
 async fn unknown_fields_and_values_and_nulls_decode() {
@@ -145,107 +138,6 @@ async fn a_truncated_body_is_a_typed_error() {
     );
 }
 
-/// A server that writes `prefix` and then holds the connection open without
-/// another byte, until the client gives up.
-async fn stalling_server(prefix: &'static [u8]) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 8192];
-                let _ = socket.read(&mut buf).await;
-                let _ = socket.write_all(prefix).await;
-                // Returns when the client closes the connection.
-                while matches!(socket.read(&mut buf).await, Ok(n) if n > 0) {}
-            });
-        }
-    });
-    format!("http://{addr}")
-}
-
-fn impatient(url: String) -> talkjs::Client {
-    ClientConfig::new("app", "sk_test_hostile")
-        .base_url(url)
-        .retry(RetryPolicy::none())
-        .attempt_timeout(Duration::from_millis(300))
-        .build()
-        .unwrap()
-}
-
-/// A `get user` from a server that answers `prefix` and then stalls ends
-/// in the [`impatient`] client's attempt timeout.
-async fn assert_stall_is_the_attempt_timeout(prefix: &'static [u8]) {
-    let url = stalling_server(prefix).await;
-    let error = impatient(url).users().get("u1").await.unwrap_err();
-    assert!(
-        matches!(
-            error,
-            Error::Timeout {
-                which: talkjs::TimeoutKind::Attempt,
-                after,
-            } if after == Duration::from_millis(300)
-        ),
-        "{error:?}"
-    );
-}
-
-#[tokio::test]
-async fn a_body_that_stalls_reports_the_attempt_timeout() {
-    assert_stall_is_the_attempt_timeout(
-        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"id\":\"u",
-    )
-    .await;
-}
-
-/// Without a Content-Length the body goes through the size-cap counter; a
-/// stall there is the same attempt timeout.
-#[tokio::test]
-async fn a_chunked_body_that_stalls_reports_the_attempt_timeout() {
-    assert_stall_is_the_attempt_timeout(
-        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n8\r\n{\"id\":\"u\r\n",
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn an_import_that_times_out_says_its_outcome_is_unknown_and_which_timeout_fired() {
-    let url = stalling_server(b"").await;
-    let message = common::import("u1", "hello", 1_600_000_000_000);
-    let error = impatient(url)
-        .messages("c1")
-        .import(vec![message])
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&error, Error::OutcomeUnknown { reason, .. } if reason.contains("attempt timeout (300 ms)")),
-        "{error:?}"
-    );
-}
-
-/// A 200 whose body stalls: a write was applied (the status says so), so
-/// a batch holding an import is an unknown outcome, not a plain timeout; a
-/// read stays a timeout (above). (An import itself reads no body: its 200
-/// is its whole answer.)
-#[tokio::test]
-async fn a_write_whose_200_body_stalls_says_it_was_applied_and_its_result_is_unknown() {
-    let url = stalling_server(
-        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n[[0,",
-    )
-    .await;
-    let op = talkjs::BatchOp::import_messages(
-        "c1",
-        vec![common::import("u1", "hello", 1_600_000_000_000)],
-    )
-    .unwrap();
-    let error = impatient(url).batch(vec![op]).await.unwrap_err();
-    assert!(
-        matches!(&error, Error::OutcomeUnknown { operation: "batch_requests", reason }
-            if reason.contains("200 OK") && reason.contains("applied") && reason.contains("attempt timeout (300 ms)")),
-        "{error:?}"
-    );
-}
-
 #[tokio::test]
 async fn an_error_object_of_another_shape_keeps_its_status_and_body() {
     // Objects whose fields the spec types differently must not turn into a
@@ -308,68 +200,12 @@ async fn garbage_instead_of_http_is_a_transport_error() {
 }
 
 #[tokio::test]
-async fn a_server_that_repeats_a_cursor_ends_the_stream_with_an_error() {
-    use futures::StreamExt;
-    // Every page is the same full page: a naive loop would never end.
-    let page: Vec<_> = (0..2)
-        .map(|i| serde_json::json!({"id": format!("u{i}")}))
-        .collect();
-    let template = ResponseTemplate::new(200).set_body_json(serde_json::json!({"data": page}));
-    let (server, client) = answering(template).await;
-    let items: Vec<_> = client.users().stream(2).collect().await;
-    // The first page, then the error: the repeated page's items are not
-    // handed out a second time.
-    assert_eq!(items.len(), 3, "{items:?}");
-    assert!(items[..2].iter().all(Result::is_ok));
-    assert!(
-        matches!(&items[2], Err(Error::Protocol(m)) if m.contains("u1")),
-        "{:?}",
-        items[2]
-    );
-    assert_eq!(server.received_requests().await.unwrap().len(), 2);
-}
-
-#[tokio::test]
-async fn a_short_page_ends_the_stream() {
-    use futures::TryStreamExt;
-    let (server, client) = answering(
-        ResponseTemplate::new(200).set_body_json(serde_json::json!({"data": [{"id": "only"}]})),
-    )
-    .await;
-    let items: Vec<_> = client.users().stream(10).try_collect().await.unwrap();
-    assert_eq!(items.len(), 1);
-    assert_eq!(server.received_requests().await.unwrap().len(), 1);
-}
-
-#[tokio::test]
 async fn fewer_ids_than_messages_is_a_protocol_error() {
     let (_server, client) =
         answering(ResponseTemplate::new(200).set_body_json(serde_json::json!([{"id": "msg_1"}])))
             .await;
     let messages = (0..2).map(|i| common::system(&format!("m{i}"))).collect();
     let error = client.messages("c").send(messages).await.unwrap_err();
-    assert!(matches!(error, Error::Protocol(_)), "{error:?}");
-}
-
-#[tokio::test]
-async fn batch_results_with_extra_items_decode_and_duplicates_are_refused() {
-    let (_server, client) = answering(
-        ResponseTemplate::new(200)
-            .set_body_json(serde_json::json!([[1, 404, {}, "extra"], [0, 200, {"id": "a"}]])),
-    )
-    .await;
-    let ops = vec![
-        talkjs::BatchOp::get_user("a").unwrap(),
-        talkjs::BatchOp::get_user("b").unwrap(),
-    ];
-    let outcomes = client.batch(ops.clone()).await.unwrap();
-    assert_eq!((outcomes[0].status, outcomes[1].status), (200, 404));
-
-    let (_server, client) = answering(
-        ResponseTemplate::new(200).set_body_json(serde_json::json!([[0, 200, {}], [0, 200, {}]])),
-    )
-    .await;
-    let error = client.batch(ops).await.unwrap_err();
     assert!(matches!(error, Error::Protocol(_)), "{error:?}");
 }
 
@@ -381,33 +217,6 @@ async fn a_large_error_body_keeps_its_status_and_kind() {
     match error {
         Error::NotFound { body } => assert_eq!(body.text.len(), 64 * 1024, "read up to the cap"),
         other => panic!("{other:?}"),
-    }
-}
-
-#[tokio::test]
-async fn the_rest_version_header_is_sent_only_when_configured() {
-    // progenitor also sends the spec's `info.version` as `api-version`,
-    // which TalkJS does not read; the version TalkJS reads is
-    // `TalkJS-REST-Version`.
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({})))
-        .mount(&server)
-        .await;
-    for (version, expected) in [(None, None), (Some("2021-02-09"), Some("2021-02-09"))] {
-        let mut config = ClientConfig::new("app", "sk").base_url(server.uri());
-        if let Some(v) = version {
-            config = config.rest_version(v);
-        }
-        config.build().unwrap().users().get("u").await.unwrap();
-        let requests = server.received_requests().await.unwrap();
-        let last = requests.last().unwrap();
-        assert_eq!(
-            last.headers
-                .get("talkjs-rest-version")
-                .map(|v| v.to_str().unwrap()),
-            expected
-        );
     }
 }
 
@@ -496,4 +305,37 @@ async fn a_redirects_location_is_shown_redacted() {
         !shown.contains("PASSWORD") && !shown.contains("T0KEN"),
         "{shown}"
     );
+}
+
+// ------------------------------------------------- against the emulator
+
+#[tokio::test]
+async fn a_chunk_refused_by_the_server_is_a_partial_failure() {
+    let (emu, client) = emulator().await;
+    chat(&client).await;
+    // "mallory" is not a participant: the server refuses the third chunk.
+    let mut messages: Vec<SendMessageInput> =
+        (0..25).map(|i| text("alice", &format!("m{i}"))).collect();
+    messages[22] = text("mallory", "not a participant");
+    let err = client.messages("chat").send(messages).await.unwrap_err();
+    assert_partial_400(&err, (2, 20), &emu.messages("chat"));
+    assert_eq!(err.status(), Some(400));
+
+    // Users: the third request holds a user without a name.
+    let mut batch: Vec<(String, UserInput)> =
+        (0..250).map(|i| (format!("p{i:03}"), named("P"))).collect();
+    batch[230].1 = UserInput::default();
+    let err = client.users().upsert_many(batch).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Partial {
+                failed_chunk: 2,
+                applied: 200,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(emu.user_count(), 2 + 200);
 }

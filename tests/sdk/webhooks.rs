@@ -12,6 +12,16 @@
 //! The body holds a non-ASCII character so that the raw UTF-8 bytes, not some
 //! re-encoding, are what is signed.
 
+// The example receiver over loopback HTTP, alone and with the emulator
+// delivering to it.
+mod emulator_delivery;
+mod example_receiver;
+
+// The example's `main` is not used here.
+#[allow(dead_code)]
+#[path = "../../examples/webhook_receiver.rs"]
+mod webhook_receiver;
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::{HeaderMap, HeaderValue};

@@ -4,9 +4,9 @@
 //! are tested without running a build. Each must be one paragraph naming
 //! the file (the patch, or the spec) and, for a changed spec, the path.
 
-#[path = "../build/patching.rs"]
+#[path = "../../build/patching.rs"]
 mod patching;
-#[path = "../build/rules.rs"]
+#[path = "../../build/rules.rs"]
 mod rules;
 
 use std::{

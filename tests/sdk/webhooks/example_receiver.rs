@@ -1,20 +1,17 @@
 //! Drives the `webhook_receiver` example's router over loopback HTTP.
 //!
-//! The first request uses the Python-computed vector of `tests/webhooks.rs`
-//! (`hmac.new(b"sk_test_AbCdEf0123456789", b"1700000000123." + body,
-//! hashlib.sha256).hexdigest().upper()`), so the whole HTTP path is checked
-//! against a value computed outside this crate.
-
-// The example's `main` is not used here.
-#[allow(dead_code)]
-#[path = "../examples/webhook_receiver.rs"]
-mod webhook_receiver;
+//! The first request uses the Python-computed vector of the parent module,
+//! `webhooks` (`hmac.new(b"sk_test_AbCdEf0123456789", b"1700000000123." +
+//! body, hashlib.sha256).hexdigest().upper()`), so the whole HTTP path is
+//! checked against a value computed outside this crate.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use secrecy::SecretString;
 use talkjs::webhooks::{SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookEvent, WebhookVerifier};
+
+use super::webhook_receiver;
 
 const KEY: &str = "sk_test_AbCdEf0123456789";
 const TS: &str = "1700000000123";

@@ -8,17 +8,17 @@
 //! and the deprecated `participants=` paths (get, upsert, messages page,
 //! send). 256 cases per property.
 
-mod common;
-
 use std::{collections::BTreeSet, time::Duration};
 
-use common::{config_of, import, named, online, text, with_participants};
 use proptest::prelude::*;
 use talkjs::{
     Access, Client, ConversationFilter, Error, Notify, ReadUntil,
     raw::types::{ConversationInput, EditMessageBody, NullableString},
 };
 use talkjs_emulator::{Emulator, EmulatorConfig};
+
+use crate::common;
+use crate::common::{config_of, import, named, online, text, with_participants};
 
 /// Ids built from the characters that break naive path building, plus
 /// arbitrary Unicode and control characters, up to long ones.

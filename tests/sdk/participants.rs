@@ -1,0 +1,330 @@
+//! Participants: join (with access and notify), update, leave, and read
+//! markers (`mark_read`); participant ids no URL can address.
+
+use serde_json::json;
+use talkjs::{Access, BatchOp, ConversationFilter, Notify, ReadUntil};
+use talkjs_emulator::Emulator;
+
+use crate::common::{assert_not_found, assert_validation, emulator, text, with_participants};
+use crate::fixtures::{conv_ids, users};
+use crate::wire::{assert_request, client, exactly, server};
+
+// ---------------------------------------------------------- on the wire
+
+#[tokio::test]
+async fn join_and_leave() {
+    let server = server(json!({})).await;
+    let client = client(&server);
+    let c = client.conversations();
+    c.join("c1", "bob", Access::Read, Notify::MentionsOnly)
+        .await
+        .unwrap();
+    c.join("c1", "bob", Access::ReadWrite, Notify::Off)
+        .await
+        .unwrap();
+    c.join("c1", "bob", Access::ReadWrite, Notify::All)
+        .await
+        .unwrap();
+    c.leave("c1", "bob").await.unwrap();
+    let r = exactly(&server, 4).await;
+    let path = "/v1/app/conversations/c1/participants/bob";
+    assert_request(
+        &r[0],
+        "PUT",
+        path,
+        &[],
+        Some(json!({"access": "Read", "notify": "MentionsOnly"})),
+    );
+    assert_request(
+        &r[1],
+        "PUT",
+        path,
+        &[],
+        Some(json!({"access": "ReadWrite", "notify": false})),
+    );
+    assert_request(
+        &r[2],
+        "PUT",
+        path,
+        &[],
+        Some(json!({"access": "ReadWrite", "notify": true})),
+    );
+    assert_request(&r[3], "DELETE", path, &[], None);
+}
+
+#[tokio::test]
+async fn mark_read_sent_and_at_on_the_wire() {
+    let server = server(json!({})).await;
+    let client = client(&server);
+    let c = client.conversations();
+    c.mark_read("c1", "bob", ReadUntil::Sent).await.unwrap();
+    c.mark_read("c1", "bob", ReadUntil::At(1_700_000_000_000i64.into()))
+        .await
+        .unwrap();
+    let at = chrono::DateTime::from_timestamp_millis(1_650_000_000_001).unwrap();
+    c.mark_read("c1", "bob", ReadUntil::At(at.into()))
+        .await
+        .unwrap();
+    let r = exactly(&server, 3).await;
+    let path = "/v1/app/users/bob/conversations/c1";
+    assert_request(
+        &r[0],
+        "PATCH",
+        path,
+        &[],
+        Some(json!({"readUntil": "sent"})),
+    );
+    assert_request(
+        &r[1],
+        "PATCH",
+        path,
+        &[],
+        Some(json!({"readUntil": 1_700_000_000_000i64})),
+    );
+    assert_request(
+        &r[2],
+        "PATCH",
+        path,
+        &[],
+        Some(json!({"readUntil": 1_650_000_000_001i64})),
+    );
+}
+
+#[tokio::test]
+async fn update_participant_sends_only_the_given_fields() {
+    let server = server(json!({})).await;
+    let client = client(&server);
+    let c = client.conversations();
+    c.update_participant("c 1", "bob/2", None, Some(Notify::Off))
+        .await
+        .unwrap();
+    c.update_participant("c 1", "bob/2", Some(Access::Read), None)
+        .await
+        .unwrap();
+    c.update_participant(
+        "c 1",
+        "bob/2",
+        Some(Access::ReadWrite),
+        Some(Notify::MentionsOnly),
+    )
+    .await
+    .unwrap();
+    // Neither field, or an id no URL can carry: refused, nothing sent.
+    assert_validation(
+        c.update_participant("c 1", "bob", None, None).await,
+        "access, notify",
+    );
+    assert_validation(
+        c.update_participant("..", "bob", Some(Access::Read), None)
+            .await,
+        "conversationId",
+    );
+    // TalkJS's PATCH changes only the fields given (its PUT overwrites).
+    c.update_participant("c 1", "bob/2", Some(Access::None), None)
+        .await
+        .unwrap();
+    c.join("c 1", "bob/2", Access::Read, Notify::All)
+        .await
+        .unwrap();
+    let r = exactly(&server, 5).await;
+    let path = "/v1/app/conversations/c%201/participants/bob%2F2";
+    assert_request(&r[0], "PATCH", path, &[], Some(json!({"notify": false})));
+    assert_request(&r[1], "PATCH", path, &[], Some(json!({"access": "Read"})));
+    assert_request(
+        &r[2],
+        "PATCH",
+        path,
+        &[],
+        Some(json!({"access": "ReadWrite", "notify": "MentionsOnly"})),
+    );
+    assert_request(&r[3], "PATCH", path, &[], Some(json!({"access": "None"})));
+    assert_request(
+        &r[4],
+        "PUT",
+        path,
+        &[],
+        Some(json!({"access": "Read", "notify": true})),
+    );
+}
+
+// ------------------------------------------------- against the emulator
+
+/// A participant id that no URL can address names no user: refused before
+/// sending, by every way of writing a conversation.
+#[tokio::test]
+async fn participants_that_no_url_can_address_are_refused_before_sending() {
+    let (emu, client) = emulator().await;
+    assert_validation(
+        client
+            .conversations()
+            .upsert("c", with_participants(&["alice", ""]))
+            .await,
+        "participants[1]",
+    );
+    assert_validation(
+        BatchOp::put_conversation("c", &with_participants(&[".."])),
+        "participants[0]",
+    );
+    let legacy = client
+        .conversation_by_participants(&["alice", "bob"], None)
+        .unwrap();
+    assert_validation(
+        legacy.upsert(&with_participants(&["alice", "."])).await,
+        "participants[1]",
+    );
+    assert_eq!(emu.received_count(), 0);
+}
+
+/// Users alice and carol; conversation `room` of alice, which carol joins
+/// read-only, notified on mentions only.
+async fn room_with_carol_reading(client: &talkjs::Client) {
+    users(client, &["alice", "carol"]).await;
+    let c = client.conversations();
+    c.upsert("room", with_participants(&["alice"]))
+        .await
+        .unwrap();
+    c.join("room", "carol", Access::Read, Notify::MentionsOnly)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn join_with_access_and_notify_then_leave() {
+    let (emu, client) = emulator().await;
+    room_with_carol_reading(&client).await;
+    let c = client.conversations();
+    let got = c.get("room").await.unwrap();
+    let carol = &got.participants.as_ref().unwrap()["carol"];
+    assert_eq!(carol.access.as_deref(), Some("Read"));
+    assert_eq!(carol.notify, Some(json!("MentionsOnly")));
+    let alice = &got.participants.as_ref().unwrap()["alice"];
+    assert_eq!(alice.access.as_deref(), Some("ReadWrite"));
+    assert_eq!(alice.notify, Some(json!(true)));
+
+    // Joining again changes the settings.
+    c.join("room", "carol", Access::ReadWrite, Notify::Off)
+        .await
+        .unwrap();
+    let stored = emu.conversation("room").unwrap();
+    assert_eq!(stored["participants"]["carol"]["access"], "ReadWrite");
+    assert_eq!(stored["participants"]["carol"]["notify"], false);
+
+    let listed = client
+        .users()
+        .conversations_page("carol", &ConversationFilter::default(), 10, None)
+        .await
+        .unwrap();
+    assert_eq!(conv_ids(&listed), ["room"]);
+
+    c.leave("room", "carol").await.unwrap();
+    let got = c.get("room").await.unwrap();
+    assert!(!got.participants.unwrap().contains_key("carol"));
+    let listed = client
+        .users()
+        .conversations_page("carol", &ConversationFilter::default(), 10, None)
+        .await
+        .unwrap();
+    assert!(listed.is_empty());
+
+    assert_not_found(
+        c.join("no-such-room", "carol", Access::Read, Notify::All)
+            .await,
+    );
+}
+
+#[tokio::test]
+async fn mark_read_sent_and_at() {
+    let (emu, client) = emulator().await;
+    users(&client, &["alice", "bob"]).await;
+    let c = client.conversations();
+    c.upsert("chat", with_participants(&["alice", "bob"]))
+        .await
+        .unwrap();
+    let ids = client
+        .messages("chat")
+        .send(vec![text("alice", "hello bob")])
+        .await
+        .unwrap();
+    let created = emu.messages("chat")[0]["createdAt"].as_i64().unwrap();
+    let unread = |emu: &Emulator| {
+        emu.conversation("chat").unwrap()["participants"]["bob"]["isUnread"].clone()
+    };
+    assert_eq!(unread(&emu), true);
+
+    c.mark_read("chat", "bob", ReadUntil::At((created - 1).into()))
+        .await
+        .unwrap();
+    assert_eq!(unread(&emu), true, "read until before the message");
+
+    c.mark_read("chat", "bob", ReadUntil::At(created.into()))
+        .await
+        .unwrap();
+    assert_eq!(unread(&emu), false);
+    let message = client.messages("chat").get(&ids[0]).await.unwrap();
+    assert_eq!(message.read_by, Some(vec!["bob".to_string()]));
+
+    // Moving the marker back marks it unread again; "sent" reads everything.
+    c.mark_read("chat", "bob", ReadUntil::At(0i64.into()))
+        .await
+        .unwrap();
+    assert_eq!(unread(&emu), true);
+    c.mark_read("chat", "bob", ReadUntil::Sent).await.unwrap();
+    assert_eq!(unread(&emu), false);
+    let got = c.get("chat").await.unwrap();
+    assert_eq!(got.participants.unwrap()["bob"].is_unread, Some(false));
+}
+
+#[tokio::test]
+async fn update_participant_changes_only_the_given_setting() {
+    let (emu, client) = emulator().await;
+    room_with_carol_reading(&client).await;
+    let c = client.conversations();
+
+    // Only notify changes; the access right stays Read.
+    c.update_participant("room", "carol", None, Some(Notify::Off))
+        .await
+        .unwrap();
+    let stored = emu.conversation("room").unwrap();
+    assert_eq!(stored["participants"]["carol"]["access"], "Read");
+    assert_eq!(stored["participants"]["carol"]["notify"], false);
+
+    // Only access changes; notify stays off.
+    c.update_participant("room", "carol", Some(Access::ReadWrite), None)
+        .await
+        .unwrap();
+    let got = c.get("room").await.unwrap();
+    let carol = &got.participants.as_ref().unwrap()["carol"];
+    assert_eq!(carol.access.as_deref(), Some("ReadWrite"));
+    assert_eq!(carol.notify, Some(json!(false)));
+    // Nobody else was touched.
+    let alice = &got.participants.as_ref().unwrap()["alice"];
+    assert_eq!(alice.access.as_deref(), Some("ReadWrite"));
+    assert_eq!(alice.notify, Some(json!(true)));
+
+    emu.clear_log();
+    assert_validation(
+        c.update_participant("room", "carol", None, None).await,
+        "access, notify",
+    );
+    assert!(emu.requests().is_empty(), "nothing was sent");
+    assert_not_found(
+        c.update_participant("no-such-room", "carol", Some(Access::Read), None)
+            .await,
+    );
+    // A PATCH never adds anyone: not a participant, 404.
+    assert_not_found(
+        c.update_participant("room", "alice-not-here", Some(Access::Read), None)
+            .await,
+    );
+    // Access "None": stored and shown.
+    c.update_participant("room", "carol", Some(Access::None), None)
+        .await
+        .unwrap();
+    let got = c.get("room").await.unwrap();
+    assert_eq!(
+        got.participants.as_ref().unwrap()["carol"]
+            .access
+            .as_deref(),
+        Some("None")
+    );
+}
