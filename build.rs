@@ -106,6 +106,10 @@ fn run() -> Result<(), String> {
             "crate::path::ResourceId",
             [TypeImpl::FromStr, TypeImpl::Display].into_iter(),
         );
+    // Response fields the SDK types itself (rules::typed_fields).
+    for typed in rules::TYPED_FIELDS {
+        settings.with_replacement(typed, format!("crate::types::{typed}"), std::iter::empty());
+    }
     if std::env::var_os("CARGO_FEATURE_SCHEMARS").is_some() {
         settings.with_derive("schemars::JsonSchema");
     }

@@ -19,6 +19,7 @@ pub fn apply(spec: &mut Value) -> Result<(), String> {
     standalone_responses(spec);
     nullable_inputs(spec)?;
     tolerant_responses(spec);
+    typed_fields(spec);
     Ok(())
 }
 
@@ -655,5 +656,64 @@ fn tolerate(schema: &mut Value) {
         if let Some(parts) = map.get_mut(key).and_then(Value::as_array_mut) {
             parts.iter_mut().for_each(tolerate);
         }
+    }
+}
+
+/// The schemas `typed_fields` adds, each replaced in the generated code by
+/// the SDK's own type of the same name (`src/types/fields.rs`, listed in
+/// build.rs).
+pub const TYPED_FIELDS: [&str; 4] = [
+    "ParticipantAccess",
+    "ParticipantNotify",
+    "MessageType",
+    "UnixMillis",
+];
+
+/// Response fields whose meaning the SDK knows get its types: a
+/// participant's `access` and `notify`, a message's `type`, and every
+/// int64 timestamp (`…At`, `readUntil`, `everyoneReadUntil`) of a schema
+/// only responses use. Each of those types decodes values it does not know
+/// (`Unknown`), as `tolerant_responses` made the plain strings do. A field a
+/// newer spec lacks is skipped; one it adds by these names gets the type.
+fn typed_fields(spec: &mut Value) {
+    let reach = Reach::of(spec);
+    let Some(schemas) = spec
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for (name, schema) in schemas.iter_mut() {
+        if !reach.response_only(name) {
+            continue;
+        }
+        let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        for (field, property) in properties.iter_mut() {
+            let typed = match (name.as_str(), field.as_str()) {
+                ("Participant", "access") => "ParticipantAccess",
+                ("Participant", "notify") => "ParticipantNotify",
+                ("Message", "type") => "MessageType",
+                (_, field)
+                    if (field.ends_with("At")
+                        || field.ends_with("ReadUntil")
+                        || field == "readUntil")
+                        && property.get("type").and_then(Value::as_str) == Some("integer") =>
+                {
+                    "UnixMillis"
+                }
+                _ => continue,
+            };
+            *property = schema_ref(typed);
+        }
+    }
+    for (typed, schema) in TYPED_FIELDS.iter().zip([
+        json!({"type": "string"}),
+        json!({}),
+        json!({"type": "string"}),
+        json!({"type": "integer", "format": "int64"}),
+    ]) {
+        schemas.entry(typed.to_string()).or_insert(schema);
     }
 }

@@ -63,8 +63,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let messages = client.messages("im-history").page(100, None).await?;
     // Newest first; show the two ends.
     for m in [messages.first(), messages.last()].into_iter().flatten() {
-        let ms = m.created_at.unwrap_or_default();
-        let at = chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default();
+        let at = m
+            .created_at
+            .and_then(|t| t.to_datetime())
+            .unwrap_or_default();
         let text = m.text.as_deref().unwrap_or_default();
         let sender = m.sender_id.as_deref().unwrap_or_default();
         let origin = m.origin.as_deref().unwrap_or_default();

@@ -126,7 +126,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for m in &page {
         println!(
             "  page 1: [{}] {:?}",
-            m.type_.as_deref().unwrap_or("?"),
+            m.type_.as_ref().map_or("?", |t| t.as_str()),
             m.text
         );
     }

@@ -125,7 +125,7 @@ pub use conversations::{Access, Conversations, Notify, ReadUntil};
 pub use legacy::ConversationByParticipants;
 pub use messages::{MAX_MESSAGES_PER_REQUEST, Messages};
 pub use users::{
-    ConversationFilter, ConversationOrder, MAX_USERS_PER_REQUEST, OrderDirection, UnixMillis, Users,
+    ConversationFilter, ConversationOrder, MAX_USERS_PER_REQUEST, OrderDirection, Users,
 };
 
 pub use client::Client;
@@ -136,3 +136,4 @@ pub use retry::RetryPolicy;
 /// The secret types of [`tokens`] and [`webhooks`], so that no direct
 /// dependency on `secrecy` is needed to call them.
 pub use secrecy::{ExposeSecret, SecretString};
+pub use types::UnixMillis;

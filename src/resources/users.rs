@@ -15,6 +15,7 @@ use crate::{
     raw::types::{
         Conversation, ConversationList, Presence, PresenceInput, User, UserInput, UserList,
     },
+    types::UnixMillis,
 };
 
 /// TalkJS upserts at most 100 users per batch request.
@@ -51,29 +52,6 @@ impl Client {
     /// ```
     pub fn users(&self) -> Users<'_> {
         Users { client: self }
-    }
-}
-
-/// A conversation-list time filter in Unix milliseconds; from an `i64` or a
-/// `chrono::DateTime<Utc>`.
-///
-/// ```
-/// use talkjs::UnixMillis;
-/// let at = chrono::DateTime::from_timestamp_millis(1_700_000_000_000).unwrap();
-/// assert_eq!(UnixMillis::from(at), UnixMillis::from(1_700_000_000_000));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct UnixMillis(pub i64);
-
-impl From<i64> for UnixMillis {
-    fn from(ms: i64) -> Self {
-        UnixMillis(ms)
-    }
-}
-
-impl From<chrono::DateTime<chrono::Utc>> for UnixMillis {
-    fn from(at: chrono::DateTime<chrono::Utc>) -> Self {
-        UnixMillis(at.timestamp_millis())
     }
 }
 

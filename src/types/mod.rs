@@ -16,11 +16,11 @@
 //! A glob of the generated types rather than a list: a type a newer spec
 //! adds is here too, and one it renames breaks no path of this crate.
 
+mod fields;
 mod nullable;
 mod shorthands;
 
 pub use crate::raw::types::*;
 pub use crate::resources::conversations::{Access, Notify, ReadUntil};
-pub use crate::resources::users::{
-    ConversationFilter, ConversationOrder, OrderDirection, UnixMillis,
-};
+pub use crate::resources::users::{ConversationFilter, ConversationOrder, OrderDirection};
+pub use fields::{MessageType, ParticipantAccess, ParticipantNotify, UnixMillis};

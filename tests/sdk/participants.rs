@@ -195,11 +195,17 @@ async fn join_with_access_and_notify_then_leave() {
     let c = client.conversations();
     let got = c.get("room").await.unwrap();
     let carol = &got.participants.as_ref().unwrap()["carol"];
-    assert_eq!(carol.access.as_deref(), Some("Read"));
-    assert_eq!(carol.notify, Some(json!("MentionsOnly")));
+    assert_eq!(carol.access, Some(talkjs::types::ParticipantAccess::Read));
+    assert_eq!(
+        carol.notify,
+        Some(talkjs::types::ParticipantNotify::MentionsOnly)
+    );
     let alice = &got.participants.as_ref().unwrap()["alice"];
-    assert_eq!(alice.access.as_deref(), Some("ReadWrite"));
-    assert_eq!(alice.notify, Some(json!(true)));
+    assert_eq!(
+        alice.access,
+        Some(talkjs::types::ParticipantAccess::ReadWrite)
+    );
+    assert_eq!(alice.notify, Some(talkjs::types::ParticipantNotify::All));
 
     // Joining again changes the settings.
     c.join("room", "carol", Access::ReadWrite, Notify::Off)
@@ -294,12 +300,18 @@ async fn update_participant_changes_only_the_given_setting() {
         .unwrap();
     let got = c.get("room").await.unwrap();
     let carol = &got.participants.as_ref().unwrap()["carol"];
-    assert_eq!(carol.access.as_deref(), Some("ReadWrite"));
-    assert_eq!(carol.notify, Some(json!(false)));
+    assert_eq!(
+        carol.access,
+        Some(talkjs::types::ParticipantAccess::ReadWrite)
+    );
+    assert_eq!(carol.notify, Some(talkjs::types::ParticipantNotify::Off));
     // Nobody else was touched.
     let alice = &got.participants.as_ref().unwrap()["alice"];
-    assert_eq!(alice.access.as_deref(), Some("ReadWrite"));
-    assert_eq!(alice.notify, Some(json!(true)));
+    assert_eq!(
+        alice.access,
+        Some(talkjs::types::ParticipantAccess::ReadWrite)
+    );
+    assert_eq!(alice.notify, Some(talkjs::types::ParticipantNotify::All));
 
     emu.clear_log();
     assert_validation(
@@ -322,9 +334,7 @@ async fn update_participant_changes_only_the_given_setting() {
         .unwrap();
     let got = c.get("room").await.unwrap();
     assert_eq!(
-        got.participants.as_ref().unwrap()["carol"]
-            .access
-            .as_deref(),
-        Some("None")
+        got.participants.as_ref().unwrap()["carol"].access,
+        Some(talkjs::types::ParticipantAccess::None)
     );
 }

@@ -493,7 +493,10 @@ async fn unknown_enum_values_and_nulls_in_responses_decode() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(message.type_.as_deref(), Some("SomethingNew"));
+    assert_eq!(
+        message.type_,
+        Some(talkjs::types::MessageType::Unknown("SomethingNew".into()))
+    );
     assert_eq!(message.origin.as_deref(), Some("carrier-pigeon"));
     assert!(message.read_by.is_none());
     assert!(message.reactions.is_none());
@@ -521,10 +524,21 @@ async fn unknown_enum_values_and_nulls_in_responses_decode() {
         .unwrap()
         .into_inner();
     let alice = &full.participants.as_ref().expect("participants")["alice"];
-    assert_eq!(alice.access.as_deref(), Some("Owner"));
-    assert_eq!(alice.notify, Some(json!("Sometimes")));
+    assert_eq!(
+        alice.access,
+        Some(talkjs::types::ParticipantAccess::Unknown("Owner".into()))
+    );
+    assert_eq!(
+        alice.notify,
+        Some(talkjs::types::ParticipantNotify::Unknown(json!(
+            "Sometimes"
+        )))
+    );
     let last = full.last_message.expect("lastMessage");
-    assert_eq!(last.type_.as_deref(), Some("SomethingNew"));
+    assert_eq!(
+        last.type_,
+        Some(talkjs::types::MessageType::Unknown("SomethingNew".into()))
+    );
 
     let presence = api
         .get_user_presence()
@@ -582,7 +596,7 @@ async fn user_without_name_decodes() {
     assert_eq!(anon.id.as_deref(), Some("anon"));
     assert!(anon.name.is_none());
     assert!(anon.email.is_none());
-    assert_eq!(anon.created_at, Some(1_600_000_000_000));
+    assert_eq!(anon.created_at, Some(talkjs::UnixMillis(1_600_000_000_000)));
 
     let gone = client
         .raw()

@@ -372,8 +372,8 @@ fn system_message_without_sender_is_typed() {
     };
     assert!(e.data.sender.is_none());
     assert_eq!(
-        e.data.message.unwrap().type_.as_deref(),
-        Some("SystemMessage")
+        e.data.message.unwrap().type_,
+        Some(talkjs::types::MessageType::SystemMessage)
     );
 }
 
