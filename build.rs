@@ -20,7 +20,7 @@ use std::{
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 use syn::visit_mut::VisitMut;
 
-// Reading the spec and applying the patches; tests/build_errors.rs includes
+// Reading the spec and applying the patches; tests/sdk/build_errors.rs includes
 // the same file to test the error messages.
 #[path = "build/patching.rs"]
 mod patching;

@@ -1,7 +1,7 @@
 //! Reading the OpenAPI spec and applying `patches/*.json` to it.
 //!
 //! Shared by `build.rs` (`#[path = "build/patching.rs"] mod patching;`) and
-//! `tests/build_errors.rs`, so that the messages a changed upstream spec, a
+//! `tests/sdk/build_errors.rs`, so that the messages a changed upstream spec, a
 //! malformed spec or a malformed patch produce are tested without a build.
 //! Every error is one paragraph (no line breaks) naming the file and the
 //! reason.

@@ -2,7 +2,7 @@
 //! so are applied by rule rather than written out per value in `patches/`:
 //! an operation or a schema that a newer spec adds gets them too.
 //!
-//! Shared by `build.rs` and `tests/build_errors.rs` (`#[path]`). Each rule
+//! Shared by `build.rs` and `tests/sdk/build_errors.rs` (`#[path]`). Each rule
 //! is one function over the spec as JSON; [`apply`] runs them in order,
 //! after every patch. A rule adds what is missing and never fails on a spec
 //! that already has what it would add.

@@ -14,7 +14,7 @@
 //! any non-200 answer, so the handler only hands the event on and returns; do
 //! slow work elsewhere (TalkJS waits 5 seconds).
 //!
-//! `tests/webhook_receiver.rs` includes this file as a module and drives
+//! `tests/sdk/webhooks/example_receiver.rs` includes this file as a module and drives
 //! [`router`] over loopback.
 
 use std::sync::Arc;
