@@ -708,11 +708,15 @@ fn typed_fields(spec: &mut Value) {
             *property = schema_ref(typed);
         }
     }
+    // Nullable, as the fields were: TalkJS sends `null` for an unset one
+    // (`editedAt` of a message never edited). The generated field is an
+    // `Option` of the SDK's type either way; this keeps the patched spec
+    // (`raw::PATCHED_SPEC`) true to the wire for other tools.
     for (typed, schema) in TYPED_FIELDS.iter().zip([
-        json!({"type": "string"}),
-        json!({}),
-        json!({"type": "string"}),
-        json!({"type": "integer", "format": "int64"}),
+        json!({"type": "string", "nullable": true}),
+        json!({"nullable": true}),
+        json!({"type": "string", "nullable": true}),
+        json!({"type": "integer", "format": "int64", "nullable": true}),
     ]) {
         schemas.entry(typed.to_string()).or_insert(schema);
     }

@@ -364,7 +364,7 @@ fn the_rules_cover_what_a_newer_spec_adds() {
     );
     assert_eq!(
         spec["components"]["schemas"]["MessageType"],
-        json!({"type": "string"})
+        json!({"type": "string", "nullable": true})
     );
     let user = &spec["components"]["schemas"]["User"];
     assert_eq!(user["properties"]["nickname"]["type"], "string", "{user}");
