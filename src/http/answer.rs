@@ -44,40 +44,25 @@ impl Answer {
         self.success_body().await.map(drop)
     }
 
-    /// The whole body of a success, at most the cap.
+    /// The whole body of a 200, at most the cap.
     async fn success_body(self) -> Result<(StatusCode, Bytes), Error> {
         let status = self.status();
-        if !status.is_success() {
+        if status != StatusCode::OK {
             return Err(self.into_error().await);
         }
-        if status != StatusCode::OK {
-            // Every operation documents 200: another success status is a
-            // server (or a proxy) that does not speak this API, reported
-            // rather than silently taken for the documented answer.
-            let bytes = read_capped(self.response, self.cap)
-                .await
-                .unwrap_or_default();
-            return Err(Error::Decode {
-                status: status.as_u16(),
-                message: "a success status the API does not document".into(),
-                excerpt: crate::error::excerpt(&bytes, 512),
-            });
-        }
+        let too_large = || body_too_large(status.as_u16(), self.cap);
         if self
             .response
             .content_length()
             .is_some_and(|n| n > self.cap as u64)
         {
-            return Err(self.too_large());
+            return Err(too_large());
         }
         let mut response = self.response;
         let mut body = BytesMut::new();
         loop {
             match response.chunk().await {
-                Ok(Some(chunk)) if body.len() + chunk.len() > self.cap => {
-                    let answer = Answer { response, ..self };
-                    return Err(answer.too_large());
-                }
+                Ok(Some(chunk)) if body.len() + chunk.len() > self.cap => return Err(too_large()),
                 Ok(Some(chunk)) => body.extend_from_slice(&chunk),
                 Ok(None) => return Ok((status, body.freeze())),
                 Err(e) => {
@@ -93,33 +78,43 @@ impl Answer {
         }
     }
 
-    /// The error an error status means, with its body read up to the cap
-    /// (never refused, so that the status always arrives).
+    /// The error a status other than 200 means, with its body read up to
+    /// the cap (never refused, so that the status always arrives). Every
+    /// operation documents 200: another success status is a server (or a
+    /// proxy) that does not speak this API, reported rather than silently
+    /// taken for the documented answer.
     pub(crate) async fn into_error(self) -> Error {
-        let status = self.status().as_u16();
+        let status = self.status();
         let headers = self.response.headers().clone();
         let bytes = read_capped(self.response, self.cap)
             .await
             .unwrap_or_default();
-        Error::from_status(status, &bytes, &headers)
-    }
-
-    fn too_large(&self) -> Error {
-        Error::Decode {
-            status: self.status().as_u16(),
-            message: format!(
-                "{}: the response body is larger than the {}-byte cap (ClientConfig::max_response_bytes)",
-                self.operation, self.cap
-            ),
-            excerpt: String::new(),
+        if status.is_success() {
+            return Error::Decode {
+                status: status.as_u16(),
+                message: "a success status the API does not document".into(),
+                excerpt: crate::error::excerpt(&bytes, 512),
+            };
         }
+        Error::from_status(status.as_u16(), &bytes, &headers)
+    }
+}
+
+/// A success whose body is larger than the configured cap.
+pub(crate) fn body_too_large(status: u16, cap: usize) -> Error {
+    Error::Decode {
+        status,
+        message: format!(
+            "the response body is larger than the {cap}-byte cap (ClientConfig::max_response_bytes)"
+        ),
+        excerpt: String::new(),
     }
 }
 
 /// A response whose status arrived but whose body did not: the attempt's
 /// timeout fired while reading it, or the connection closed before the
 /// declared length (a truncated body).
-pub(crate) fn body_failure(
+fn body_failure(
     error: &reqwest::Error,
     status: StatusCode,
     (which, after): (TimeoutKind, Duration),

@@ -14,8 +14,9 @@ use reqwest::{Request, Response};
 
 use super::{
     answer::Answer,
+    answer::body_too_large,
     request::Repeat,
-    transport::{Last, Plan, Sent, Transport, transport_error},
+    transport::{Last, Plan, Sent, Transport, answered_after_send, transport_error},
 };
 use crate::{Client, Error, raw};
 
@@ -108,11 +109,7 @@ struct BodyTooLarge {
 
 impl std::fmt::Display for BodyTooLarge {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "the {} response's body is larger than the {}-byte cap (ClientConfig::max_response_bytes)",
-            self.status, self.cap
-        )
+        body_too_large(self.status, self.cap).fmt(f)
     }
 }
 
@@ -178,13 +175,7 @@ impl Client {
             // A setter refused a value (an id no URL can carry, ...).
             raw::Error::InvalidRequest(message) => Error::validation("request", message),
             raw::Error::ResponseBodyError(e) => match too_large(&e) {
-                Some(BodyTooLarge { status, cap }) => Error::Decode {
-                    status: *status,
-                    message: format!(
-                        "the response body is larger than the {cap}-byte cap (ClientConfig::max_response_bytes)"
-                    ),
-                    excerpt: String::new(),
-                },
+                Some(BodyTooLarge { status, cap }) => body_too_large(*status, *cap),
                 None if e.is_timeout() => Error::Timeout {
                     which: crate::TimeoutKind::Attempt,
                     after: self.config.attempt_timeout,
@@ -199,15 +190,7 @@ impl Client {
             raw::Error::ErrorResponse(value)
                 if value.headers().contains_key(OUTCOME_UNKNOWN_HEADER) =>
             {
-                Error::OutcomeUnknown {
-                    operation: "raw",
-                    reason: format!(
-                        "the server answered {} after the request was sent (a gateway answers \
-                         so when its upstream connection drops, after the request may have been \
-                         applied)",
-                        value.status()
-                    ),
-                }
+                answered_after_send("raw", value.status())
             }
             raw::Error::ErrorResponse(value) => {
                 let status = value.status().as_u16();
@@ -226,26 +209,14 @@ impl Client {
                 excerpt: crate::error::excerpt(&bytes, 512),
             },
             raw::Error::UnexpectedResponse(response) => {
-                let status = response.status();
-                if status.is_success() {
-                    let bytes = super::answer::read_capped(response, cap)
-                        .await
-                        .unwrap_or_default();
-                    Error::Decode {
-                        status: status.as_u16(),
-                        message: "a success status the API does not document".into(),
-                        excerpt: crate::error::excerpt(&bytes, 512),
-                    }
-                } else {
-                    let answer = Answer {
-                        timeout: (crate::TimeoutKind::Attempt, self.config.attempt_timeout),
-                        write: false,
-                        operation: "raw",
-                        cap,
-                        response,
-                    };
-                    answer.into_error().await
-                }
+                let answer = Answer {
+                    timeout: (crate::TimeoutKind::Attempt, self.config.attempt_timeout),
+                    write: false,
+                    operation: "raw",
+                    cap,
+                    response,
+                };
+                answer.into_error().await
             }
             raw::Error::Custom(message) => Error::Config(crate::ConfigError::Invalid(message)),
         })

@@ -259,14 +259,7 @@ impl Transport {
                         // It may have been applied, and it is not
                         // de-duplicated: never sent twice.
                         return Sent::Failed {
-                            error: Error::OutcomeUnknown {
-                                operation: plan.operation,
-                                reason: format!(
-                                    "the server answered {status} after the request was sent \
-                                     (a gateway answers so when its upstream connection drops, \
-                                     after the request may have been applied)"
-                                ),
-                            },
+                            error: answered_after_send(plan.operation, status),
                             last: Last::Response(response),
                         };
                     }
@@ -379,6 +372,18 @@ impl Transport {
         } else {
             transport_error(error)
         })
+    }
+}
+
+/// The outcome of a request answered with `status` (a 5xx) after it was
+/// sent, and not sent again because it is not de-duplicated.
+pub(crate) fn answered_after_send(operation: &'static str, status: StatusCode) -> Error {
+    Error::OutcomeUnknown {
+        operation,
+        reason: format!(
+            "the server answered {status} after the request was sent (a gateway answers so \
+             when its upstream connection drops, after the request may have been applied)"
+        ),
     }
 }
 
