@@ -8,8 +8,8 @@ use reqwest::Method;
 
 use crate::{
     Client, Error,
-    http::request::{Repeat, Request},
-    messages::send_in_chunks,
+    http::request::Request,
+    messages::{message_send, send_in_chunks},
     pagination::{page, stream_pages},
     path::encode_path,
     raw::types::{Conversation, ConversationInput, Message, MessageList, SendMessageInput},
@@ -149,13 +149,8 @@ impl<'a> ConversationByParticipants<'a> {
         let deadline = crate::chunked::CallDeadline::start(self.client);
         let client = deadline.client();
         send_in_chunks(messages, &deadline, |chunk| async move {
-            // Every message carries an idempotency key (`send_in_chunks`
-            // adds them): TalkJS de-duplicates a repeat.
-            let request = self
-                .request(Method::POST, "send_messages", "/messages")
-                .json(&chunk)?
-                .repeat(Repeat::WithIdempotencyKeys);
-            client.fetch(request).await
+            let to = self.request(Method::POST, "send_messages", "/messages");
+            client.fetch(message_send(to, &chunk)?).await
         })
         .await
     }

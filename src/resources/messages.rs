@@ -260,17 +260,25 @@ fn messages_of(
         .at("messages"))
 }
 
-/// `POST /conversations/{conversationId}/messages`: up to 10 messages,
-/// each with an idempotency key (the caller adds them), so TalkJS
-/// de-duplicates a repeat.
+/// `POST /conversations/{conversationId}/messages`: up to 10 messages.
 pub(crate) fn send_messages(
     conversation_id: &str,
     messages: &[SendMessageInput],
 ) -> Result<Request, Error> {
+    message_send(
+        messages_of(Method::POST, "send_messages", conversation_id)?,
+        messages,
+    )
+}
+
+/// `to` (a `POST` to a conversation's messages, by id or by participants)
+/// carrying `messages`: repeatable when each has an idempotency key (the
+/// callers add them), since TalkJS then de-duplicates a repeat.
+pub(crate) fn message_send(to: Request, messages: &[SendMessageInput]) -> Result<Request, Error> {
     let keyed = messages
         .iter()
         .all(|m| m.idempotency_key.as_deref().is_some_and(|k| !k.is_empty()));
-    let request = messages_of(Method::POST, "send_messages", conversation_id)?.json(&messages)?;
+    let request = to.json(&messages)?;
     Ok(if keyed {
         request.repeat(Repeat::WithIdempotencyKeys)
     } else {
