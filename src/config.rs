@@ -269,13 +269,9 @@ impl ClientConfig {
     /// # Ok(()) }
     /// ```
     pub fn transport(&self) -> Result<Transport, ConfigError> {
-        self.checked_transport().map_err(config_error)
-    }
-
-    fn checked_transport(&self) -> Result<Transport, Error> {
         // In either mode: an empty key would make every call a 401.
         if self.secret_key.expose_secret().is_empty() {
-            return Err(invalid("the secret key is empty".into()));
+            return Err(ConfigError::Invalid("the secret key is empty".into()));
         }
         let auth = match self.auth {
             AuthMode::AppToken { lifetime } => {
@@ -295,8 +291,9 @@ impl ClientConfig {
             .rest_version
             .as_deref()
             .map(|v| {
-                reqwest::header::HeaderValue::from_str(v)
-                    .map_err(|_| Error::validation("rest_version", "must be a valid header value"))
+                reqwest::header::HeaderValue::from_str(v).map_err(|_| {
+                    ConfigError::Invalid("rest_version must be a valid header value".into())
+                })
             })
             .transpose()?;
         Ok(Transport::new(
@@ -319,24 +316,20 @@ impl ClientConfig {
     /// `/v1/{appId}` at its end is taken off ([`ClientConfig::base_url`]).
     /// Errors as [`ClientConfig::build`]'s.
     pub fn api_url(&self) -> Result<String, ConfigError> {
-        self.checked_api_url().map_err(config_error)
-    }
-
-    fn checked_api_url(&self) -> Result<String, Error> {
-        crate::path::check_segment("app id", &self.app_id)?;
+        crate::path::check_segment("app id", &self.app_id).map_err(config_error)?;
         // Only ever echoed redacted, parsable or not: the text may carry a
         // password or a query token.
         let given = &redacted_url(&self.base_url);
         let mut url = reqwest::Url::parse(&self.base_url)
-            .map_err(|e| invalid(format!("base URL {given:?} is not a URL: {e}")))?;
+            .map_err(|e| ConfigError::Invalid(format!("base URL {given:?} is not a URL: {e}")))?;
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(invalid(format!(
+            return Err(ConfigError::Invalid(format!(
                 "base URL {given:?} carries credentials (user:password@): the client \
                  authenticates with the app's secret key; give the URL without them"
             )));
         }
         if url.query().is_some() || url.fragment().is_some() {
-            return Err(invalid(format!(
+            return Err(ConfigError::Invalid(format!(
                 "base URL {given:?} has a query or a fragment, which the paths the client \
                  appends would land in; give the origin, e.g. https://api.talkjs.com"
             )));
@@ -345,14 +338,14 @@ impl ClientConfig {
             "https" => {}
             "http" if self.allow_insecure_http || is_loopback(&url) => {}
             "http" => {
-                return Err(invalid(format!(
+                return Err(ConfigError::Invalid(format!(
                     "base URL {given:?} is plain http to a host that is not loopback: the \
                      secret key would travel in clear text; use https, or \
                      ClientConfig::allow_insecure_http(true) if you really mean it"
                 )));
             }
             other => {
-                return Err(invalid(format!(
+                return Err(ConfigError::Invalid(format!(
                     "base URL {given:?} has scheme {other:?}; expected https"
                 )));
             }
@@ -366,18 +359,12 @@ impl ClientConfig {
     }
 }
 
-/// Every problem of a configuration as a [`ConfigError`], saying what.
+/// A refused app id as a [`ConfigError`], saying what.
 fn config_error(error: Error) -> ConfigError {
     match error {
-        Error::Config(error) => error,
         Error::Validation { field, rule } => ConfigError::Invalid(format!("{field} {rule}")),
         other => ConfigError::Invalid(other.to_string()),
     }
-}
-
-/// A configuration problem, on its way to [`config_error`].
-fn invalid(message: String) -> Error {
-    ConfigError::Invalid(message).into()
 }
 
 /// The base URL's path, less a trailing `/v1/{app_id}` (`v1` in any case,
