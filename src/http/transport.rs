@@ -173,10 +173,7 @@ impl Transport {
     /// The clock of a call starting now.
     fn clock(&self) -> Clock {
         let started = Instant::now();
-        // `Duration::MAX` means "no limit"; it must not overflow the clock.
-        let own = started
-            .checked_add(self.inner.overall_timeout)
-            .unwrap_or_else(|| started + Duration::from_secs(100 * 365 * 86_400));
+        let own = deadline_after(started, self.inner.overall_timeout);
         Clock {
             started,
             deadline: self.deadline.map_or(own, |call| call.min(own)),
@@ -394,6 +391,14 @@ pub(crate) fn transport_error(e: &reqwest::Error) -> Error {
         maybe_sent: !e.is_connect() && !e.is_builder(),
         message: describe(e),
     }
+}
+
+/// `after` from `start`; `Duration::MAX` means "no limit" and must not
+/// overflow the clock, so a deadline past the clock's range is a century.
+pub(crate) fn deadline_after(start: Instant, after: Duration) -> Instant {
+    start
+        .checked_add(after)
+        .unwrap_or_else(|| start + Duration::from_secs(100 * 365 * 86_400))
 }
 
 /// Whether waiting `delay` from now still ends before `deadline`.

@@ -22,11 +22,7 @@ impl CallDeadline {
     /// Starts the clock of a call made on `client`.
     pub(crate) fn start(client: &Client) -> Self {
         let after = client.raw.inner().overall_timeout();
-        let now = Instant::now();
-        // `Duration::MAX` means "no limit"; it must not overflow the clock.
-        let at = now
-            .checked_add(after)
-            .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 86_400));
+        let at = crate::http::transport::deadline_after(Instant::now(), after);
         CallDeadline {
             at,
             after,
