@@ -712,12 +712,12 @@ fn typed_fields(spec: &mut Value) {
     // (`editedAt` of a message never edited). The generated field is an
     // `Option` of the SDK's type either way; this keeps the patched spec
     // (`raw::PATCHED_SPEC`) true to the wire for other tools.
-    for (typed, schema) in TYPED_FIELDS.iter().zip([
-        json!({"type": "string", "nullable": true}),
-        json!({"nullable": true}),
-        json!({"type": "string", "nullable": true}),
-        json!({"type": "integer", "format": "int64", "nullable": true}),
-    ]) {
+    for typed in TYPED_FIELDS {
+        let schema = match typed {
+            "UnixMillis" => json!({"type": "integer", "format": "int64", "nullable": true}),
+            "ParticipantNotify" => json!({"nullable": true}),
+            _ => json!({"type": "string", "nullable": true}),
+        };
         schemas.entry(typed.to_string()).or_insert(schema);
     }
 }

@@ -18,6 +18,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 #[derive(
     Debug, Default, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct UnixMillis(pub i64);
 
@@ -171,16 +172,6 @@ impl schemars::JsonSchema for ParticipantNotify {
     }
     fn json_schema(generator: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
         serde_json::Value::json_schema(generator)
-    }
-}
-
-#[cfg(feature = "schemars")]
-impl schemars::JsonSchema for UnixMillis {
-    fn schema_name() -> String {
-        "UnixMillis".into()
-    }
-    fn json_schema(generator: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
-        i64::json_schema(generator)
     }
 }
 
