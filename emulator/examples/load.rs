@@ -18,10 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
-use hmac::{KeyInit, Mac};
 use http::{Method, Request, Uri};
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::client::conn::http1;
@@ -76,16 +73,7 @@ fn app_token(app_id: &str, secret: &str) -> String {
         .map_or(0, |d| d.as_secs())
         + 3600;
     let claims = serde_json::json!({ "tokenType": "app", "iss": app_id, "exp": exp });
-    let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
-    let message = format!(
-        "{}.{}",
-        b64(br#"{"typ":"JWT","alg":"HS256"}"#),
-        b64(claims.to_string().as_bytes())
-    );
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())
-        .expect("HMAC accepts any key length");
-    mac.update(message.as_bytes());
-    format!("{message}.{}", b64(&mac.finalize().into_bytes()))
+    talkjs_emulator::hs256_token(&claims, secret)
 }
 
 #[derive(Default)]

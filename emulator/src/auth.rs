@@ -16,6 +16,25 @@ use std::sync::Mutex;
 
 use crate::ids::now_ms;
 
+/// An HS256 JWT of `claims` signed with `secret_key`, under the header
+/// TalkJS's tokens carry (`{"typ":"JWT","alg":"HS256"}`): for a client under
+/// test that mints no tokens of its own (curl, another language), and for
+/// tests of the emulator's token rules (`claims` need not be valid ones).
+///
+/// ```
+/// let exp = 4_102_444_800u64; // 2100-01-01
+/// let claims = serde_json::json!({"tokenType": "app", "iss": "my_app", "exp": exp});
+/// let token = talkjs_emulator::hs256_token(&claims, "sk_test_secret");
+/// assert_eq!(token.split('.').count(), 3);
+/// ```
+pub fn hs256_token(claims: &serde_json::Value, secret_key: &str) -> String {
+    jwt::sign(
+        r#"{"typ":"JWT","alg":"HS256"}"#,
+        &claims.to_string(),
+        secret_key.as_bytes(),
+    )
+}
+
 /// Most verified tokens remembered; the cache is emptied when full (a
 /// client minting a token per request just misses, at no extra cost).
 const CACHE_CAPACITY: usize = 4096;

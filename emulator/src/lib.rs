@@ -31,6 +31,7 @@ mod state;
 mod watch;
 mod webhooks;
 
+pub use auth::hs256_token;
 pub use config::EmulatorConfig;
 pub use emulator::Emulator;
 pub use faults::{Fault, FaultCounts};

@@ -3,10 +3,7 @@
 
 mod common;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::Api;
-use hmac::{KeyInit, Mac};
 use serde_json::json;
 
 fn now() -> i64 {
@@ -18,15 +15,7 @@ fn now() -> i64 {
 
 /// An HS256 JWT of `claims` signed with `key`.
 fn jwt(claims: serde_json::Value, key: &str) -> String {
-    let message = format!(
-        "{}.{}",
-        URL_SAFE_NO_PAD.encode(br#"{"typ":"JWT","alg":"HS256"}"#),
-        URL_SAFE_NO_PAD.encode(claims.to_string())
-    );
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).unwrap();
-    mac.update(message.as_bytes());
-    let signature = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
-    format!("{message}.{signature}")
+    talkjs_emulator::hs256_token(&claims, key)
 }
 
 #[tokio::test]

@@ -350,6 +350,23 @@ fn numeric_type<'de, D: Deserializer<'de>>(deserializer: D) -> Result<TryParse<u
     }
 }
 
+/// `header.payload.signature` for the JSON texts `header` and `claims`,
+/// the signature an HMAC-SHA256 over the first two with `key`: an HS256
+/// JWT, well formed or not as the texts are.
+pub(super) fn sign(header: &str, claims: &str, key: &[u8]) -> String {
+    let message = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(claims)
+    );
+    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes a key of any length");
+    mac.update(message.as_bytes());
+    format!(
+        "{message}.{}",
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -361,14 +378,6 @@ mod tests {
 
     fn enc(bytes: &[u8]) -> String {
         URL_SAFE_NO_PAD.encode(bytes)
-    }
-
-    /// `header.payload.signature`, the MAC over the first two with `key`.
-    fn sign(header: &str, claims: &str, key: &[u8]) -> String {
-        let message = format!("{}.{}", enc(header.as_bytes()), enc(claims.as_bytes()));
-        let mut mac = HmacSha256::new_from_slice(key).unwrap();
-        mac.update(message.as_bytes());
-        format!("{message}.{}", enc(&mac.finalize().into_bytes()))
     }
 
     fn app_claims() -> serde_json::Value {
