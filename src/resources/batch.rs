@@ -174,7 +174,7 @@ impl BatchOp {
             ));
         }
         check_user_ids(users)?;
-        op(users::put_users(users.to_vec()))
+        op(users::put_users(users))
     }
 
     /// GET one page of users, as [`crate::Users::page`] does.

@@ -9,7 +9,7 @@ use reqwest::Method;
 use crate::{
     Client, Error,
     http::request::Request,
-    messages::{message_send, send_in_chunks},
+    messages::send_in_chunks,
     pagination::{page, stream_pages},
     path::encode_path,
     raw::types::{Conversation, ConversationInput, Message, MessageList, SendMessageInput},
@@ -146,11 +146,8 @@ impl<'a> ConversationByParticipants<'a> {
     /// # Ok(()) }
     /// ```
     pub async fn send(&self, messages: Vec<SendMessageInput>) -> Result<Vec<String>, Error> {
-        let deadline = crate::chunked::CallDeadline::start(self.client);
-        let client = deadline.client();
-        send_in_chunks(messages, &deadline, |chunk| async move {
-            let to = self.request(Method::POST, "send_messages", "/messages");
-            client.fetch(message_send(to, &chunk)?).await
+        send_in_chunks(self.client, messages, || {
+            Ok(self.request(Method::POST, "send_messages", "/messages"))
         })
         .await
     }

@@ -7,7 +7,7 @@ use reqwest::Method;
 
 use crate::{
     Client, Error,
-    chunked::{CallDeadline, owned_chunks, partial},
+    chunked::{CallDeadline, partial},
     http::request::{Repeat, Request},
     pagination::{page, stream_pages},
     path::check_segment,
@@ -119,10 +119,8 @@ impl<'a> Messages<'a> {
     /// ```
     pub async fn send(&self, messages: Vec<SendMessageInput>) -> Result<Vec<String>, Error> {
         let conversation = self.conversation()?;
-        let deadline = CallDeadline::start(self.client);
-        let client = deadline.client();
-        send_in_chunks(messages, &deadline, |chunk| async move {
-            client.fetch(send_messages(conversation, &chunk)?).await
+        send_in_chunks(self.client, messages, || {
+            messages_of(Method::POST, "send_messages", conversation)
         })
         .await
     }
@@ -154,12 +152,12 @@ impl<'a> Messages<'a> {
         let deadline = CallDeadline::start(self.client);
         let client = deadline.client();
         let mut applied = 0;
-        for (index, chunk) in owned_chunks(messages, MAX_MESSAGES_PER_REQUEST).enumerate() {
+        for (index, chunk) in messages.chunks(MAX_MESSAGES_PER_REQUEST).enumerate() {
             let len = chunk.len();
             if let Err(source) = deadline.check() {
                 return Err(partial(index, applied, Vec::new(), source));
             }
-            let result = match import_messages(conversation, &chunk) {
+            let result = match import_messages(conversation, chunk) {
                 Ok(request) => client.perform(request).await,
                 Err(e) => Err(e),
             };
@@ -368,29 +366,31 @@ pub(crate) fn reaction(
 }
 
 /// The send loop of a message array, for both the conversation path and the
-/// deprecated `participants=` path: validates the array, adds idempotency
-/// keys, sends chunks of at most [`MAX_MESSAGES_PER_REQUEST`] in order
-/// through `send_chunk`, checks that each answer holds one id per message,
-/// and reports a failure after the first chunk as [`Error::Partial`] with the
-/// ids already stored.
-pub(crate) async fn send_in_chunks<F, Fut>(
+/// deprecated `participants=` path (`to` makes the request's address):
+/// validates the array, adds idempotency keys, sends chunks of at most
+/// [`MAX_MESSAGES_PER_REQUEST`] in order within one overall deadline,
+/// checks that each answer holds one id per message, and reports a failure
+/// after the first chunk as [`Error::Partial`] with the ids already stored.
+pub(crate) async fn send_in_chunks(
+    client: &Client,
     mut messages: Vec<SendMessageInput>,
-    deadline: &CallDeadline,
-    mut send_chunk: F,
-) -> Result<Vec<String>, Error>
-where
-    F: FnMut(Vec<SendMessageInput>) -> Fut,
-    Fut: Future<Output = Result<Vec<SentMessage>, Error>>,
-{
+    to: impl Fn() -> Result<Request, Error>,
+) -> Result<Vec<String>, Error> {
     crate::validate::messages(&messages)?;
     add_idempotency_keys(&mut messages);
+    let deadline = CallDeadline::start(client);
     let mut ids = Vec::with_capacity(messages.len());
-    for (index, chunk) in owned_chunks(messages, MAX_MESSAGES_PER_REQUEST).enumerate() {
+    for (index, chunk) in messages.chunks(MAX_MESSAGES_PER_REQUEST).enumerate() {
         let len = chunk.len();
         if let Err(source) = deadline.check() {
             return Err(partial(index, ids.len(), ids, source));
         }
-        match send_chunk(chunk).await {
+        let sent: Result<Vec<SentMessage>, Error> =
+            match to().and_then(|to| message_send(to, chunk)) {
+                Ok(request) => deadline.client().fetch(request).await,
+                Err(e) => Err(e),
+            };
+        match sent {
             Ok(sent) if sent.len() == len => ids.extend(sent.into_iter().map(|m| m.id)),
             Ok(sent) => {
                 let source = Error::Protocol(format!(

@@ -8,7 +8,7 @@ use reqwest::Method;
 
 use crate::{
     Client, Error,
-    chunked::{CallDeadline, owned_chunks, partial},
+    chunked::{CallDeadline, partial},
     http::request::Request,
     pagination::{page, stream_pages},
     path::check_segment,
@@ -230,7 +230,7 @@ impl<'a> Users<'a> {
         let deadline = CallDeadline::start(self.client);
         let client = deadline.client();
         let mut applied = 0;
-        for (index, chunk) in owned_chunks(users, MAX_USERS_PER_REQUEST).enumerate() {
+        for (index, chunk) in users.chunks(MAX_USERS_PER_REQUEST).enumerate() {
             let len = chunk.len();
             let request = put_users(chunk)?;
             if let Err(source) = deadline.check() {
@@ -369,8 +369,8 @@ pub(crate) fn put_user(user_id: &str, user: &UserInput) -> Result<Request, Error
 
 /// `PUT /users`: up to 100 users at once, in a map by id (ids checked by
 /// the caller).
-pub(crate) fn put_users(users: Vec<(String, UserInput)>) -> Result<Request, Error> {
-    let body: HashMap<String, UserInput> = users.into_iter().collect();
+pub(crate) fn put_users(users: &[(String, UserInput)]) -> Result<Request, Error> {
+    let body: HashMap<&str, &UserInput> = users.iter().map(|(id, u)| (id.as_str(), u)).collect();
     Request::new(Method::PUT, "batch_update_users")
         .at("users")
         .json(&body)
