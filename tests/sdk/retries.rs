@@ -12,7 +12,7 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate, matchers::any};
 
 use crate::common;
 use crate::common::{config_of, emulator, import, text};
-use crate::fixtures::{chat, requests_to, setup, users};
+use crate::fixtures::{requests_to, setup, users};
 use crate::wire::{client, header, requests};
 
 // ---------------------------------------------------------- on the wire
@@ -84,45 +84,6 @@ fn fast_retries(emu: &Emulator) -> talkjs::Client {
 }
 
 #[tokio::test]
-async fn a_send_retried_after_a_lost_answer_is_stored_once() {
-    let (emu, client) = emulator().await;
-    chat(&client).await;
-    let client = fast_retries(&emu);
-    emu.clear_log();
-    emu.inject_fault(talkjs_emulator::Fault::DropAfterApply);
-    let ids = client
-        .messages("chat")
-        .send(vec![text("alice", "once"), text("bob", "twice?")])
-        .await
-        .unwrap();
-    let posts = requests_to(&emu, "POST", "/conversations/chat/messages");
-    assert_eq!(posts.len(), 2, "one retry");
-    assert_eq!(posts[0].body, posts[1].body, "same idempotency keys");
-    let stored = emu.messages("chat");
-    let stored_ids: Vec<&str> = stored.iter().map(|m| m["id"].as_str().unwrap()).collect();
-    assert_eq!(stored_ids, ids);
-}
-
-#[tokio::test]
-async fn an_import_whose_answer_is_lost_is_not_retried() {
-    let (emu, client) = emulator().await;
-    chat(&client).await;
-    let client = fast_retries(&emu);
-    emu.clear_log();
-    emu.inject_fault(talkjs_emulator::Fault::DropAfterApply);
-    let result = client
-        .messages("chat")
-        .import(vec![import("alice", "x", 5)])
-        .await;
-    assert!(
-        matches!(result, Err(Error::OutcomeUnknown { .. })),
-        "{result:?}"
-    );
-    assert_eq!(emu.requests().len(), 1);
-    assert_eq!(emu.messages("chat").len(), 1);
-}
-
-#[tokio::test]
 async fn status_faults_are_retried_and_mapped() {
     let (emu, client) = emulator().await;
     users(&client, &["alice"]).await;
@@ -154,26 +115,28 @@ async fn a_send_whose_answer_was_lost_is_retried_with_the_same_key_and_stored_on
     emulator.inject_fault(Fault::DropAfterApply);
     let ids = client
         .messages("c1")
-        .send(vec![text("u1", "hello")])
+        .send(vec![text("u1", "hello"), text("u2", "twice?")])
         .await
         .unwrap();
-    assert_eq!(ids.len(), 1);
+    assert_eq!(ids.len(), 2);
     let stored = emulator.messages("c1");
-    assert_eq!(stored.len(), 1, "{stored:?}");
-    assert_eq!(stored[0]["id"], ids[0].as_str());
-    let sends: Vec<_> = emulator
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == "POST")
-        .collect();
+    let stored_ids: Vec<&str> = stored.iter().map(|m| m["id"].as_str().unwrap()).collect();
+    assert_eq!(stored_ids, ids, "each stored once, in order: {stored:?}");
+    let sends = requests_to(&emulator, "POST", "/conversations/c1/messages");
     assert_eq!(sends.len(), 2, "one lost answer, one retry");
-    let key = |i: usize| sends[i].json().unwrap()[0]["idempotencyKey"].clone();
-    assert!(key(0).is_string());
     assert_eq!(
-        key(0),
-        key(1),
-        "a retry must carry the same idempotency key"
+        sends[0].body, sends[1].body,
+        "the retry is the same request"
     );
+    for i in 0..2 {
+        let key = |send: usize| sends[send].json().unwrap()[i]["idempotencyKey"].clone();
+        assert!(key(0).is_string());
+        assert_eq!(
+            key(0),
+            key(1),
+            "a retry must carry the same idempotency key"
+        );
+    }
 }
 
 #[tokio::test]
