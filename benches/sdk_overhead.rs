@@ -21,7 +21,6 @@ use std::{future::Future, pin::Pin, time::Instant};
 
 use futures::StreamExt;
 use support::*;
-use talkjs::ConversationFilter;
 
 type Call = Box<dyn Fn() -> Pin<Box<dyn Future<Output = ()>>>>;
 
@@ -169,14 +168,13 @@ fn variants_page(
     sdk_key: &'static talkjs::Client,
     base: &'static Baseline,
 ) -> Vec<Variant> {
-    let filter: &'static ConversationFilter = leak(ConversationFilter::default());
     vec![
         Variant {
             name: "SDK (app token per request, default)",
             call: Box::new(move || {
                 Box::pin(async move {
-                    let page = sdk.conversations().page(filter, 100, None).await;
-                    assert_eq!(page.unwrap().len(), 100);
+                    let page = sdk.conversations().list().limit(100).send().await;
+                    assert_eq!(page.unwrap().items.len(), 100);
                 })
             }),
         },
@@ -184,8 +182,8 @@ fn variants_page(
             name: "SDK (secret key: no minting)",
             call: Box::new(move || {
                 Box::pin(async move {
-                    let page = sdk_key.conversations().page(filter, 100, None).await;
-                    assert_eq!(page.unwrap().len(), 100);
+                    let page = sdk_key.conversations().list().limit(100).send().await;
+                    assert_eq!(page.unwrap().items.len(), 100);
                 })
             }),
         },
@@ -329,10 +327,7 @@ async fn profile(server: &Server, side: &str) {
         "future sizes: SDK get user {} B, SDK send {} B, SDK page {} B, baseline get user {} B, raw get_user {} B",
         std::mem::size_of_val(&users.get("alice")),
         std::mem::size_of_val(&sdk.messages("c").send(Vec::new())),
-        std::mem::size_of_val(
-            &sdk.conversations()
-                .page(&ConversationFilter::default(), 100, None)
-        ),
+        std::mem::size_of_val(&sdk.conversations().list().limit(100).send()),
         std::mem::size_of_val(&base.get_user("alice")),
         std::mem::size_of_val(&sdk.raw().get_user().user_id("alice").send()),
     );
@@ -357,7 +352,6 @@ async fn count(server: &Server, side: &str, case: &str) {
         .then(|| Baseline::new(&server.base_url(), APP_ID));
     let base = base.as_ref();
     let messages = ten_messages();
-    let filter = ConversationFilter::default();
     let one = || async {
         match (&client, case) {
             (Some(sdk), "send") => {
@@ -365,8 +359,8 @@ async fn count(server: &Server, side: &str, case: &str) {
                 assert_eq!(ids.unwrap().len(), 10);
             }
             (Some(sdk), "page") => {
-                let page = sdk.conversations().page(&filter, 100, None).await;
-                assert_eq!(page.unwrap().len(), 100);
+                let page = sdk.conversations().list().limit(100).send().await;
+                assert_eq!(page.unwrap().items.len(), 100);
             }
             (Some(sdk), "get") => {
                 sdk.users().get("alice").await.unwrap();

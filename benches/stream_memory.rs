@@ -1,4 +1,4 @@
-//! Streaming N conversations through `client.conversations().stream(...)`
+//! Streaming N conversations through `client.conversations().list().stream()`
 //! against the baseline's own paging loop (pages of 100, `startingAfter` the
 //! last id, stop on a short page): time per run and peak memory, for
 //! N = 1,000 and N = 100,000. Memory must stay flat: streaming 100,000 may
@@ -21,7 +21,6 @@ use std::{
 
 use futures::TryStreamExt;
 use support::*;
-use talkjs::ConversationFilter;
 
 struct Counting;
 
@@ -110,7 +109,9 @@ fn peak_rss_mib() -> f64 {
 async fn sdk_stream(client: &talkjs::Client) -> usize {
     client
         .conversations()
-        .stream(ConversationFilter::default(), 100)
+        .list()
+        .limit(100)
+        .stream()
         .try_fold(0usize, |n, c| {
             std::hint::black_box(&c);
             async move { Ok(n + 1) }

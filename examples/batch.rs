@@ -48,10 +48,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     step("Batch 2: mixed operations; the client waits until a second has passed");
-    let chat: ConversationInput = ConversationInput::builder()
-        .subject(Some("Batch demo".into()))
-        .participants(vec!["ba-alice".to_string(), "ba-bob".to_string()])
-        .try_into()?;
+    let chat = ConversationInput::with_participants(["ba-alice", "ba-bob"]).subject("Batch demo");
     let labels = [
         "PUT ba-chat",
         "GET ba-carol",
@@ -103,8 +100,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         outcomes.len(),
         started.elapsed().as_millis()
     );
-    let page = client.messages("ba-chat").page(100, None).await?;
-    println!("  ba-chat now holds {} messages", page.len());
+    let page = client.messages("ba-chat").list().limit(100).send().await?;
+    println!("  ba-chat now holds {} messages", page.items.len());
 
     println!("\nDone: three batch calls, four requests, each at least a second after the last.");
     Ok(())

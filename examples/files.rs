@@ -26,19 +26,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (id, name) in [("fx-alice", "Alice"), ("fx-bob", "Bob")] {
         client.users().upsert(id, UserInput::named(name)).await?;
     }
-    let conversation = ConversationInput::builder()
-        .subject(Some("Invoices".into()))
-        .participants(vec!["fx-alice".to_string(), "fx-bob".to_string()]);
+    let conversation =
+        ConversationInput::with_participants(["fx-alice", "fx-bob"]).subject("Invoices");
     client
         .conversations()
-        .upsert("fx-files", conversation.try_into()?)
+        .upsert("fx-files", conversation)
         .await?;
     println!("  fx-alice and fx-bob in conversation fx-files");
 
     step("Upload bytes from memory, with a filename and a MIME type");
     let csv = b"item,price\nboots,89.00\n".to_vec();
     let csv_token = client
-        .upload_file("invoice.csv", csv, Some("text/csv"))
+        .upload_file("invoice.csv", csv)
+        .mime("text/csv")
+        .send()
         .await?;
     println!("  invoice.csv -> attachment token {}", short(&csv_token));
 
@@ -46,7 +47,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::temp_dir().join(format!("talkjs-example-{}.txt", std::process::id()));
     std::fs::write(&path, "Delivery note: leave at the door.\n")?;
     // The MIME type is optional; this upload goes without one.
-    let uploaded = client.upload_path(&path, None).await;
+    let uploaded = client.upload_path(&path).send().await;
     std::fs::remove_file(&path)?;
     let note_token = uploaded?;
     println!(
@@ -56,8 +57,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     step("Validation: an empty filename or a malformed MIME type is refused locally");
-    for (name, mime) in [("", Some("text/plain")), ("a.txt", Some("not a mime"))] {
-        match client.upload_file(name, b"x".to_vec(), mime).await {
+    for (name, mime) in [("", "text/plain"), ("a.txt", "not a mime")] {
+        match client
+            .upload_file(name, b"x".to_vec())
+            .mime(mime)
+            .send()
+            .await
+        {
             Err(e) => println!("  {e}"),
             Ok(_) => println!("  unexpectedly accepted"),
         }

@@ -20,7 +20,7 @@ mod common;
 use common::{connect, step};
 use talkjs::{
     Error,
-    types::{ConversationInput, ImportMessageInput, ImportMessageInputType, UserInput},
+    types::{ConversationInput, ImportMessageInput, UserInput},
 };
 
 #[tokio::main]
@@ -42,9 +42,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|i| {
             let sender = if i % 2 == 0 { "im-alice" } else { "im-bob" };
             let at = start + chrono::Duration::hours(i);
-            imported(sender, &format!("old message #{i}"), at.timestamp_millis())
+            ImportMessageInput::user_text(sender, format!("old message #{i}"), at)
         })
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Vec<_>>();
     if let Some(emulator) = &emulator {
         emulator.clear_log();
     }
@@ -60,9 +60,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     step("Read them back: createdAt is the imported timestamp, origin is \"import\"");
-    let messages = client.messages("im-history").page(100, None).await?;
+    let messages = client
+        .messages("im-history")
+        .list()
+        .limit(100)
+        .send()
+        .await?;
     // Newest first; show the two ends.
-    for m in [messages.first(), messages.last()].into_iter().flatten() {
+    for m in [messages.items.first(), messages.items.last()]
+        .into_iter()
+        .flatten()
+    {
         let at = m
             .created_at
             .and_then(|t| t.to_datetime())
@@ -76,8 +84,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     step("A failure part-way: message 12 is from a non-participant");
     let t0 = start.timestamp_millis();
     let mut batch = (0..15)
-        .map(|i| imported("im-alice", &format!("batch #{i}"), t0 + i))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|i| ImportMessageInput::user_text("im-alice", format!("batch #{i}"), t0 + i))
+        .collect::<Vec<_>>();
     // Local validation can't know who takes part; TalkJS refuses it.
     batch[12].sender = "im-outsider".into();
     match client.messages("im-partial").import(batch.clone()).await {
@@ -99,11 +107,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Err(e) => println!("  failed before anything was stored: {e}"),
         Ok(n) => println!("  TalkJS accepted all {n} messages"),
     }
-    let stored = client.messages("im-partial").page(100, None).await?;
-    println!("  im-partial holds {} messages, none twice", stored.len());
+    let stored = client
+        .messages("im-partial")
+        .list()
+        .limit(100)
+        .send()
+        .await?;
+    println!(
+        "  im-partial holds {} messages, none twice",
+        stored.items.len()
+    );
 
     step("Validation runs first: an invalid message means nothing is sent");
-    let empty = imported("im-alice", "", t0)?;
+    let empty = ImportMessageInput::user_text("im-alice", "", t0);
     match client.messages("im-partial").import(vec![empty]).await {
         Err(e) => println!("  {e}"),
         Ok(_) => println!("  unexpectedly accepted"),
@@ -111,17 +127,4 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("\nDone.");
     Ok(())
-}
-
-/// A user's text message sent at `timestamp`; the builder reports a
-/// missing required field as an [`Error`].
-fn imported(sender: &str, text: &str, timestamp: i64) -> Result<ImportMessageInput, Error> {
-    let message = ImportMessageInput::builder()
-        .type_(ImportMessageInputType::UserMessage)
-        .sender(sender)
-        .text(text.to_string())
-        .timestamp(timestamp)
-        .read_by(Vec::new())
-        .try_into()?;
-    Ok(message)
 }

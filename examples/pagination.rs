@@ -18,8 +18,9 @@ mod common;
 use common::{connect, step};
 use futures::{StreamExt, TryStreamExt, stream};
 use talkjs::{
-    Client, ConversationFilter, Error,
-    types::{ConversationInput, ImportMessageInput, ImportMessageInputType, UserInput},
+    Error,
+    pagination::List,
+    types::{Conversation, ConversationInput, ImportMessageInput, UserInput},
 };
 
 #[tokio::main]
@@ -39,19 +40,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
 
     step("One page of at most `limit`, then the page after its last id");
-    let none = ConversationFilter::default();
-    let first = client.conversations().page(&none, 100, None).await?;
-    let last = first.last().and_then(|c| c.id.as_deref());
-    let shown = last.unwrap_or("none");
-    println!("  page 1: {} conversations, the last {shown}", first.len());
-    let second = client.conversations().page(&none, 100, last).await?;
-    println!("  page 2, starting after it: {}", second.len());
+    let first = client.conversations().list().limit(100).send().await?;
+    let cursor = first.next_cursor().unwrap_or("none (the last page)");
+    println!(
+        "  page 1: {} conversations, next cursor {cursor}",
+        first.items.len()
+    );
+    if let Some(cursor) = first.next_cursor() {
+        let second = client
+            .conversations()
+            .list()
+            .starting_after(cursor)
+            .send()
+            .await?;
+        println!("  page 2, starting after it: {}", second.items.len());
+    }
 
     step("A stream over every page");
     if let Some(emulator) = &emulator {
         emulator.clear_log();
     }
-    println!("  streamed {} of ours", count(client, none).await?);
+    println!(
+        "  streamed {} of ours",
+        count(client.conversations().list()).await?
+    );
     if let Some(emulator) = &emulator {
         // 100 + 100 + 50: the short third page ends the stream.
         println!("  in {} requests of 100", emulator.requests().len());
@@ -59,12 +71,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     step("limit must be 1..=100; anything else fails before sending");
     for limit in [0, 101] {
-        if let Err(e) = client.users().page(limit, None).await {
+        if let Err(e) = client.users().list().limit(limit).send().await {
             println!("  limit {limit}: {e}");
         }
     }
     // A stream checks its limit when first polled, and yields the error.
-    let mut bad = Box::pin(client.messages("pg-000").stream(0));
+    let mut bad = Box::pin(client.messages("pg-000").list().limit(0).stream());
     if let Some(Err(e)) = bad.next().await {
         println!("  stream(0): {e}");
     }
@@ -79,38 +91,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         } else {
             chrono::Utc::now()
         };
-        let message: ImportMessageInput = ImportMessageInput::builder()
-            .type_(ImportMessageInputType::UserMessage)
-            .sender("pg-alice")
-            .text("News".to_string())
-            .timestamp(at.timestamp_millis())
-            .read_by(Vec::new())
-            .try_into()?;
+        let message = ImportMessageInput::user_text("pg-alice", "News", at);
         client.messages(id.as_str()).import(vec![message]).await?;
     }
     println!("  pg-000..009: last message a month ago; pg-010..014: now; others: none");
     // A chrono::DateTime<Utc> or Unix milliseconds.
     let day_ago = chrono::Utc::now() - chrono::Duration::days(1);
-    let recent = ConversationFilter::default().after(day_ago);
-    println!("  after(a day ago): {}", count(client, recent).await?);
-    let quiet = ConversationFilter::default().before(day_ago.timestamp_millis());
-    println!(
-        "  before(a day ago, in ms): {}",
-        count(client, quiet).await?
-    );
+    let recent = client.conversations().list().after(day_ago);
+    println!("  after(a day ago): {}", count(recent).await?);
+    let quiet = client
+        .conversations()
+        .list()
+        .before(day_ago.timestamp_millis());
+    println!("  before(a day ago, in ms): {}", count(quiet).await?);
 
     println!("\nDone.");
     Ok(())
 }
 
-/// Streams every conversation matching `filter`, 100 per request, and
-/// counts this example's (a real app has others).
-async fn count(client: &Client, filter: ConversationFilter) -> Result<usize, Error> {
-    let all: Vec<_> = client
-        .conversations()
-        .stream(filter, 100)
-        .try_collect()
-        .await?;
+/// Streams every conversation of `list`, 100 per request, and counts this
+/// example's (a real app has others).
+async fn count(list: List<'_, Conversation>) -> Result<usize, Error> {
+    let all: Vec<_> = list.stream().try_collect().await?;
     let ours = all
         .iter()
         .filter(|c| c.id.as_deref().is_some_and(|id| id.starts_with("pg-")));

@@ -15,11 +15,8 @@ mod common;
 use common::{connect, step};
 use futures::TryStreamExt;
 use talkjs::{
-    Access, BatchOp, ConversationFilter, Notify, ReadUntil,
-    types::{
-        ConversationInput, ImportMessageInput, ImportMessageInputType, NullableString,
-        SendMessageInput, UserInput,
-    },
+    Access, BatchOp, Notify, ReadUntil,
+    types::{ConversationInput, ImportMessageInput, NullableString, SendMessageInput, UserInput},
 };
 
 #[tokio::main]
@@ -33,13 +30,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("qs-bob", "Bob"),
         ("qs-carol", "Carol"),
     ] {
-        let user = UserInput::builder()
-            .name(Some(name.into()))
-            .email(Some(
-                vec![format!("{}@example.com", name.to_lowercase())].into(),
-            ))
-            .role(Some("buyer".into()));
-        client.users().upsert(id, user.try_into()?).await?;
+        let user = UserInput::named(name)
+            .email(format!("{}@example.com", name.to_lowercase()))
+            .role("buyer");
+        client.users().upsert(id, user).await?;
         println!("  upserted {id} ({name})");
     }
     let alice = client.users().get("qs-alice").await?;
@@ -48,11 +42,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         alice.name, alice.email
     );
     // An explicit null clears a field; fields left unset stay as they are.
-    let clear_role = UserInput::builder().role(Some(NullableString::NULL));
-    client
-        .users()
-        .upsert("qs-alice", clear_role.try_into()?)
-        .await?;
+    let clear_role = UserInput::default().role(NullableString::NULL);
+    client.users().upsert("qs-alice", clear_role).await?;
     let alice = client.users().get("qs-alice").await?;
     println!(
         "  cleared qs-alice's role: role {:?}, name still {:?}",
@@ -60,13 +51,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     step("A conversation with two participants");
-    let order = ConversationInput::builder()
-        .subject(Some("Order #42: leather boots".into()))
-        .participants(vec!["qs-alice".to_string(), "qs-bob".to_string()]);
-    client
-        .conversations()
-        .upsert("qs-order-42", order.try_into()?)
-        .await?;
+    let order = ConversationInput::with_participants(["qs-alice", "qs-bob"])
+        .subject("Order #42: leather boots");
+    client.conversations().upsert("qs-order-42", order).await?;
     println!("  upserted qs-order-42 with qs-alice and qs-bob");
 
     step("Participants: carol joins read-only, notified on mentions only");
@@ -110,7 +97,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     step("Files: upload, then send the attachment token");
     let token = client
-        .upload_file("boots.txt", b"size 42, brown".to_vec(), Some("text/plain"))
+        .upload_file("boots.txt", b"size 42, brown".to_vec())
+        .mime("text/plain")
+        .send()
         .await?;
     let shown: String = token.chars().take(12).collect();
     println!("  uploaded boots.txt, attachment token {shown}...");
@@ -122,7 +111,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("  message {id} carries attachment {:?}", sent.attachment);
 
     step("Listing: one page, then a stream over every page");
-    let page = client.messages("qs-order-42").page(2, None).await?;
+    let page = client
+        .messages("qs-order-42")
+        .list()
+        .limit(2)
+        .send()
+        .await?;
     for m in &page {
         println!(
             "  page 1: [{}] {:?}",
@@ -132,7 +126,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let all: Vec<_> = client
         .messages("qs-order-42")
-        .stream(2)
+        .list()
+        .limit(2)
+        .stream()
         .try_collect()
         .await?;
     println!(
@@ -144,7 +140,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let hour_ago = chrono::Utc::now() - chrono::Duration::hours(1);
     let recent: Vec<_> = client
         .conversations()
-        .stream(ConversationFilter::default().after(hour_ago), 50)
+        .list()
+        .after(hour_ago)
+        .stream()
         .try_collect()
         .await?;
     println!(
@@ -154,24 +152,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Carol joined and has read nothing: the conversation is unread for her.
     let unread = client
         .users()
-        .conversations_page(
-            "qs-carol",
-            &ConversationFilter::default().unreads_only(),
-            10,
-            None,
-        )
+        .conversations("qs-carol")
+        .unreads_only()
+        .send()
         .await?;
-    println!("  qs-carol has {} unread conversation(s)", unread.len());
+    println!(
+        "  qs-carol has {} unread conversation(s)",
+        unread.items.len()
+    );
 
     step("Import history with original timestamps");
     let yesterday = chrono::Utc::now().timestamp_millis() - 86_400_000;
-    let welcome: ImportMessageInput = ImportMessageInput::builder()
-        .type_(ImportMessageInputType::UserMessage)
-        .sender("qs-bob")
-        .text("(imported) Welcome to the shop!".to_string())
-        .timestamp(yesterday)
-        .read_by(vec!["qs-alice".to_string()])
-        .try_into()?;
+    let welcome =
+        ImportMessageInput::user_text("qs-bob", "(imported) Welcome to the shop!", yesterday)
+            .read_by(["qs-alice"]);
     let imported = client.messages("qs-order-42").import(vec![welcome]).await?;
     println!("  imported {imported} message(s) dated yesterday");
 
@@ -198,14 +192,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("  qs-bob has read everything in qs-order-42");
 
     step("The deprecated participants= path (getOrStartConversation apps)");
-    let legacy = client.conversation_by_participants(&["qs-alice", "qs-carol"], Some("boots"))?;
-    legacy
-        .upsert(
-            &ConversationInput::builder()
-                .subject(Some("Boots, by participants".into()))
-                .try_into()?,
-        )
-        .await?;
+    let legacy = client
+        .conversation_by_participants(&["qs-alice", "qs-carol"])?
+        .topic("boots")?;
+    let subject = ConversationInput::default().subject("Boots, by participants");
+    legacy.upsert(&subject).await?;
     let found = legacy.get().await?;
     println!("  {} -> conversation {:?}", legacy.path(), found.id);
 

@@ -12,8 +12,8 @@ use crate::{ClientConfig, raw};
 /// ```no_run
 /// # async fn demo() -> Result<(), talkjs::Error> {
 /// let client = talkjs::Client::from_env()?;
-/// let page = client.users().page(50, None).await?;
-/// println!("{} users", page.len());
+/// let page = client.users().list().limit(50).send().await?;
+/// println!("{} users", page.items.len());
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]

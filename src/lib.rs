@@ -49,13 +49,13 @@
 //!
 //! // Every generated input also has a builder, for the fields these
 //! // shorthands leave out.
-//! let token = client.upload_file("hi.txt", b"hello".to_vec(), Some("text/plain")).await?;
+//! let token = client.upload_file("hi.txt", b"hello".to_vec()).mime("text/plain").send().await?;
 //! let text = SendMessageInput::user_text("alice", "Hello, Bob");
 //! let file = SendMessageInput::user_attachment("alice", token);
 //! let ids = client.messages("chat").send(vec![text, file]).await?;
 //!
 //! // Every message, newest first, across pages of 50.
-//! let all: Vec<_> = client.messages("chat").stream(50).try_collect().await?;
+//! let all: Vec<_> = client.messages("chat").list().limit(50).stream().try_collect().await?;
 //! assert_eq!((all.len(), ids.len()), (2, 2));
 //!
 //! let outcomes = client.batch(vec![BatchOp::get_user("bob")?, BatchOp::get_user("nobody")?]).await?;
@@ -69,15 +69,16 @@
 //!   ([`Users`]), [`Client::conversations`] ([`Conversations`]: also
 //!   participants and read marks), [`Client::messages`] ([`Messages`]: send,
 //!   import, list, edit, reactions), [`Client::upload_file`] and
-//!   [`Client::upload_path`], [`Client::batch`] ([`BatchOp`]), and
+//!   [`Client::upload_path`] ([`Upload`]), [`Client::batch`] ([`BatchOp`]), and
 //!   [`Client::conversation_by_participants`] for the deprecated paths.
 //! - [`types`]: the inputs and responses of the calls (the generated
 //!   types, with shorthands such as `UserInput::named`), and the SDK's own
-//!   argument types ([`Access`], [`Notify`], [`ConversationFilter`], ...).
+//!   argument types ([`Access`], [`Notify`], [`ParticipantUpdate`], ...).
 //! - [`raw`]: every operation of the spec, builder-style, through
 //!   [`Client::raw`], already authenticated and retrying.
-//! - [`pagination`]: `page(limit, starting_after)` for one page, `stream(limit)`
-//!   for every item; `limit` must be 1..=100.
+//! - [`pagination`]: every list is a [`pagination::List`] builder
+//!   (`client.users().list().limit(50)`) ending in `.send()` for one
+//!   [`pagination::Page`] (with its next cursor) or `.stream()` for every item.
 //! - [`tokens`]: the app tokens the client mints per request, frontend user
 //!   tokens ([`tokens::UserToken`], or [`Client::sign_user_token`] with the
 //!   client's own key), legacy identity signatures.
@@ -114,19 +115,19 @@ pub mod path;
 mod resources;
 
 pub use auth::{tokens, webhooks};
-pub use resources::{messages, pagination, validate};
+pub use resources::{pagination, validate};
 // Crate-internal short paths (`crate::users::get_user`, ...).
 use auth::authorization;
 use http::retry;
-use resources::{batch, chunked, conversations, legacy, users};
+use resources::{batch, chunked, conversations, files, filters, legacy, messages, users};
 
 pub use batch::{BATCH_INTERVAL, BatchOp, BatchOutcome, MAX_BATCH_OPERATIONS};
-pub use conversations::{Access, Conversations, Notify, ReadUntil};
+pub use conversations::{Access, Conversations, Notify, ParticipantUpdate, ReadUntil};
+pub use files::Upload;
+pub use filters::{ConversationOrder, OrderDirection};
 pub use legacy::ConversationByParticipants;
 pub use messages::{MAX_MESSAGES_PER_REQUEST, Messages};
-pub use users::{
-    ConversationFilter, ConversationOrder, MAX_USERS_PER_REQUEST, OrderDirection, Users,
-};
+pub use users::{MAX_USERS_PER_REQUEST, Users};
 
 pub use client::Client;
 pub use config::{AuthMode, ClientConfig, DEFAULT_BASE_URL, install_default_crypto_provider};

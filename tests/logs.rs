@@ -139,24 +139,29 @@ async fn no_failure_prints_the_secret_or_a_token() {
         emulator.inject_faults(Fault::status(500), 2);
         errors.push(
             client
-                .upload_file("a.txt", b"secret-free".to_vec(), Some("text/plain"))
+                .upload_file("a.txt", b"secret-free".to_vec())
+                .mime("text/plain")
+                .send()
                 .await
                 .unwrap_err(),
         );
         emulator.inject_faults(Fault::DropBeforeApply, 2);
         errors.push(
             client
-                .upload_file("a.txt", b"x".to_vec(), None)
+                .upload_file("a.txt", b"x".to_vec())
+                .send()
                 .await
                 .unwrap_err(),
         );
         client
-            .upload_file("a.txt", b"fine".to_vec(), None)
+            .upload_file("a.txt", b"fine".to_vec())
+            .send()
             .await
             .unwrap();
         errors.push(
             client
-                .upload_file("", b"x".to_vec(), None)
+                .upload_file("", b"x".to_vec())
+                .send()
                 .await
                 .unwrap_err(),
         );
@@ -164,11 +169,8 @@ async fn no_failure_prints_the_secret_or_a_token() {
         // Batch: a non-repeatable batch whose answer was lost (one batch per
         // client: the SDK paces batches one a second).
         emulator.inject_fault(Fault::DropAfterApply);
-        let import = BatchOp::custom(
-            http::Method::POST,
-            "/import/conversations/nowhere/messages",
-            Some(serde_json::json!([])),
-        );
+        let import = BatchOp::custom(http::Method::POST, "/import/conversations/nowhere/messages")
+            .payload(serde_json::json!([]));
         errors.push(
             client
                 .batch(vec![BatchOp::get_user("nobody").unwrap(), import])
@@ -180,11 +182,12 @@ async fn no_failure_prints_the_secret_or_a_token() {
         // The deprecated participants= paths: 404, 500s, refused ids.
         let legacy = client
             // A topic per round: the first round's send creates its conversation.
-            .conversation_by_participants(&["a", "b"], Some(&format!("{auth:?}")))
+            .conversation_by_participants(&["a", "b"])
+            .and_then(|legacy| legacy.topic(&format!("{auth:?}")))
             .unwrap();
         errors.push(legacy.get().await.unwrap_err());
         emulator.inject_faults(Fault::status(503), 2);
-        errors.push(legacy.messages_page(10, None).await.unwrap_err());
+        errors.push(legacy.messages().limit(10).send().await.unwrap_err());
         emulator.inject_fault(Fault::DropAfterApply);
         emulator.inject_fault(Fault::status(500));
         errors.push(
@@ -193,11 +196,7 @@ async fn no_failure_prints_the_secret_or_a_token() {
                 .await
                 .unwrap_err(),
         );
-        errors.push(
-            client
-                .conversation_by_participants(&["a,b"], None)
-                .unwrap_err(),
-        );
+        errors.push(client.conversation_by_participants(&["a,b"]).unwrap_err());
 
         // 401: a client with the wrong key.
         let wrong = ClientConfig::new(emulator.app_id(), "sk_test_wrong")

@@ -315,9 +315,11 @@ impl Error {
     }
 }
 
-/// A generated type's builder that lacks a required value or refused one
-/// (`SendMessageInput::builder()…try_into()`) is a validation error of
-/// that field, so `?` takes it in a function returning [`Error`].
+/// A generated builder's `try_into` that failed (a required field left
+/// unset, or a value that did not convert) is a validation error, so `?`
+/// takes it in a function returning [`Error`]. progenitor's message names
+/// the field ("no value supplied for type_"); it is kept whole as the
+/// rule, not parsed, and the field is `input`.
 ///
 /// ```
 /// use talkjs::types::SendMessageInput;
@@ -325,23 +327,11 @@ impl Error {
 ///     Ok(SendMessageInput::builder().text(Some("no type".to_string())).try_into()?)
 /// }
 /// let err = build().unwrap_err();
-/// assert!(matches!(err, talkjs::Error::Validation { ref field, .. } if field == "type_"));
+/// assert!(matches!(err, talkjs::Error::Validation { ref rule, .. } if rule.contains("type_")));
 /// ```
 impl From<crate::raw::types::error::ConversionError> for Error {
     fn from(error: crate::raw::types::error::ConversionError) -> Self {
-        // progenitor's builders word it "no value supplied for {field}" or
-        // "error converting supplied value for {field}: {reason}".
-        let message = error.to_string();
-        if let Some(field) = message.strip_prefix("no value supplied for ") {
-            return Error::validation(field, "is required: the builder was given no value");
-        }
-        if let Some((field, reason)) = message
-            .strip_prefix("error converting supplied value for ")
-            .and_then(|rest| rest.split_once(": "))
-        {
-            return Error::validation(field, reason);
-        }
-        Error::validation("value", message)
+        Error::validation("input", error.to_string())
     }
 }
 
@@ -361,25 +351,21 @@ mod tests {
     use crate::raw::types::error::ConversionError;
 
     #[test]
-    fn builder_conversion_errors_name_their_field_and_reason() {
-        let cases = [
-            (
-                "no value supplied for type_",
-                "type_",
-                "is required: the builder was given no value",
-            ),
-            (
-                "error converting supplied value for sender: not a string",
-                "sender",
-                "not a string",
-            ),
-            ("something else", "value", "something else"),
-        ];
-        for (message, field, rule) in cases {
-            match Error::from(ConversionError::from(message)) {
-                Error::Validation { field: f, rule: r } => assert_eq!((&*f, &*r), (field, rule)),
-                other => panic!("{message}: {other:?}"),
+    fn builder_conversion_errors_keep_the_builders_message() {
+        let built =
+            crate::types::SendMessageInput::try_from(crate::types::SendMessageInput::builder());
+        match Error::from(built.unwrap_err()) {
+            Error::Validation { field, rule } => {
+                assert_eq!(field, "input");
+                assert!(rule.contains("type_"), "{rule}");
             }
+            other => panic!("{other:?}"),
+        }
+        match Error::from(ConversionError::from("something else")) {
+            Error::Validation { field, rule } => {
+                assert_eq!((&*field, &*rule), ("input", "something else"))
+            }
+            other => panic!("{other:?}"),
         }
     }
 }

@@ -6,10 +6,11 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::{
-    Access, Client, ConversationFilter, Error, MAX_MESSAGES_PER_REQUEST, MAX_USERS_PER_REQUEST,
-    Notify, ReadUntil, conversations,
+    Access, Client, Error, MAX_MESSAGES_PER_REQUEST, MAX_USERS_PER_REQUEST, Notify,
+    ParticipantUpdate, ReadUntil, conversations,
     http::request::{Repeat, Request},
     messages,
+    pagination::{Item, List},
     raw::types::{
         BatchOperation, BatchResult, ConversationInput, EditMessageBody, ImportMessageInput,
         PresenceInput, SendMessageInput, UserInput,
@@ -29,38 +30,34 @@ pub const BATCH_INTERVAL: Duration = Duration::from_secs(1);
 /// There is a constructor for every operation of the REST API that a batch
 /// can carry: users ([`get_user`](Self::get_user),
 /// [`put_user`](Self::put_user), [`put_users`](Self::put_users),
-/// [`list_users`](Self::list_users), [`get_presence`](Self::get_presence),
+/// [`get_presence`](Self::get_presence),
 /// [`set_presence`](Self::set_presence)), conversations
 /// ([`get_conversation`](Self::get_conversation),
 /// [`put_conversation`](Self::put_conversation),
-/// [`delete_conversation`](Self::delete_conversation),
-/// [`list_conversations`](Self::list_conversations),
-/// [`list_user_conversations`](Self::list_user_conversations)),
+/// [`delete_conversation`](Self::delete_conversation)),
 /// participants ([`join`](Self::join),
 /// [`update_participant`](Self::update_participant),
 /// [`leave`](Self::leave), [`mark_read`](Self::mark_read)), messages
 /// ([`send_messages`](Self::send_messages),
-/// [`list_messages`](Self::list_messages),
 /// [`get_message`](Self::get_message), [`edit_message`](Self::edit_message),
 /// [`delete_message`](Self::delete_message),
 /// [`add_reaction`](Self::add_reaction),
 /// [`remove_reaction`](Self::remove_reaction)) and
-/// [`import_messages`](Self::import_messages); [`custom`](Self::custom) for
-/// anything else. A list operation fetches one page (its cursor is in the
+/// [`import_messages`](Self::import_messages), every list
+/// ([`list`](Self::list), from the same [`List`] builder as the direct
+/// call); [`custom`](Self::custom) for anything else. A list operation
+/// fetches one page (its cursor is in the
 /// outcome's `body.data`); ids that no URL can carry and invalid arguments
 /// are refused when the operation is built.
 ///
 /// ```
 /// use talkjs::{Access, BatchOp, Notify, ReadUntil};
-/// use talkjs::types::{NullableString, UserInput};
+/// use talkjs::types::UserInput;
 /// let ops = vec![
 ///     BatchOp::get_user("alice").unwrap(),
-///     BatchOp::put_user("bob", &UserInput::builder()
-///         .name(Some("Bob".into()))
-///         .try_into().unwrap()).unwrap(),
+///     BatchOp::put_user("bob", &UserInput::named("Bob").role("seller")).unwrap(),
 ///     BatchOp::join("order-42", "bob", Access::ReadWrite, Notify::All).unwrap(),
 ///     BatchOp::mark_read("order-42", "alice", ReadUntil::Sent).unwrap(),
-///     BatchOp::list_messages("order-42", 20, None).unwrap(),
 /// ];
 /// # let _ = ops;
 /// ```
@@ -106,18 +103,31 @@ fn op(request: Result<Request, Error>) -> Result<BatchOp, Error> {
 }
 
 impl BatchOp {
-    /// Any operation: `path` is relative to `/v1/{appId}` and already
-    /// percent-encoded; for GET, `payload` holds query parameters as strings.
-    /// A POST is treated as one TalkJS would apply twice: a batch holding
-    /// it is not repeated after an ambiguous failure.
-    pub fn custom(method: Method, path: impl Into<String>, payload: Option<Value>) -> Self {
+    /// Any operation, without a payload (add one with
+    /// [`BatchOp::payload`]): `path` is relative to `/v1/{appId}` and
+    /// already percent-encoded. A POST is treated as one TalkJS would apply
+    /// twice: a batch holding it is not repeated after an ambiguous failure.
+    ///
+    /// ```
+    /// use talkjs::BatchOp;
+    /// let ping = BatchOp::custom(reqwest::Method::GET, "/users/alice").payload(serde_json::json!({"x": "1"}));
+    /// # let _ = ping;
+    /// ```
+    pub fn custom(method: Method, path: impl Into<String>) -> Self {
         BatchOp {
             repeat: Repeat::of(&method),
             method,
             path: path.into(),
-            payload,
+            payload: None,
             api_version: None,
         }
+    }
+
+    /// The operation's payload: its JSON body, or for a GET its query
+    /// parameters as strings (TalkJS's batch format).
+    pub fn payload(mut self, payload: Value) -> Self {
+        self.payload = Some(payload);
+        self
     }
 
     /// GET a user.
@@ -177,9 +187,21 @@ impl BatchOp {
         op(users::put_users(users))
     }
 
-    /// GET one page of users, as [`crate::Users::page`] does.
-    pub fn list_users(limit: u32, starting_after: Option<&str>) -> Result<Self, Error> {
-        op(users::list_users(limit, starting_after))
+    /// GET the first page of `list`, as its [`List::send`] would (limit,
+    /// cursor and filters included).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
+    /// use talkjs::BatchOp;
+    /// let ops = vec![
+    ///     BatchOp::list(&client.users().list().limit(10))?,
+    ///     BatchOp::list(&client.messages("order-42").list().limit(20))?,
+    /// ];
+    /// let outcomes = client.batch(ops).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn list<T: Item>(list: &List<'_, T>) -> Result<Self, Error> {
+        op(list.first_request())
     }
 
     /// GET a user's presence.
@@ -190,37 +212,6 @@ impl BatchOp {
     /// PUT a user's presence.
     pub fn set_presence(user_id: &str, presence: &PresenceInput) -> Result<Self, Error> {
         op(users::set_presence(user_id, presence))
-    }
-
-    /// GET one page of the app's conversations matching `filter`, as
-    /// [`crate::Conversations::page`] does (`unreads_only` is refused
-    /// there and here: it applies to a user's list only).
-    pub fn list_conversations(
-        filter: &ConversationFilter,
-        limit: u32,
-        starting_after: Option<&str>,
-    ) -> Result<Self, Error> {
-        op(conversations::list_conversations(
-            filter,
-            limit,
-            starting_after,
-        ))
-    }
-
-    /// GET one page of a user's conversations matching `filter`, as
-    /// [`crate::Users::conversations_page`] does.
-    pub fn list_user_conversations(
-        user_id: &str,
-        filter: &ConversationFilter,
-        limit: u32,
-        starting_after: Option<&str>,
-    ) -> Result<Self, Error> {
-        op(users::list_user_conversations(
-            user_id,
-            filter,
-            limit,
-            starting_after,
-        ))
     }
 
     /// PUT a participant with both settings, as
@@ -239,20 +230,18 @@ impl BatchOp {
         ))
     }
 
-    /// PATCH only the given settings of a participant, as
-    /// [`crate::Conversations::update_participant`] does (giving neither is
-    /// refused).
+    /// PATCH only the settings set in `update` of a participant, as
+    /// [`crate::Conversations::update_participant`] does (setting neither
+    /// is refused).
     pub fn update_participant(
         conversation_id: &str,
         user_id: &str,
-        access: Option<Access>,
-        notify: Option<Notify>,
+        update: ParticipantUpdate,
     ) -> Result<Self, Error> {
         op(conversations::update_participant(
             conversation_id,
             user_id,
-            access,
-            notify,
+            update,
         ))
     }
 
@@ -269,20 +258,6 @@ impl BatchOp {
         until: ReadUntil,
     ) -> Result<Self, Error> {
         op(conversations::mark_read(conversation_id, user_id, until))
-    }
-
-    /// GET one page of a conversation's messages, newest first, as
-    /// [`crate::Messages::page`] does.
-    pub fn list_messages(
-        conversation_id: &str,
-        limit: u32,
-        starting_after: Option<&str>,
-    ) -> Result<Self, Error> {
-        op(messages::list_messages(
-            conversation_id,
-            limit,
-            starting_after,
-        ))
     }
 
     /// GET one message.

@@ -1,21 +1,19 @@
 //! Conversations and their participants.
 
-use futures::Stream;
-
 use reqwest::Method;
 
 use crate::{
     Client, Error,
+    filters::ConversationFilter,
     http::request::Request,
-    pagination::{page, stream_pages},
+    pagination::List,
     path::check_segment,
     raw::types::{
-        Conversation, ConversationInput, ConversationList, MarkConversationReadBody,
+        Conversation, ConversationInput, MarkConversationReadBody,
         MarkConversationReadBodyReadUntil, MarkConversationReadBodyReadUntilString,
         ParticipationInput, ParticipationInputAccess, ParticipationInputNotify,
         ParticipationInputNotifyString,
     },
-    users::ConversationFilter,
 };
 
 /// The conversations of the app; from [`Client::conversations`].
@@ -30,11 +28,9 @@ impl Client {
     /// ```no_run
     /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
     /// use talkjs::{Access, Notify};
-    /// use talkjs::types::{ConversationInput, NullableString};
-    /// let order = ConversationInput::builder()
-    ///     .subject(Some("Order #42".into()))
-    ///     .participants(vec!["alice".to_string(), "bob".to_string()]);
-    /// client.conversations().upsert("order-42", order.try_into()?).await?;
+    /// use talkjs::types::ConversationInput;
+    /// let order = ConversationInput::with_participants(["alice", "bob"]).subject("Order #42");
+    /// client.conversations().upsert("order-42", order).await?;
     /// client.conversations().join("order-42", "carol", Access::Read, Notify::MentionsOnly).await?;
     /// # Ok(()) }
     /// ```
@@ -119,10 +115,42 @@ pub(crate) fn read_marker(until: ReadUntil) -> MarkConversationReadBody {
     }
 }
 
+/// The settings of a participant to change with
+/// [`Conversations::update_participant`]: those left unset keep their value.
+///
+/// ```
+/// use talkjs::{Access, Notify, ParticipantUpdate};
+/// let mute = ParticipantUpdate::default().notify(Notify::Off);
+/// let demote_and_mute = mute.access(Access::Read);
+/// assert_eq!((mute.access, mute.notify), (None, Some(Notify::Off)));
+/// ```
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ParticipantUpdate {
+    /// The new access right, if it changes.
+    pub access: Option<Access>,
+    /// The new notification setting, if it changes.
+    pub notify: Option<Notify>,
+}
+
+impl ParticipantUpdate {
+    /// Changes the access right.
+    pub fn access(mut self, access: Access) -> Self {
+        self.access = Some(access);
+        self
+    }
+
+    /// Changes the notification setting.
+    pub fn notify(mut self, notify: Notify) -> Self {
+        self.notify = Some(notify);
+        self
+    }
+}
+
 /// An update must change something: a PATCH with neither field changes
 /// nothing.
-pub(crate) fn check_update(access: Option<Access>, notify: Option<Notify>) -> Result<(), Error> {
-    if access.is_none() && notify.is_none() {
+fn check_update(update: ParticipantUpdate) -> Result<(), Error> {
+    if update.access.is_none() && update.notify.is_none() {
         return Err(Error::validation(
             "access, notify",
             "an update needs at least one of them: with neither there is nothing to change",
@@ -163,30 +191,19 @@ impl<'a> Conversations<'a> {
             .await
     }
 
-    /// One page of the app's conversations matching `filter`
-    /// (`unreads_only` applies to a user's list only and is refused here).
-    pub async fn page(
-        &self,
-        filter: &ConversationFilter,
-        limit: u32,
-        starting_after: Option<&str>,
-    ) -> Result<Vec<Conversation>, Error> {
-        let request = list_conversations(filter, limit, starting_after)?;
-        let page: ConversationList = self.client.fetch(request).await?;
-        Ok(page.data.unwrap_or_default())
-    }
-
-    /// Every conversation matching `filter`, `limit` per request.
-    pub fn stream(
-        &self,
-        filter: ConversationFilter,
-        limit: u32,
-    ) -> impl Stream<Item = Result<Conversation, Error>> + 'a {
-        let this = *self;
-        stream_pages(limit, None, move |limit, cursor| {
-            let filter = filter.clone();
-            async move { this.page(&filter, limit, cursor.as_deref()).await }
-        })
+    /// The app's conversations, as a [`List`] with the conversation
+    /// filters but [`List::unreads_only`], which only a user's list has
+    /// ([`crate::Users::conversations`]).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
+    /// use futures::TryStreamExt;
+    /// let week_ago = chrono::Utc::now() - chrono::Duration::days(7);
+    /// let active: Vec<_> = client.conversations().list().after(week_ago).stream().try_collect().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn list(&self) -> List<'a, Conversation> {
+        List::new(self.client, list_conversations)
     }
 
     /// Adds `user_id` to a conversation with these settings (TalkJS's
@@ -206,8 +223,8 @@ impl<'a> Conversations<'a> {
             .await
     }
 
-    /// Changes only the given settings of a participant with `PATCH
-    /// /conversations/{cid}/participants/{uid}`: `None` fields are not
+    /// Changes only the settings set in `update` with `PATCH
+    /// /conversations/{cid}/participants/{uid}`: the others are not
     /// sent, so they keep their value (TalkJS: it "will only update fields
     /// given in the payload, leaving the old ones as they were",
     /// <https://talkjs.com/docs/Reference/REST_API/Participation>). Giving
@@ -218,22 +235,19 @@ impl<'a> Conversations<'a> {
     ///
     /// ```no_run
     /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
-    /// use talkjs::Notify;
+    /// use talkjs::{Notify, ParticipantUpdate};
     /// // Mute carol without touching her access right.
-    /// client
-    ///     .conversations()
-    ///     .update_participant("order-42", "carol", None, Some(Notify::Off))
-    ///     .await?;
+    /// let mute = ParticipantUpdate::default().notify(Notify::Off);
+    /// client.conversations().update_participant("order-42", "carol", mute).await?;
     /// # Ok(()) }
     /// ```
     pub async fn update_participant(
         &self,
         conversation_id: &str,
         user_id: &str,
-        access: Option<Access>,
-        notify: Option<Notify>,
+        update: ParticipantUpdate,
     ) -> Result<(), Error> {
-        let request = update_participant(conversation_id, user_id, access, notify)?;
+        let request = update_participant(conversation_id, user_id, update)?;
         self.client.perform(request).await
     }
 
@@ -282,16 +296,11 @@ pub(crate) fn delete_conversation(id: &str) -> Result<Request, Error> {
     conversation(Method::DELETE, "delete_conversation", id)
 }
 
-/// `GET /conversations`, one page (`unreads_only` is refused: it applies
-/// to a user's list only).
-pub(crate) fn list_conversations(
-    filter: &ConversationFilter,
-    limit: u32,
-    starting_after: Option<&str>,
-) -> Result<Request, Error> {
-    filter.check_app_list()?;
+/// `GET /conversations`, filtered (`unreadsOnly` is refused: it applies to
+/// a user's list only).
+pub(crate) fn list_conversations(filter: &ConversationFilter) -> Result<Request, Error> {
     let request = Request::new(Method::GET, "list_conversations").at("conversations");
-    Ok(filter.apply(page(request, limit, starting_after)?))
+    filter.apply(request, false)
 }
 
 fn participant(
@@ -322,8 +331,7 @@ pub(crate) fn join(
 pub(crate) fn update_participant(
     conversation_id: &str,
     user_id: &str,
-    access: Option<Access>,
-    notify: Option<Notify>,
+    update: ParticipantUpdate,
 ) -> Result<Request, Error> {
     let request = participant(
         Method::PATCH,
@@ -331,8 +339,8 @@ pub(crate) fn update_participant(
         conversation_id,
         user_id,
     )?;
-    check_update(access, notify)?;
-    request.json(&participation(access, notify))
+    check_update(update)?;
+    request.json(&participation(update.access, update.notify))
 }
 
 /// `DELETE /conversations/{conversationId}/participants/{userId}`.

@@ -1,6 +1,6 @@
 //! File upload: multipart `POST /files`, answered by an attachment token.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use bytes::Bytes;
 use reqwest::Method;
@@ -59,63 +59,112 @@ fn check_filename(filename: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// A file upload, from [`Client::upload_file`] (bytes in memory) or
+/// [`Client::upload_path`] (a file on disk); [`Upload::send`] returns the
+/// attachment token, to send as a message's `attachmentToken`.
+///
+/// The part is named `file` and carries the filename (TalkJS needs both);
+/// the multipart boundary is set by the HTTP library, never by hand. The
+/// form is rebuilt for every attempt, so retries are safe (a repeated
+/// upload only leaves an unused file).
+///
+/// Refused before anything is sent, as an [`Error::Validation`] on the
+/// field: a `mime` that does not parse as a MIME type, `type/subtype` with
+/// optional parameters (such as `"a b/c"`, `"/x"` or `""`); an empty
+/// filename, or one holding a control character (CR, LF, tab, NUL, ...).
+///
+/// ```no_run
+/// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
+/// use talkjs::types::SendMessageInput;
+/// let token = client
+///     .upload_file("receipt.pdf", b"%PDF-1.4...".to_vec())
+///     .mime("application/pdf")
+///     .send()
+///     .await?;
+/// let photo = client.upload_path("photos/cat.jpg").send().await?;
+/// client.messages("order-42").send(vec![SendMessageInput::user_attachment("alice", token)]).await?;
+/// # Ok(()) }
+/// ```
+#[must_use = "an upload sends nothing until `.send()`"]
+#[derive(Debug)]
+pub struct Upload<'a> {
+    client: &'a Client,
+    source: Source,
+    mime: Option<String>,
+}
+
+#[derive(Debug)]
+enum Source {
+    Memory { filename: String, contents: Bytes },
+    Disk(PathBuf),
+}
+
 impl Client {
-    /// Uploads a file from memory and returns its attachment token, to send
-    /// as a message's `attachmentToken`.
-    ///
-    /// The part is named `file` and carries `filename` (TalkJS needs both);
-    /// the multipart boundary is set by the HTTP library, never by hand. The
-    /// form is rebuilt for every attempt, so retries are safe.
-    ///
-    /// `mime` (sent as the part's `Content-Type`) must parse as a MIME type,
-    /// `type/subtype` with optional parameters; anything else, such as
-    /// `"a b/c"`, `"/x"` or `""`, is an [`Error::Validation`] on `mime` and
-    /// nothing is sent. An empty `filename`, or one holding a control
-    /// character (CR, LF, tab, NUL, ...), is refused the same way, as
-    /// an [`Error::Validation`] on `filename`.
-    ///
-    /// ```no_run
-    /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
-    /// let token = client.upload_file("receipt.pdf", b"%PDF-1.4...".to_vec(), Some("application/pdf")).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn upload_file(
+    /// Uploads `contents` as a file named `filename` (see [`Upload`]).
+    pub fn upload_file(
         &self,
-        filename: &str,
+        filename: impl Into<String>,
         contents: impl Into<Bytes>,
-        mime: Option<&str>,
-    ) -> Result<String, Error> {
-        check_filename(filename)?;
-        let contents: Bytes = contents.into();
-        if let Some(mime) = mime {
-            check_mime(mime)?;
+    ) -> Upload<'_> {
+        let source = Source::Memory {
+            filename: filename.into(),
+            contents: contents.into(),
+        };
+        Upload {
+            client: self,
+            source,
+            mime: None,
         }
-        // A repeated upload only leaves an unused file: always repeatable.
-        let request = Request::new(Method::POST, "upload_file")
-            .at("files")
-            .upload(filename, contents, mime)
-            .repeat(Repeat::Always);
-        let uploaded: Uploaded = self.fetch(request).await?;
-        Ok(uploaded.attachment_token)
     }
 
-    /// Uploads a file from disk (its name becomes the filename) and returns
-    /// its attachment token. A file that cannot be read is [`Error::Io`]; a
-    /// name that [`Client::upload_file`] refuses is refused before reading.
-    pub async fn upload_path(
-        &self,
-        path: impl AsRef<Path>,
-        mime: Option<&str>,
-    ) -> Result<String, Error> {
-        let path = path.as_ref();
-        let filename = path.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
-            Error::validation("path", format!("{} has no UTF-8 file name", path.display()))
-        })?;
+    /// Uploads the file at `path`, its name the filename (see [`Upload`]).
+    /// A file that cannot be read is [`Error::Io`]; a name that
+    /// [`Client::upload_file`] refuses is refused before reading.
+    pub fn upload_path(&self, path: impl Into<PathBuf>) -> Upload<'_> {
+        Upload {
+            client: self,
+            source: Source::Disk(path.into()),
+            mime: None,
+        }
+    }
+}
+
+impl Upload<'_> {
+    /// The part's `Content-Type` (unset: none is sent).
+    pub fn mime(mut self, mime: impl Into<String>) -> Self {
+        self.mime = Some(mime.into());
+        self
+    }
+
+    /// Uploads the file and returns its attachment token.
+    pub async fn send(self) -> Result<String, Error> {
+        let filename = match &self.source {
+            Source::Memory { filename, .. } => filename.as_str(),
+            Source::Disk(path) => path.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
+                Error::validation("path", format!("{} has no UTF-8 file name", path.display()))
+            })?,
+        };
         check_filename(filename)?;
-        let contents = tokio::fs::read(path).await.map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        self.upload_file(filename, contents, mime).await
+        if let Some(mime) = &self.mime {
+            check_mime(mime)?;
+        }
+        let contents = match &self.source {
+            Source::Memory { contents, .. } => contents.clone(),
+            Source::Disk(path) => {
+                tokio::fs::read(path)
+                    .await
+                    .map(Bytes::from)
+                    .map_err(|source| Error::Io {
+                        path: path.clone(),
+                        source,
+                    })?
+            }
+        };
+        let request = Request::new(Method::POST, "upload_file")
+            .at("files")
+            .upload(filename, contents, self.mime.as_deref())
+            .repeat(Repeat::Always);
+        let uploaded: Uploaded = self.client.fetch(request).await?;
+        Ok(uploaded.attachment_token)
     }
 }

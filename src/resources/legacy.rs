@@ -3,16 +3,15 @@
 //! <https://talkjs.com/docs/Reference/REST_API/Conversations/> and
 //! <https://talkjs.com/docs/Reference/REST_API/Messages/>).
 
-use futures::Stream;
 use reqwest::Method;
 
 use crate::{
     Client, Error,
     http::request::Request,
     messages::send_in_chunks,
-    pagination::{page, stream_pages},
+    pagination::List,
     path::encode_path,
-    raw::types::{Conversation, ConversationInput, Message, MessageList, SendMessageInput},
+    raw::types::{Conversation, ConversationInput, Message, SendMessageInput},
 };
 
 /// A conversation addressed by its participants (and topic), not its id.
@@ -40,19 +39,21 @@ fn check_part(field: &str, value: &str) -> Result<(), Error> {
 }
 
 impl Client {
-    /// The deprecated conversation path `participants={ids}[;topic={topic}]`.
-    /// Use only for conversations created by `getOrStartConversation`.
+    /// The deprecated conversation path `participants={ids}`, with
+    /// [`ConversationByParticipants::topic`] for `;topic={topic}`. Use only
+    /// for conversations created by `getOrStartConversation`. An empty
+    /// list, and an id holding `,` or `;`, are refused
+    /// ([`Error::Validation`]).
     ///
     /// ```no_run
     /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
-    /// let legacy = client.conversation_by_participants(&["42", "98"], Some("612"))?;
+    /// let legacy = client.conversation_by_participants(&["42", "98"])?.topic("612")?;
     /// let conversation = legacy.get().await?;
     /// # Ok(()) }
     /// ```
     pub fn conversation_by_participants(
         &self,
         user_ids: &[&str],
-        topic: Option<&str>,
     ) -> Result<ConversationByParticipants<'_>, Error> {
         if user_ids.is_empty() {
             return Err(Error::validation(
@@ -68,16 +69,24 @@ impl Client {
             }
             path.push_str(&encode_path(id));
         }
-        if let Some(topic) = topic {
-            check_part("topic", topic)?;
-            path.push_str(";topic=");
-            path.push_str(&encode_path(topic));
-        }
         Ok(ConversationByParticipants { client: self, path })
     }
 }
 
 impl<'a> ConversationByParticipants<'a> {
+    /// The conversation of these participants with this `topic`
+    /// (`;topic={topic}`); a topic that is empty or holds `,` or `;` is
+    /// refused.
+    pub fn topic(mut self, topic: &str) -> Result<Self, Error> {
+        check_part("topic", topic)?;
+        if self.path.contains(";topic=") {
+            return Err(Error::validation("topic", "is already set"));
+        }
+        self.path.push_str(";topic=");
+        self.path.push_str(&encode_path(topic));
+        Ok(self)
+    }
+
     /// The path, relative to `/v1/{appId}`, percent-encoded.
     pub fn path(&self) -> &str {
         &self.path
@@ -98,36 +107,21 @@ impl<'a> ConversationByParticipants<'a> {
         self.client.perform(request.json(input)?).await
     }
 
-    /// One page of its messages, newest first.
-    pub async fn messages_page(
-        &self,
-        limit: u32,
-        starting_after: Option<&str>,
-    ) -> Result<Vec<Message>, Error> {
-        let request = self.request(Method::GET, "list_messages_by_participants", "/messages");
-        let page: MessageList = self
-            .client
-            .fetch(page(request, limit, starting_after)?)
-            .await?;
-        Ok(page.data.unwrap_or_default())
-    }
-
-    /// Every message, newest first, fetched `limit` at a time (pages as
-    /// [`ConversationByParticipants::messages_page`], cursors and stopping
-    /// rules as every other stream of the crate).
+    /// Its messages, newest first, as a [`List`] (pages, cursors and
+    /// stopping rules as every other list of the crate).
     ///
     /// ```no_run
     /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
     /// use futures::TryStreamExt;
-    /// let legacy = client.conversation_by_participants(&["42", "98"], None)?;
-    /// let all: Vec<_> = legacy.messages_stream(100).try_collect().await?;
+    /// let legacy = client.conversation_by_participants(&["42", "98"])?;
+    /// let all: Vec<_> = legacy.messages().stream().try_collect().await?;
     /// # Ok(()) }
     /// ```
-    pub fn messages_stream(&self, limit: u32) -> impl Stream<Item = Result<Message, Error>> + 'a {
-        let this = self.clone();
-        stream_pages(limit, None, move |limit, cursor| {
-            let this = this.clone();
-            async move { this.messages_page(limit, cursor.as_deref()).await }
+    pub fn messages(&self) -> List<'a, Message> {
+        let path = self.path.clone();
+        List::new(self.client, move |_| {
+            Ok(Request::new(Method::GET, "list_messages_by_participants")
+                .encoded_path(format!("{path}/messages")))
         })
     }
 
@@ -141,7 +135,7 @@ impl<'a> ConversationByParticipants<'a> {
     /// ```no_run
     /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
     /// use talkjs::types::SendMessageInput;
-    /// let legacy = client.conversation_by_participants(&["42", "98"], Some("612"))?;
+    /// let legacy = client.conversation_by_participants(&["42", "98"])?.topic("612")?;
     /// let ids = legacy.send(vec![SendMessageInput::user_text("42", "Hello!")]).await?;
     /// # Ok(()) }
     /// ```

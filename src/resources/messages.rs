@@ -1,19 +1,15 @@
 //! Messages of a conversation: send (validated, chunked, de-duplicated), list,
 //! get, edit, delete, reactions, import.
 
-use futures::Stream;
-
 use reqwest::Method;
 
 use crate::{
     Client, Error,
     chunked::{CallDeadline, partial},
     http::request::{Repeat, Request},
-    pagination::{page, stream_pages},
+    pagination::List,
     path::check_segment,
-    raw::types::{
-        EditMessageBody, ImportMessageInput, Message, MessageList, SendMessageInput, SentMessage,
-    },
+    raw::types::{EditMessageBody, ImportMessageInput, Message, SendMessageInput, SentMessage},
 };
 
 /// TalkJS takes at most 10 messages per send or import request.
@@ -25,10 +21,10 @@ pub const MAX_MESSAGES_PER_REQUEST: usize = 10;
 /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
 /// use futures::TryStreamExt;
 /// let messages = client.messages("order-42");
-/// let newest = messages.page(20, None).await?;
+/// let newest = messages.list().limit(20).send().await?;
 /// // Every message, newest first, 100 per request.
-/// let all: Vec<_> = messages.stream(100).try_collect().await?;
-/// if let Some(id) = newest.first().and_then(|m| m.id.as_deref()) {
+/// let all: Vec<_> = messages.list().stream().try_collect().await?;
+/// if let Some(id) = newest.items.first().and_then(|m| m.id.as_deref()) {
 ///     messages.react(id, "👍", "bob").await?;
 /// }
 /// # Ok(()) }
@@ -108,13 +104,11 @@ impl<'a> Messages<'a> {
     ///
     /// ```no_run
     /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
-    /// use talkjs::types::{SendMessageInput, SendMessageInputType};
-    /// let notice = SendMessageInput::builder()
-    ///     .type_(SendMessageInputType::SystemMessage) // no sender
-    ///     .text(Some("Your order has shipped.".to_string()))
+    /// use talkjs::types::SendMessageInput;
+    /// let notice = SendMessageInput::system_text("Your order has shipped.")
     ///     // Your own key: reuse it if you send this message again after an error.
-    ///     .idempotency_key(Some("order-42-shipped".to_string()));
-    /// let ids = client.messages("order-42").send(vec![notice.try_into()?]).await?;
+    ///     .idempotency_key("order-42-shipped");
+    /// let ids = client.messages("order-42").send(vec![notice]).await?;
     /// # Ok(()) }
     /// ```
     pub async fn send(&self, messages: Vec<SendMessageInput>) -> Result<Vec<String>, Error> {
@@ -134,15 +128,10 @@ impl<'a> Messages<'a> {
     ///
     /// ```no_run
     /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
-    /// use talkjs::types::{ImportMessageInput, ImportMessageInputType};
+    /// use talkjs::types::ImportMessageInput;
     /// let last_year = chrono::Utc::now() - chrono::Duration::days(365);
-    /// let old: ImportMessageInput = ImportMessageInput::builder()
-    ///     .type_(ImportMessageInputType::UserMessage)
-    ///     .sender("alice")
-    ///     .text("Imported from the old chat system".to_string())
-    ///     .timestamp(last_year.timestamp_millis())
-    ///     .read_by(vec!["bob".to_string()])
-    ///     .try_into()?;
+    /// let old = ImportMessageInput::user_text("alice", "Imported from the old chat system", last_year)
+    ///     .read_by(["bob"]);
     /// let imported = client.messages("order-42").import(vec![old]).await?;
     /// # Ok(()) }
     /// ```
@@ -169,26 +158,18 @@ impl<'a> Messages<'a> {
         Ok(applied)
     }
 
-    /// One page of messages, newest first: at most `limit` (1..=100), older
-    /// than the message with id `starting_after` if given.
-    pub async fn page(
-        &self,
-        limit: u32,
-        starting_after: Option<&str>,
-    ) -> Result<Vec<Message>, Error> {
-        let request = list_messages(&self.conversation, limit, starting_after)?;
-        let page: MessageList = self.client.fetch(request).await?;
-        Ok(page.data.unwrap_or_default())
-    }
-
-    /// Every message, newest first, fetched `limit` at a time (see
-    /// [`crate::pagination`]).
-    pub fn stream(&self, limit: u32) -> impl Stream<Item = Result<Message, Error>> + 'a {
-        let this = self.clone();
-        stream_pages(limit, None, move |limit, cursor| {
-            let this = this.clone();
-            async move { this.page(limit, cursor.as_deref()).await }
-        })
+    /// The conversation's messages, newest first, as a [`List`].
+    ///
+    /// ```no_run
+    /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
+    /// use futures::TryStreamExt;
+    /// let newest = client.messages("order-42").list().limit(20).send().await?;
+    /// let all: Vec<_> = client.messages("order-42").list().stream().try_collect().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn list(&self) -> List<'a, Message> {
+        let conversation = self.conversation.clone();
+        List::new(self.client, move |_| list_messages(&conversation))
     }
 
     /// One message; an unknown id is [`Error::NotFound`].
@@ -203,8 +184,8 @@ impl<'a> Messages<'a> {
     /// ```no_run
     /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
     /// use talkjs::types::EditMessageBody;
-    /// let fix = EditMessageBody::builder().text(Some("Size 43, not 42".to_string()));
-    /// client.messages("order-42").edit("msg_123", fix.try_into()?).await?;
+    /// let fix = EditMessageBody::default().text("Size 43, not 42");
+    /// client.messages("order-42").edit("msg_123", fix).await?;
     /// # Ok(()) }
     /// ```
     pub async fn edit(&self, message_id: &str, edit: EditMessageBody) -> Result<(), Error> {
@@ -300,16 +281,8 @@ pub(crate) fn import_messages(
 }
 
 /// `GET /conversations/{conversationId}/messages`, one page.
-pub(crate) fn list_messages(
-    conversation_id: &str,
-    limit: u32,
-    starting_after: Option<&str>,
-) -> Result<Request, Error> {
-    page(
-        messages_of(Method::GET, "list_messages", conversation_id)?,
-        limit,
-        starting_after,
-    )
+pub(crate) fn list_messages(conversation_id: &str) -> Result<Request, Error> {
+    messages_of(Method::GET, "list_messages", conversation_id)
 }
 
 fn message(

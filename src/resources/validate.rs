@@ -30,14 +30,11 @@ fn non_empty(index: usize, name: &str, value: Option<&str>) -> Result<(), Error>
 /// at most [`MAX_IDEMPOTENCY_KEY_LEN`] bytes.
 ///
 /// ```
-/// use talkjs::types::{SendMessageInput, SendMessageInputType};
-/// let ok = SendMessageInput::builder()
-///     .type_(SendMessageInputType::SystemMessage)
-///     .text("Order shipped".to_string());
-/// let bad = SendMessageInput::builder()
-///     .type_(SendMessageInputType::UserMessage)
-///     .text("hi".to_string()); // no sender
-/// let messages = [ok.try_into().unwrap(), bad.try_into().unwrap()];
+/// use talkjs::types::SendMessageInput;
+/// let ok = SendMessageInput::system_text("Order shipped");
+/// let mut bad = SendMessageInput::user_text("alice", "hi");
+/// bad.sender = None; // a user message without a sender
+/// let messages = [ok, bad];
 /// let err = talkjs::validate::messages(&messages).unwrap_err();
 /// assert!(err.to_string().contains("messages[1].sender"));
 /// ```
@@ -137,8 +134,8 @@ fn idempotency_key(i: usize, key: &str) -> Result<(), Error> {
 ///
 /// ```
 /// use talkjs::types::ConversationInput;
-/// let input = ConversationInput::builder().participants(vec!["alice".into(), "..".into()]);
-/// let err = talkjs::validate::conversation(&input.try_into().unwrap()).unwrap_err();
+/// let input = ConversationInput::with_participants(["alice", ".."]);
+/// let err = talkjs::validate::conversation(&input).unwrap_err();
 /// assert!(err.to_string().contains("participants[1]"));
 /// ```
 pub fn conversation(input: &ConversationInput) -> Result<(), Error> {

@@ -3,6 +3,7 @@
 //! that a program needs no `raw` path for them), with the shorthands this
 //! crate adds to them (`UserInput::named`, `SendMessageInput::user_text`,
 //! `ConversationInput::with_participants`, `NullableString::NULL`, ...),
+//! chained setters named after the fields (`UserInput::named("Alice").email("a@example.com")`),
 //! and the SDK's own argument types.
 //!
 //! ```
@@ -18,9 +19,10 @@
 
 mod fields;
 mod nullable;
+mod setters;
 mod shorthands;
 
 pub use crate::raw::types::*;
-pub use crate::resources::conversations::{Access, Notify, ReadUntil};
-pub use crate::resources::users::{ConversationFilter, ConversationOrder, OrderDirection};
+pub use crate::resources::conversations::{Access, Notify, ParticipantUpdate, ReadUntil};
+pub use crate::resources::filters::{ConversationOrder, OrderDirection};
 pub use fields::{MessageType, ParticipantAccess, ParticipantNotify, UnixMillis};

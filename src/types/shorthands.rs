@@ -3,8 +3,10 @@
 //! line instead of a builder and a fallible conversion.
 
 use crate::raw::types::{
-    ConversationInput, NullableString, SendMessageInput, SendMessageInputType, UserInput,
+    ConversationInput, ImportMessageInput, ImportMessageInputType, NullableString,
+    SendMessageInput, SendMessageInputType, UserInput,
 };
+use crate::types::UnixMillis;
 
 impl SendMessageInput {
     /// A `UserMessage` of `text` from `sender`.
@@ -70,6 +72,35 @@ fn message(
         // infallible conversion), and `type_`, the only required field, is
         // set. The unit test below runs every caller.
         .expect("a message with its type set builds")
+}
+
+impl ImportMessageInput {
+    /// A historical `UserMessage` of `text` from `sender`, sent at `at`
+    /// (a `chrono::DateTime<Utc>` or Unix milliseconds).
+    ///
+    /// ```
+    /// use talkjs::types::ImportMessageInput;
+    /// let last_year = chrono::Utc::now() - chrono::Duration::days(365);
+    /// let old = ImportMessageInput::user_text("alice", "From the old system", last_year)
+    ///     .read_by(["bob"]);
+    /// assert!(talkjs::validate::imports(&[old]).is_ok());
+    /// ```
+    pub fn user_text(
+        sender: impl Into<String>,
+        text: impl Into<String>,
+        at: impl Into<UnixMillis>,
+    ) -> Self {
+        ImportMessageInput::builder()
+            .type_(ImportMessageInputType::UserMessage)
+            .sender(sender.into())
+            .timestamp(at.into().0)
+            .text(Some(text.into()))
+            .read_by(Vec::new())
+            .try_into()
+            // Cannot fail: as in `message` below, every setter takes its
+            // field's own type and every required field is set.
+            .expect("an import with its type, sender and timestamp builds")
+    }
 }
 
 impl UserInput {
@@ -162,6 +193,11 @@ mod tests {
                 .unwrap(),
             ),
         ];
+        let import = ImportMessageInput::user_text("a", "old", 5);
+        assert_eq!(
+            to_value(import).unwrap(),
+            serde_json::json!({"type": "UserMessage", "sender": "a", "text": "old", "timestamp": 5, "readBy": []})
+        );
         for (shorthand, builder) in pairs {
             assert_eq!(shorthand, builder);
         }

@@ -3,8 +3,10 @@
 //! fail part-way or come back broken.
 
 use serde_json::{Value, json};
+use talkjs::pagination::List;
 use talkjs::raw::types::{ConversationInput, EditMessageBody, NullableString, PresenceInput};
-use talkjs::{Access, BatchOp, ConversationFilter, Error, Notify, ReadUntil};
+use talkjs::types::Conversation;
+use talkjs::{Access, BatchOp, Error, Notify, ParticipantUpdate, ReadUntil};
 use talkjs_emulator::Emulator;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate, matchers::any};
 
@@ -105,7 +107,12 @@ async fn batch_operations_carry_their_api_version() {
 #[tokio::test]
 async fn batch_tuples_of_every_operation() {
     let server = batch_server().await;
-    let filter = ConversationFilter::default().before(1_000i64).after(10i64);
+    // One client per batch: each client waits out the one-per-second limit
+    // on its own, so two clients don't wait for each other.
+    let (client1, client2) = (client(&server), client(&server));
+    fn filtered(list: List<'_, Conversation>) -> List<'_, Conversation> {
+        list.before(1_000i64).after(10i64)
+    }
     let edit = EditMessageBody {
         text: Some("new".into()),
         ..Default::default()
@@ -120,20 +127,36 @@ async fn batch_tuples_of_every_operation() {
     ];
     let first = vec![
         BatchOp::put_users(&users).unwrap(),
-        BatchOp::list_users(20, Some("u 1")).unwrap(),
+        BatchOp::list(&client1.users().list().limit(20).starting_after("u 1")).unwrap(),
         BatchOp::get_presence("a/b").unwrap(),
         BatchOp::set_presence("bob", &presence).unwrap(),
-        BatchOp::list_conversations(&filter, 5, None).unwrap(),
-        BatchOp::list_user_conversations("bob", &filter.clone().unreads_only(), 100, Some("c9"))
-            .unwrap(),
+        BatchOp::list(&filtered(client1.conversations().list()).limit(5)).unwrap(),
+        BatchOp::list(
+            &filtered(client1.users().conversations("bob"))
+                .unreads_only()
+                .starting_after("c9"),
+        )
+        .unwrap(),
         BatchOp::join("c 1", "bob", Access::Read, Notify::MentionsOnly).unwrap(),
-        BatchOp::update_participant("c 1", "bob", None, Some(Notify::Off)).unwrap(),
+        BatchOp::update_participant(
+            "c 1",
+            "bob",
+            ParticipantUpdate::default().notify(Notify::Off),
+        )
+        .unwrap(),
         BatchOp::leave("c 1", "bob").unwrap(),
         BatchOp::mark_read("c 1", "bob", ReadUntil::Sent).unwrap(),
     ];
     let second = vec![
         BatchOp::mark_read("c 1", "bob", ReadUntil::At(1_700i64.into())).unwrap(),
-        BatchOp::list_messages("c 1", 10, Some("m1")).unwrap(),
+        BatchOp::list(
+            &client2
+                .messages("c 1")
+                .list()
+                .limit(10)
+                .starting_after("m1"),
+        )
+        .unwrap(),
         BatchOp::get_message("c 1", "m/1").unwrap(),
         BatchOp::edit_message("c 1", "m1", &edit).unwrap(),
         BatchOp::delete_message("c 1", "m1").unwrap(),
@@ -141,11 +164,9 @@ async fn batch_tuples_of_every_operation() {
         BatchOp::remove_reaction("c 1", "m1", "👍", "bob").unwrap(),
         BatchOp::import_messages("c 1", vec![import("alice", "old", 1_600_000_000_000)]).unwrap(),
     ];
-    // One client per batch: each client waits out the one-per-second limit
-    // on its own, so two clients don't wait for each other.
-    let outcomes = client(&server).batch(first).await.unwrap();
+    let outcomes = client1.batch(first).await.unwrap();
     assert_eq!(outcomes.len(), 10);
-    let outcomes = client(&server).batch(second).await.unwrap();
+    let outcomes = client2.batch(second).await.unwrap();
     assert_eq!(outcomes.len(), 8);
 
     let r = exactly(&server, 2).await;
@@ -197,21 +218,29 @@ async fn batch_tuples_of_every_operation() {
     );
 }
 
-#[test]
-fn batch_operations_refuse_what_the_direct_calls_refuse() {
-    let unread = ConversationFilter::default().unreads_only();
-    assert_validation(BatchOp::list_users(0, None), "limit");
-    assert_validation(BatchOp::list_messages("c", 101, None), "limit");
+#[tokio::test]
+async fn batch_operations_refuse_what_the_direct_calls_refuse() {
+    let server = batch_server().await;
+    let client = client(&server);
+    assert_validation(BatchOp::list(&client.users().list().limit(0)), "limit");
     assert_validation(
-        BatchOp::list_conversations(&unread, 10, None),
+        BatchOp::list(&client.messages("c").list().limit(101)),
+        "limit",
+    );
+    assert_validation(
+        BatchOp::list(&client.messages("..").list()),
+        "conversationId",
+    );
+    assert_validation(
+        BatchOp::list(&client.conversations().list().unreads_only()),
         "unreadsOnly",
     );
     assert_validation(
-        BatchOp::update_participant("c", "bob", None, None),
+        BatchOp::update_participant("c", "bob", ParticipantUpdate::default()),
         "access, notify",
     );
     assert_validation(
-        BatchOp::update_participant("..", "bob", None, None),
+        BatchOp::update_participant("..", "bob", ParticipantUpdate::default()),
         "conversationId",
     );
     assert_validation(BatchOp::join("c", ".", Access::Read, Notify::All), "userId");
@@ -486,16 +515,20 @@ async fn batch_participant_message_and_import_operations_reach_the_emulator() {
     let outcomes = client
         .batch(vec![
             BatchOp::join("chat", "carol", Access::Read, Notify::MentionsOnly).unwrap(),
-            BatchOp::update_participant("chat", "carol", None, Some(Notify::Off)).unwrap(),
+            BatchOp::update_participant(
+                "chat",
+                "carol",
+                ParticipantUpdate::default().notify(Notify::Off),
+            )
+            .unwrap(),
             BatchOp::edit_message("chat", &id, &edit).unwrap(),
             BatchOp::add_reaction("chat", &id, "👍", "bob").unwrap(),
             BatchOp::import_messages("chat", vec![import("bob", "old", 1_000)]).unwrap(),
             BatchOp::mark_read("chat", "bob", ReadUntil::Sent).unwrap(),
-            BatchOp::list_messages("chat", 10, None).unwrap(),
+            BatchOp::list(&client.messages("chat").list().limit(10)).unwrap(),
             BatchOp::get_message("chat", &id).unwrap(),
-            BatchOp::list_user_conversations("carol", &ConversationFilter::default(), 10, None)
-                .unwrap(),
-            BatchOp::list_users(2, None).unwrap(),
+            BatchOp::list(&client.users().conversations("carol").limit(10)).unwrap(),
+            BatchOp::list(&client.users().list().limit(2)).unwrap(),
         ])
         .await
         .unwrap();
@@ -547,7 +580,7 @@ async fn a_batch_request_refused_after_the_first_reports_what_ran() {
         .map(|i| BatchOp::put_user(&format!("q{i}"), &named("Q")).unwrap())
         .collect();
     ops.push(BatchOp::get_user("q0").unwrap());
-    ops.push(BatchOp::custom(reqwest::Method::OPTIONS, "/users/q0", None));
+    ops.push(BatchOp::custom(reqwest::Method::OPTIONS, "/users/q0"));
     let error = client.batch(ops).await.unwrap_err();
     let (applied, source) = common::first_ten_applied(&error);
     for (i, outcome) in applied.iter().enumerate() {

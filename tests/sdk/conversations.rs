@@ -5,8 +5,10 @@
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use serde_json::{Value, json};
+use talkjs::pagination::List;
 use talkjs::raw::types::{ConversationInput, NullableString};
-use talkjs::{BatchOp, ConversationFilter, ConversationOrder, OrderDirection, ReadUntil};
+use talkjs::types::Conversation;
+use talkjs::{BatchOp, ConversationOrder, OrderDirection, ReadUntil};
 use talkjs_emulator::Emulator;
 use wiremock::Request;
 
@@ -28,12 +30,14 @@ async fn conversation_upsert_get_list_delete() {
     };
     client.conversations().upsert("c1", input).await.unwrap();
     client.conversations().get("c1").await.unwrap();
-    let filter = ConversationFilter::default()
-        .before(2_000i64)
-        .after(1_000i64);
     client
         .conversations()
-        .page(&filter, 50, Some("c0"))
+        .list()
+        .before(2_000i64)
+        .after(1_000i64)
+        .limit(50)
+        .starting_after("c0")
+        .send()
         .await
         .unwrap();
     client.conversations().delete("c1").await.unwrap();
@@ -64,13 +68,15 @@ async fn conversation_upsert_get_list_delete() {
 #[tokio::test]
 async fn user_conversations_with_every_filter() {
     let server = server(json!({"data": []})).await;
-    let filter = ConversationFilter::default()
-        .before(1_700_000_000_000i64)
-        .after(chrono::DateTime::from_timestamp_millis(1_600_000_000_123).unwrap())
-        .unreads_only();
     client(&server)
         .users()
-        .conversations_page("alice", &filter, 5, Some("c1"))
+        .conversations("alice")
+        .before(1_700_000_000_000i64)
+        .after(chrono::DateTime::from_timestamp_millis(1_600_000_000_123).unwrap())
+        .unreads_only()
+        .limit(5)
+        .starting_after("c1")
+        .send()
         .await
         .unwrap();
     let r = only(&server).await;
@@ -95,27 +101,24 @@ async fn user_conversations_with_every_filter() {
 async fn conversation_list_order_reaches_the_query() {
     let server = server(json!({"data": []})).await;
     let client = client(&server);
-    let oldest_first = ConversationFilter::default()
-        .order(ConversationOrder::CreatedAt, OrderDirection::Ascending);
-    let custom = ConversationFilter::default().order(
-        ConversationOrder::Other("subject".into()),
-        OrderDirection::Other("DESC".into()),
-    );
     client
         .conversations()
-        .page(&oldest_first, 10, None)
+        .list()
+        .order(ConversationOrder::CreatedAt, OrderDirection::Ascending)
+        .send()
         .await
         .unwrap();
     client
         .users()
-        .conversations_page("u", &custom, 10, None)
+        .conversations("u")
+        .order(
+            ConversationOrder::Other("subject".into()),
+            OrderDirection::Other("DESC".into()),
+        )
+        .send()
         .await
         .unwrap();
-    client
-        .conversations()
-        .page(&ConversationFilter::default(), 10, None)
-        .await
-        .unwrap();
+    client.conversations().list().send().await.unwrap();
     let r = exactly(&server, 3).await;
     let has = |r: &Request, pair: (&str, &str)| {
         query(r).contains(&(pair.0.to_string(), pair.1.to_string()))
@@ -127,9 +130,12 @@ async fn conversation_list_order_reaches_the_query() {
         "{:?}",
         query(&r[2])
     );
-    let by_activity = ConversationFilter::default()
-        .order(ConversationOrder::LastActivity, OrderDirection::Descending);
-    let op = BatchOp::list_conversations(&by_activity, 5, None).unwrap();
+    let by_activity = client
+        .conversations()
+        .list()
+        .order(ConversationOrder::LastActivity, OrderDirection::Descending)
+        .limit(5);
+    let op = BatchOp::list(&by_activity).unwrap();
     let batch = batch_server().await;
     self::client(&batch).batch(vec![op]).await.unwrap();
     let sent: Value = serde_json::from_slice(&only(&batch).await.body).unwrap();
@@ -218,40 +224,24 @@ async fn user_conversations_with_filters() {
 
     // By default, latest activity first: c3 (created now, no messages),
     // then c2 and c1 by their imported messages.
-    let all = u
-        .conversations_page("alice", &ConversationFilter::default(), 10, None)
-        .await
-        .unwrap();
-    assert_eq!(conv_ids(&all), ["c3", "c2", "c1"]);
-    let oldest_first = ConversationFilter::default()
-        .order(ConversationOrder::CreatedAt, OrderDirection::Ascending);
-    let all = u
-        .conversations_page("alice", &oldest_first, 10, None)
-        .await
-        .unwrap();
-    assert_eq!(conv_ids(&all), ["c1", "c2", "c3"]);
+    let alice = || u.conversations("alice").limit(10);
+    let all = alice().send().await.unwrap();
+    assert_eq!(conv_ids(&all.items), ["c3", "c2", "c1"]);
+    fn oldest_first(list: List<'_, Conversation>) -> List<'_, Conversation> {
+        list.order(ConversationOrder::CreatedAt, OrderDirection::Ascending)
+    }
+    let all = oldest_first(alice()).send().await.unwrap();
+    assert_eq!(conv_ids(&all.items), ["c1", "c2", "c3"]);
 
-    let unread = ConversationFilter::default().unreads_only();
-    let page = u
-        .conversations_page("alice", &unread, 10, None)
-        .await
-        .unwrap();
-    assert_eq!(conv_ids(&page), ["c1"]);
+    let page = alice().unreads_only().send().await.unwrap();
+    assert_eq!(conv_ids(&page.items), ["c1"]);
 
-    let before = ConversationFilter::default().before(1_500_000i64);
-    let page = u
-        .conversations_page("alice", &before, 10, None)
-        .await
-        .unwrap();
-    assert_eq!(conv_ids(&page), ["c1"]);
+    let page = alice().before(1_500_000i64).send().await.unwrap();
+    assert_eq!(conv_ids(&page.items), ["c1"]);
 
     let at: DateTime<Utc> = DateTime::from_timestamp_millis(1_500_000).unwrap();
-    let after = ConversationFilter::default().after(at);
-    let page = u
-        .conversations_page("alice", &after, 10, None)
-        .await
-        .unwrap();
-    assert_eq!(conv_ids(&page), ["c2"]);
+    let page = alice().after(at).send().await.unwrap();
+    assert_eq!(conv_ids(&page.items), ["c2"]);
     let query = requests_to(&emu, "GET", "/users/alice/conversations")
         .last()
         .unwrap()
@@ -260,36 +250,27 @@ async fn user_conversations_with_filters() {
         .unwrap();
     assert!(query.contains("lastMessageAfter=1500000"), "{query}");
 
-    let window = ConversationFilter::default()
+    let window = alice()
         .after(500_000i64)
         .before(DateTime::from_timestamp_millis(3_000_000).unwrap());
-    let page = u
-        .conversations_page("alice", &window, 10, None)
-        .await
-        .unwrap();
-    assert_eq!(conv_ids(&page), ["c2", "c1"], "latest activity first");
+    let page = window.clone().send().await.unwrap();
+    assert_eq!(conv_ids(&page.items), ["c2", "c1"], "latest activity first");
 
     // The stream pages with the filters and the order kept on every page.
-    let streamed: Vec<_> = u
-        .conversations("alice", window.clone(), 1)
-        .try_collect()
-        .await
-        .unwrap();
+    let streamed: Vec<_> = window.limit(1).stream().try_collect().await.unwrap();
     assert_eq!(conv_ids(&streamed), ["c2", "c1"]);
-    let streamed: Vec<_> = u
-        .conversations("alice", ConversationFilter::default(), 2)
-        .try_collect()
-        .await
-        .unwrap();
+    let streamed: Vec<_> = alice().limit(2).stream().try_collect().await.unwrap();
     assert_eq!(conv_ids(&streamed), ["c3", "c2", "c1"]);
-    let streamed: Vec<_> = u
-        .conversations("alice", oldest_first, 2)
+    let streamed: Vec<_> = oldest_first(alice().limit(2))
+        .stream()
         .try_collect()
         .await
         .unwrap();
     assert_eq!(conv_ids(&streamed), ["c1", "c2", "c3"]);
     let streamed: Vec<_> = u
-        .conversations("bob", unread, 10)
+        .conversations("bob")
+        .unreads_only()
+        .stream()
         .try_collect()
         .await
         .unwrap();
@@ -299,15 +280,11 @@ async fn user_conversations_with_filters() {
 #[tokio::test]
 async fn unknown_users_conversations_are_not_found() {
     let (_emu, client) = emulator().await;
-    assert_not_found(
-        client
-            .users()
-            .conversations_page("ghost", &ConversationFilter::default(), 10, None)
-            .await,
-    );
+    assert_not_found(client.users().conversations("ghost").send().await);
     let streamed: Result<Vec<_>, _> = client
         .users()
-        .conversations("ghost", ConversationFilter::default(), 10)
+        .conversations("ghost")
+        .stream()
         .try_collect()
         .await;
     assert_not_found(streamed);

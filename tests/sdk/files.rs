@@ -16,11 +16,9 @@ use crate::wire::{assert_app_token, client, header, only, requests, server};
 async fn upload_is_multipart_with_a_file_part_and_a_filename() {
     let server = server(json!({"attachmentToken": "att_1"})).await;
     let token = client(&server)
-        .upload_file(
-            "notes.txt",
-            b"line one\nline two".to_vec(),
-            Some("text/plain"),
-        )
+        .upload_file("notes.txt", b"line one\nline two".to_vec())
+        .mime("text/plain")
+        .send()
         .await
         .unwrap();
     assert_eq!(token, "att_1");
@@ -61,7 +59,9 @@ async fn upload_refuses_what_the_multipart_encoder_cannot_parse_as_a_mime_type()
         "text/plain\r\nX-Evil: 1",
     ] {
         let result = client
-            .upload_file("notes.txt", b"x".to_vec(), Some(bad))
+            .upload_file("notes.txt", b"x".to_vec())
+            .mime(bad)
+            .send()
             .await;
         assert!(
             matches!(&result, Err(talkjs::Error::Validation { field, .. }) if field == "mime"),
@@ -71,11 +71,9 @@ async fn upload_refuses_what_the_multipart_encoder_cannot_parse_as_a_mime_type()
     assert!(requests(&server).await.is_empty(), "nothing was sent");
     // A type with parameters passes, and is what the part carries.
     client
-        .upload_file(
-            "notes.txt",
-            b"x".to_vec(),
-            Some("text/plain; charset=utf-8"),
-        )
+        .upload_file("notes.txt", b"x".to_vec())
+        .mime("text/plain; charset=utf-8")
+        .send()
         .await
         .unwrap();
     let r = only(&server).await;
@@ -94,7 +92,9 @@ async fn upload_file_and_path_then_send_the_attachment() {
     chat(&client).await;
 
     let token = client
-        .upload_file("hello.txt", b"hello world".to_vec(), Some("text/plain"))
+        .upload_file("hello.txt", b"hello world".to_vec())
+        .mime("text/plain")
+        .send()
         .await
         .unwrap();
     assert_eq!(
@@ -119,7 +119,9 @@ async fn upload_file_and_path_then_send_the_attachment() {
     let bytes: Vec<u8> = (0..=255u8).cycle().take(3000).collect();
     std::fs::write(&path, &bytes).unwrap();
     let uploaded = client
-        .upload_path(&path, Some("application/octet-stream"))
+        .upload_path(&path)
+        .mime("application/octet-stream")
+        .send()
         .await;
     std::fs::remove_file(&path).unwrap();
     let path_token = uploaded.unwrap();
@@ -150,17 +152,19 @@ async fn upload_file_and_path_then_send_the_attachment() {
     // Refused before sending.
     let sent = emu.requests().len();
     assert_validation(
-        client.upload_file("", b"x".to_vec(), None).await,
+        client.upload_file("", b"x".to_vec()).send().await,
         "filename",
     );
     assert_validation(
         client
-            .upload_file("a.txt", b"x".to_vec(), Some("text"))
+            .upload_file("a.txt", b"x".to_vec())
+            .mime("text")
+            .send()
             .await,
         "mime",
     );
     let missing = std::env::temp_dir().join(format!("{}-missing", std::process::id()));
-    match client.upload_path(&missing, None).await {
+    match client.upload_path(&missing).send().await {
         Err(Error::Io { path, source }) => {
             assert_eq!(
                 (path, source.kind()),
@@ -187,14 +191,14 @@ async fn filenames_with_control_characters_are_refused_before_sending() {
         "a\u{85}.txt",
     ] {
         assert_validation(
-            client.upload_file(name, b"x".to_vec(), None).await,
+            client.upload_file(name, b"x".to_vec()).send().await,
             "filename",
         );
         // The same name from disk, where Unix allows it (not NUL).
         if !name.contains('\0') {
             let path = dir.join(name);
             std::fs::write(&path, b"x").unwrap();
-            assert_validation(client.upload_path(&path, None).await, "filename");
+            assert_validation(client.upload_path(&path).send().await, "filename");
         }
     }
     let _ = std::fs::remove_dir_all(&dir);

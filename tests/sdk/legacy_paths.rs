@@ -20,7 +20,8 @@ async fn legacy_participants_paths() {
     let server = server(json!({"id": "c", "data": []})).await;
     let client = client(&server);
     let legacy = client
-        .conversation_by_participants(&["a", "b"], Some("t"))
+        .conversation_by_participants(&["a", "b"])
+        .and_then(|c| c.topic("t"))
         .unwrap();
     legacy.get().await.unwrap();
     let input = ConversationInput {
@@ -28,7 +29,13 @@ async fn legacy_participants_paths() {
         ..Default::default()
     };
     legacy.upsert(&input).await.unwrap();
-    legacy.messages_page(10, Some("m1")).await.unwrap();
+    legacy
+        .messages()
+        .limit(10)
+        .starting_after("m1")
+        .send()
+        .await
+        .unwrap();
     let r = exactly(&server, 3).await;
     let path = "/v1/app/conversations/participants=a,b;topic=t";
     assert_request(&r[0], "GET", path, &[], None);
@@ -43,7 +50,7 @@ async fn legacy_participants_paths() {
 
     // Other characters are percent-encoded inside the list.
     let odd = client
-        .conversation_by_participants(&["a b", "ü/1"], None)
+        .conversation_by_participants(&["a b", "ü/1"])
         .unwrap();
     assert_eq!(odd.path(), "/conversations/participants=a%20b,%C3%BC%2F1");
 }
@@ -53,7 +60,8 @@ async fn legacy_send() {
     let server = server(json!([{"id": "m1"}])).await;
     let client = client(&server);
     let legacy = client
-        .conversation_by_participants(&["a", "b"], Some("t"))
+        .conversation_by_participants(&["a", "b"])
+        .and_then(|c| c.topic("t"))
         .unwrap();
     let ids = legacy.send(vec![text("a", "hi")]).await.unwrap();
     assert_eq!(ids, ["m1"]);
@@ -93,12 +101,13 @@ async fn legacy_send_of_11_goes_out_in_chunks_and_the_stream_pages() {
         .await;
     let client = client(&server);
     let legacy = client
-        .conversation_by_participants(&["a", "b"], Some("t"))
+        .conversation_by_participants(&["a", "b"])
+        .and_then(|c| c.topic("t"))
         .unwrap();
     let messages = (0..11).map(|i| text("a", &i.to_string())).collect();
     let ids = legacy.send(messages).await.unwrap();
     assert_eq!(ids.len(), 11);
-    let streamed: Vec<_> = futures::TryStreamExt::try_collect(legacy.messages_stream(2))
+    let streamed: Vec<_> = futures::TryStreamExt::try_collect(legacy.messages().limit(2).stream())
         .await
         .unwrap();
     let streamed: Vec<_> = streamed.iter().map(|m| m.id.clone().unwrap()).collect();
@@ -124,7 +133,8 @@ async fn conversation_by_participants_upsert_get_send_list() {
     let (emu, client) = emulator().await;
     users(&client, &["a", "b"]).await;
     let legacy = client
-        .conversation_by_participants(&["a", "b"], Some("t"))
+        .conversation_by_participants(&["a", "b"])
+        .and_then(|c| c.topic("t"))
         .unwrap();
     assert_eq!(legacy.path(), "/conversations/participants=a,b;topic=t");
 
@@ -146,13 +156,19 @@ async fn conversation_by_participants_upsert_get_send_list() {
         .await
         .unwrap();
     assert_eq!(ids.len(), 2);
-    let page = legacy.messages_page(10, None).await.unwrap();
+    let page = legacy.messages().limit(10).send().await.unwrap();
     assert_eq!(
-        ids_of(&page, |m| m.id.as_ref()),
+        ids_of(&page.items, |m| m.id.as_ref()),
         [ids[1].clone(), ids[0].clone()]
     );
-    let page = legacy.messages_page(1, Some(&ids[1])).await.unwrap();
-    assert_eq!(ids_of(&page, |m| m.id.as_ref()), [ids[0].clone()]);
+    let page = legacy
+        .messages()
+        .limit(1)
+        .starting_after(&ids[1])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ids_of(&page.items, |m| m.id.as_ref()), [ids[0].clone()]);
     let stored: Vec<Value> = emu.messages(&conv_id);
     assert_eq!(stored.len(), 2);
 
@@ -171,30 +187,29 @@ async fn conversation_by_participants_upsert_get_send_list() {
     // Separators inside ids are refused, before anything is sent.
     let sent = emu.requests().len();
     assert_validation(
-        client
-            .conversation_by_participants(&["a,b"], None)
-            .map(|_| ()),
+        client.conversation_by_participants(&["a,b"]).map(|_| ()),
         "participants[0]",
     );
     assert_validation(
         client
-            .conversation_by_participants(&["a", "b;c"], None)
+            .conversation_by_participants(&["a", "b;c"])
             .map(|_| ()),
         "participants[1]",
     );
     assert_validation(
         client
-            .conversation_by_participants(&["a"], Some("x;y"))
+            .conversation_by_participants(&["a"])
+            .and_then(|c| c.topic("x;y"))
             .map(|_| ()),
         "topic",
     );
     assert_validation(
-        client.conversation_by_participants(&[], None).map(|_| ()),
+        client.conversation_by_participants(&[]).map(|_| ()),
         "participants",
     );
     // (More than 10 messages are sent in chunks now, as Messages::send does.)
     assert_validation(legacy.send(vec![]).await, "messages");
-    assert_validation(legacy.messages_page(0, None).await, "limit");
+    assert_validation(legacy.messages().limit(0).send().await, "limit");
     assert_eq!(emu.requests().len(), sent);
 }
 
@@ -202,9 +217,7 @@ async fn conversation_by_participants_upsert_get_send_list() {
 async fn conversation_by_participants_sends_25_in_3_requests_and_streams_them() {
     let (emu, client) = emulator().await;
     users(&client, &["a", "b"]).await;
-    let legacy = client
-        .conversation_by_participants(&["a", "b"], None)
-        .unwrap();
+    let legacy = client.conversation_by_participants(&["a", "b"]).unwrap();
     legacy.upsert(&ConversationInput::default()).await.unwrap();
     let conv_id = legacy.get().await.unwrap().id.unwrap();
     emu.clear_log();
@@ -226,7 +239,13 @@ async fn conversation_by_participants_sends_25_in_3_requests_and_streams_them() 
 
     // The stream pages through all 25, newest first: 10 + 10 + 5.
     emu.clear_log();
-    let streamed: Vec<_> = legacy.messages_stream(10).try_collect().await.unwrap();
+    let streamed: Vec<_> = legacy
+        .messages()
+        .limit(10)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
     let mut newest_first = ids.clone();
     newest_first.reverse();
     assert_eq!(ids_of(&streamed, |m| m.id.as_ref()), newest_first);
@@ -235,7 +254,12 @@ async fn conversation_by_participants_sends_25_in_3_requests_and_streams_them() 
         3
     );
     assert_validation(
-        legacy.messages_stream(101).try_collect::<Vec<_>>().await,
+        legacy
+            .messages()
+            .limit(101)
+            .stream()
+            .try_collect::<Vec<_>>()
+            .await,
         "limit",
     );
 

@@ -71,7 +71,12 @@ async fn list_get_edit_delete_messages() {
     let server = server(json!({"id": "m1", "data": []})).await;
     let client = client(&server);
     let m = client.messages("c1");
-    m.page(20, Some("m5")).await.unwrap();
+    m.list()
+        .limit(20)
+        .starting_after("m5")
+        .send()
+        .await
+        .unwrap();
     m.get("m1").await.unwrap();
     m.edit(
         "m1",
@@ -242,11 +247,11 @@ async fn invalid_messages_are_refused_before_anything_is_sent() {
     assert_validation(m.send(vec![empty_key]).await, "messages[0].idempotencyKey");
 
     assert_validation(m.send(Vec::new()).await, "messages");
-    assert_validation(m.page(0, None).await, "limit");
-    assert_validation(m.page(101, None).await, "limit");
-    let streamed: Result<Vec<_>, _> = m.stream(0).try_collect().await;
+    assert_validation(m.list().limit(0).send().await, "limit");
+    assert_validation(m.list().limit(101).send().await, "limit");
+    let streamed: Result<Vec<_>, _> = m.list().limit(0).stream().try_collect().await;
     assert_validation(streamed, "limit");
-    assert_validation(client.users().page(101, None).await, "limit");
+    assert_validation(client.users().list().limit(101).send().await, "limit");
     assert_validation(
         client.messages("..").send(vec![text("a", "b")]).await,
         "conversationId",

@@ -2,7 +2,7 @@
 //! markers (`mark_read`); participant ids no URL can address.
 
 use serde_json::json;
-use talkjs::{Access, BatchOp, ConversationFilter, Notify, ReadUntil};
+use talkjs::{Access, BatchOp, Notify, ParticipantUpdate, ReadUntil};
 use talkjs_emulator::Emulator;
 
 use crate::common::{assert_not_found, assert_validation, emulator, text, with_participants};
@@ -95,34 +95,47 @@ async fn update_participant_sends_only_the_given_fields() {
     let server = server(json!({})).await;
     let client = client(&server);
     let c = client.conversations();
-    c.update_participant("c 1", "bob/2", None, Some(Notify::Off))
-        .await
-        .unwrap();
-    c.update_participant("c 1", "bob/2", Some(Access::Read), None)
-        .await
-        .unwrap();
     c.update_participant(
         "c 1",
         "bob/2",
-        Some(Access::ReadWrite),
-        Some(Notify::MentionsOnly),
+        ParticipantUpdate::default().notify(Notify::Off),
     )
     .await
     .unwrap();
+    c.update_participant(
+        "c 1",
+        "bob/2",
+        ParticipantUpdate::default().access(Access::Read),
+    )
+    .await
+    .unwrap();
+    let both = ParticipantUpdate::default()
+        .access(Access::ReadWrite)
+        .notify(Notify::MentionsOnly);
+    c.update_participant("c 1", "bob/2", both).await.unwrap();
     // Neither field, or an id no URL can carry: refused, nothing sent.
     assert_validation(
-        c.update_participant("c 1", "bob", None, None).await,
+        c.update_participant("c 1", "bob", ParticipantUpdate::default())
+            .await,
         "access, notify",
     );
     assert_validation(
-        c.update_participant("..", "bob", Some(Access::Read), None)
-            .await,
+        c.update_participant(
+            "..",
+            "bob",
+            ParticipantUpdate::default().access(Access::Read),
+        )
+        .await,
         "conversationId",
     );
     // TalkJS's PATCH changes only the fields given (its PUT overwrites).
-    c.update_participant("c 1", "bob/2", Some(Access::None), None)
-        .await
-        .unwrap();
+    c.update_participant(
+        "c 1",
+        "bob/2",
+        ParticipantUpdate::default().access(Access::None),
+    )
+    .await
+    .unwrap();
     c.join("c 1", "bob/2", Access::Read, Notify::All)
         .await
         .unwrap();
@@ -166,7 +179,7 @@ async fn participants_that_no_url_can_address_are_refused_before_sending() {
         "participants[0]",
     );
     let legacy = client
-        .conversation_by_participants(&["alice", "bob"], None)
+        .conversation_by_participants(&["alice", "bob"])
         .unwrap();
     assert_validation(
         legacy.upsert(&with_participants(&["alice", "."])).await,
@@ -215,22 +228,14 @@ async fn join_with_access_and_notify_then_leave() {
     assert_eq!(stored["participants"]["carol"]["access"], "ReadWrite");
     assert_eq!(stored["participants"]["carol"]["notify"], false);
 
-    let listed = client
-        .users()
-        .conversations_page("carol", &ConversationFilter::default(), 10, None)
-        .await
-        .unwrap();
-    assert_eq!(conv_ids(&listed), ["room"]);
+    let listed = client.users().conversations("carol").send().await.unwrap();
+    assert_eq!(conv_ids(&listed.items), ["room"]);
 
     c.leave("room", "carol").await.unwrap();
     let got = c.get("room").await.unwrap();
     assert!(!got.participants.unwrap().contains_key("carol"));
-    let listed = client
-        .users()
-        .conversations_page("carol", &ConversationFilter::default(), 10, None)
-        .await
-        .unwrap();
-    assert!(listed.is_empty());
+    let listed = client.users().conversations("carol").send().await.unwrap();
+    assert!(listed.items.is_empty());
 
     assert_not_found(
         c.join("no-such-room", "carol", Access::Read, Notify::All)
@@ -287,17 +292,25 @@ async fn update_participant_changes_only_the_given_setting() {
     let c = client.conversations();
 
     // Only notify changes; the access right stays Read.
-    c.update_participant("room", "carol", None, Some(Notify::Off))
-        .await
-        .unwrap();
+    c.update_participant(
+        "room",
+        "carol",
+        ParticipantUpdate::default().notify(Notify::Off),
+    )
+    .await
+    .unwrap();
     let stored = emu.conversation("room").unwrap();
     assert_eq!(stored["participants"]["carol"]["access"], "Read");
     assert_eq!(stored["participants"]["carol"]["notify"], false);
 
     // Only access changes; notify stays off.
-    c.update_participant("room", "carol", Some(Access::ReadWrite), None)
-        .await
-        .unwrap();
+    c.update_participant(
+        "room",
+        "carol",
+        ParticipantUpdate::default().access(Access::ReadWrite),
+    )
+    .await
+    .unwrap();
     let got = c.get("room").await.unwrap();
     let carol = &got.participants.as_ref().unwrap()["carol"];
     assert_eq!(
@@ -315,23 +328,36 @@ async fn update_participant_changes_only_the_given_setting() {
 
     emu.clear_log();
     assert_validation(
-        c.update_participant("room", "carol", None, None).await,
+        c.update_participant("room", "carol", ParticipantUpdate::default())
+            .await,
         "access, notify",
     );
     assert!(emu.requests().is_empty(), "nothing was sent");
     assert_not_found(
-        c.update_participant("no-such-room", "carol", Some(Access::Read), None)
-            .await,
+        c.update_participant(
+            "no-such-room",
+            "carol",
+            ParticipantUpdate::default().access(Access::Read),
+        )
+        .await,
     );
     // A PATCH never adds anyone: not a participant, 404.
     assert_not_found(
-        c.update_participant("room", "alice-not-here", Some(Access::Read), None)
-            .await,
+        c.update_participant(
+            "room",
+            "alice-not-here",
+            ParticipantUpdate::default().access(Access::Read),
+        )
+        .await,
     );
     // Access "None": stored and shown.
-    c.update_participant("room", "carol", Some(Access::None), None)
-        .await
-        .unwrap();
+    c.update_participant(
+        "room",
+        "carol",
+        ParticipantUpdate::default().access(Access::None),
+    )
+    .await
+    .unwrap();
     let got = c.get("room").await.unwrap();
     assert_eq!(
         got.participants.as_ref().unwrap()["carol"].access,

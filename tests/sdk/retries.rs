@@ -218,11 +218,11 @@ async fn a_dropped_import_is_ambiguous_even_if_the_server_never_applied_it() {
 async fn a_batch_with_a_post_is_not_retried_after_an_ambiguous_failure() {
     let (emulator, client) = setup(RetryPolicy::default()).await;
     emulator.inject_fault(Fault::DropAfterApply);
-    let ops = vec![talkjs::BatchOp::custom(
-        reqwest_method("POST"),
-        "/import/conversations/c1/messages",
-        Some(serde_json::to_value(vec![import("u1", "batched", 1_600_000_000_000)]).unwrap()),
-    )];
+    let imports = vec![import("u1", "batched", 1_600_000_000_000)];
+    let ops = vec![
+        talkjs::BatchOp::custom(reqwest_method("POST"), "/import/conversations/c1/messages")
+            .payload(serde_json::to_value(imports).unwrap()),
+    ];
     let error = client.batch(ops).await.unwrap_err();
     assert!(
         matches!(
@@ -340,11 +340,9 @@ async fn an_upload_rides_through_a_503_and_a_drop_before_applying_with_full_bodi
     emulator.inject_fault(Fault::status(503));
     emulator.inject_fault(Fault::DropBeforeApply);
     let token = client
-        .upload_file(
-            "report.bin",
-            contents.clone(),
-            Some("application/octet-stream"),
-        )
+        .upload_file("report.bin", contents.clone())
+        .mime("application/octet-stream")
+        .send()
         .await
         .unwrap();
 
@@ -479,7 +477,9 @@ async fn behind_a_gateway_a_502_after_apply_never_duplicates() {
 
     emulator.inject_fault(Fault::DropAfterApply);
     client
-        .upload_file("a.txt", b"hello".to_vec(), Some("text/plain"))
+        .upload_file("a.txt", b"hello".to_vec())
+        .mime("text/plain")
+        .send()
         .await
         .unwrap();
 }

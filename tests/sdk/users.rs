@@ -52,9 +52,16 @@ async fn get_and_list_users() {
     let server = server(json!({"id": "alice", "data": [{"id": "bob"}]})).await;
     let client = client(&server);
     client.users().get("alice").await.unwrap();
-    let page = client.users().page(25, Some("alice")).await.unwrap();
-    assert_eq!(page[0].id.as_deref(), Some("bob"));
-    client.users().page(100, None).await.unwrap();
+    let page = client
+        .users()
+        .list()
+        .limit(25)
+        .starting_after("alice")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.items[0].id.as_deref(), Some("bob"));
+    client.users().list().limit(100).send().await.unwrap();
     let r = exactly(&server, 3).await;
     assert_request(&r[0], "GET", "/v1/app/users/alice", &[], None);
     assert_request(

@@ -1,7 +1,7 @@
 //! Property test: random ids through every path-taking call reach exactly
 //! that id in the emulator, or are refused before anything is sent.
 //!
-//! Covered: users (upsert, get, presence, set_presence, conversations_page),
+//! Covered: users (upsert, get, presence, set_presence, conversations),
 //! conversations (upsert, get, delete, join, leave, mark_read), messages
 //! (send, import, page, get, edit, delete, react, unreact, with hostile
 //! conversation, message, emoji and user ids, and a hostile `startingAfter`),
@@ -12,7 +12,7 @@ use std::{collections::BTreeSet, time::Duration};
 
 use proptest::prelude::*;
 use talkjs::{
-    Access, Client, ConversationFilter, Error, Notify, ReadUntil,
+    Access, Client, Error, Notify, ReadUntil,
     raw::types::{ConversationInput, EditMessageBody, NullableString},
 };
 use talkjs_emulator::{Emulator, EmulatorConfig};
@@ -123,14 +123,13 @@ proptest! {
         let name = format!("name {n} of {id:?}");
         if unaddressable(&id) {
             let users = env.client.users();
-            let filter = ConversationFilter::default();
             let results = env.rt.block_on(async {
                 vec![
                     users.upsert(&id, named(&name)).await,
                     users.get(&id).await.map(drop),
                     users.presence(&id).await.map(drop),
                     users.set_presence(&id, online()).await,
-                    users.conversations_page(&id, &filter, 10, None).await.map(drop),
+                    users.conversations(&id).limit(10).send().await.map(drop),
                 ]
             });
             assert_refused_all(results, env, &id);
@@ -171,9 +170,9 @@ proptest! {
             conversations.upsert(&format!("not-theirs-{n}"), with_participants(&[BYSTANDER])).await
         }).unwrap();
         let page = env.rt.block_on(
-            env.client.users().conversations_page(&id, &ConversationFilter::default(), 100, None),
+            env.client.users().conversations(&id).send(),
         ).unwrap();
-        prop_assert!(page.iter().any(|c| c.id.as_deref() == Some(theirs.as_str())), "{:?}", page);
+        prop_assert!(page.items.iter().any(|c| c.id.as_deref() == Some(theirs.as_str())), "{:?}", page);
         for c in &page {
             let member = c.participants.as_ref().is_some_and(|p| p.contains_key(&id));
             prop_assert!(member, "{:?} is not {:?}'s", c.id, id);
@@ -210,7 +209,7 @@ proptest! {
                     conversations.mark_read(&conversation, "sender", ReadUntil::Sent).await,
                     messages.send(vec![text("sender", "hi")]).await.map(drop),
                     messages.import(vec![import("sender", "old", 1_600_000_000_000)]).await.map(drop),
-                    messages.page(10, None).await.map(drop),
+                    messages.list().limit(10).send().await.map(drop),
                     messages.get("msg_x").await.map(drop),
                     messages.delete("msg_x").await,
                     messages.react("msg_x", "👍", "sender").await,
@@ -232,8 +231,8 @@ proptest! {
         let got = env.rt.block_on(messages.get(&ids[0])).unwrap();
         prop_assert_eq!(got.conversation_id.as_deref(), Some(conversation.as_str()));
         prop_assert_eq!(env.rt.block_on(messages.import(vec![import("sender", &old, 1_600_000_000_000)])).unwrap(), 1);
-        let page = env.rt.block_on(messages.page(10, None)).unwrap();
-        let texts: Vec<_> = page.iter().map(|m| m.text.as_deref()).collect();
+        let page = env.rt.block_on(messages.list().limit(10).send()).unwrap();
+        let texts: Vec<_> = page.items.iter().map(|m| m.text.as_deref()).collect();
         prop_assert_eq!(texts, vec![Some(hi.as_str()), Some(old.as_str())]);
         prop_assert_eq!(env.emulator.messages(&conversation).len(), 2);
 
@@ -356,7 +355,7 @@ proptest! {
         let edit = || EditMessageBody::builder().text(Some("edited".to_string())).try_into().unwrap();
 
         // The cursor is a query parameter: it always goes out, verbatim.
-        let page = env.rt.block_on(messages.page(10, Some(&mid)));
+        let page = env.rt.block_on(messages.list().limit(10).starting_after(&mid).send());
         match &page {
             Err(Error::Validation { .. }) => prop_assert!(env.emulator.requests().is_empty()),
             _ => {
@@ -370,7 +369,7 @@ proptest! {
                 if mid == real {
                     // Older messages of earlier cases, never the cursor's own.
                     let page = page.as_ref().unwrap();
-                    prop_assert!(page.iter().all(|m| m.id.as_deref() != Some(real.as_str())));
+                    prop_assert!(page.items.iter().all(|m| m.id.as_deref() != Some(real.as_str())));
                 } else {
                     prop_assert_eq!(page.as_ref().err().and_then(Error::status), Some(400), "{:?}", page);
                 }
@@ -424,7 +423,10 @@ proptest! {
     fn legacy_participants_paths(a in hostile_id(), b in hostile_id(), topic in proptest::option::of(hostile_id())) {
         let env = env();
         let refused = |v: &str| v.is_empty() || v.contains([',', ';']);
-        let legacy = env.client.conversation_by_participants(&[&a, &b], topic.as_deref());
+        let legacy = env.client.conversation_by_participants(&[&a, &b]).and_then(|legacy| match &topic {
+            Some(topic) => legacy.topic(topic),
+            None => Ok(legacy),
+        });
         if refused(&a) || refused(&b) || topic.as_deref().is_some_and(refused) {
             prop_assert!(matches!(legacy, Err(Error::Validation { .. })), "{:?}", legacy.map(|l| l.path().to_string()));
             prop_assert!(env.emulator.requests().is_empty());
@@ -462,9 +464,9 @@ proptest! {
         let last = stored.last().unwrap();
         prop_assert_eq!(last["id"].as_str(), Some(sent[0].as_str()));
         prop_assert_eq!(last["senderId"].as_str(), Some(a.as_str()));
-        let page = env.rt.block_on(legacy.messages_page(10, None)).unwrap();
-        prop_assert_eq!(page.len(), (stored_before + 1).min(10));
-        prop_assert_eq!(page[0].id.as_deref(), Some(sent[0].as_str()));
+        let page = env.rt.block_on(legacy.messages().limit(10).send()).unwrap();
+        prop_assert_eq!(page.items.len(), (stored_before + 1).min(10));
+        prop_assert_eq!(page.items[0].id.as_deref(), Some(sent[0].as_str()));
         prop_assert_eq!(env.emulator.conversation_count(), count_after);
 
         // Another topic (or none) is another conversation.
@@ -472,7 +474,11 @@ proptest! {
             Some(_) => None,
             None => Some("elsewhere"),
         };
-        let other = env.client.conversation_by_participants(&[&a, &b], elsewhere).unwrap();
+        let other = env.client.conversation_by_participants(&[&a, &b]).unwrap();
+        let other = match elsewhere {
+            Some(topic) => other.topic(topic).unwrap(),
+            None => other,
+        };
         match env.rt.block_on(other.get()) {
             Err(Error::NotFound { .. }) => {}
             // Made by an earlier case: still another conversation.
