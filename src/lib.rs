@@ -70,7 +70,10 @@
 //!   participants and read marks), [`Client::messages`] ([`Messages`]: send,
 //!   import, list, edit, reactions), [`Client::upload_file`] and
 //!   [`Client::upload_path`] ([`Upload`]), [`Client::batch`] ([`BatchOp`]), and
-//!   [`Client::conversation_by_participants`] for the deprecated paths.
+//!   [`Client::conversation_by_participants`] for the deprecated paths;
+//!   [`Client::app`] ([`AppMetadata`]) for the app's own metadata.
+//!   Conversations also trigger notifications and give a participant's
+//!   reply-by-email address; [`Users::presences`] says who is online.
 //! - [`types`]: the inputs and responses of the calls (the generated
 //!   types, with shorthands such as `UserInput::named`), and the SDK's own
 //!   argument types ([`Access`], [`Notify`], [`ParticipantUpdate`], ...).
@@ -119,8 +122,12 @@ pub use resources::{pagination, validate};
 // Crate-internal short paths (`crate::users::get_user`, ...).
 use auth::authorization;
 use http::retry;
-use resources::{batch, chunked, conversations, files, filters, legacy, messages, users};
+use resources::{
+    app, batch, chunked, conversations, files, filters, legacy, messages, notifications, presences,
+    users,
+};
 
+pub use app::AppMetadata;
 pub use batch::{BATCH_INTERVAL, BatchOp, BatchOutcome, MAX_BATCH_OPERATIONS};
 pub use conversations::{Access, Conversations, Notify, ParticipantUpdate, ReadUntil};
 pub use files::Upload;

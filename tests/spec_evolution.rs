@@ -190,15 +190,15 @@ fn cases() -> Vec<Case> {
         Case {
             name: "new operations get every error response and run through the transport",
             mutate: |spec| {
-                spec["paths"]["/conversations/{conversationId}/notifications"] = json!({
+                spec["paths"]["/conversations/{conversationId}/archive"] = json!({
                     "parameters": [{"$ref": "#/components/parameters/ConversationId"}],
                     "post": {
-                        "operationId": "triggerNotifications",
+                        "operationId": "archiveConversation",
                         "requestBody": {"required": true, "content": {"application/json": {"schema": {
-                            "type": "object", "required": ["channels"],
-                            "properties": {"channels": {"type": "array",
-                                "items": {"type": "string", "enum": ["email", "sms"]}}}}}}},
-                        "responses": {"200": {"description": "Triggered."}}
+                            "type": "object", "required": ["reasons"],
+                            "properties": {"reasons": {"type": "array",
+                                "items": {"type": "string", "enum": ["spam", "done"]}}}}}}},
+                        "responses": {"200": {"description": "Archived."}}
                     }
                 });
                 spec["paths"]["/things/{thingId}"] = json!({
@@ -211,22 +211,22 @@ fn cases() -> Vec<Case> {
                 });
             },
             body: r#"
-    let notify = || client.raw().trigger_notifications().conversation_id("chat")
-        .body(types::TriggerNotificationsBody::builder().channels(vec![types::TriggerNotificationsBodyChannelsItem::Email]));
+    let archive = || client.raw().archive_conversation().conversation_id("chat")
+        .body(types::ArchiveConversationBody::builder().reasons(vec![types::ArchiveConversationBodyReasonsItem::Spam]));
     // The emulator has no such route: 404, decoded, with TalkJS's body.
-    match client.call(notify().send()).await {
+    match client.call(archive().send()).await {
         Err(talkjs::Error::NotFound { body }) => assert_eq!(body.status, 404),
         other => panic!("expected NotFound, got {other:?}"),
     }
     for status in [400u16, 429] {
         emulator.inject_fault(talkjs_emulator::Fault::status(status));
-        let error = client.call(notify().send()).await.unwrap_err();
+        let error = client.call(archive().send()).await.unwrap_err();
         assert_eq!(error.status(), Some(status), "{error}");
     }
     // A 5xx may come after the POST was applied: an unknown outcome, not
     // sent again. A read keeps the status.
     emulator.inject_fault(talkjs_emulator::Fault::status(502));
-    let error = client.call(notify().send()).await.unwrap_err();
+    let error = client.call(archive().send()).await.unwrap_err();
     assert!(matches!(error, talkjs::Error::OutcomeUnknown { .. }), "{error}");
     for status in [500u16, 502, 503] {
         emulator.inject_fault(talkjs_emulator::Fault::status(status));

@@ -9,11 +9,12 @@ use crate::{
     Access, Client, Error, MAX_MESSAGES_PER_REQUEST, MAX_USERS_PER_REQUEST, Notify,
     ParticipantUpdate, ReadUntil, conversations,
     http::request::{Repeat, Request},
-    messages,
+    messages, notifications,
     pagination::{Item, List},
+    presences,
     raw::types::{
         BatchOperation, BatchResult, ConversationInput, EditMessageBody, ImportMessageInput,
-        PresenceInput, SendMessageInput, UserInput,
+        NotificationsInput, PresenceInput, PresencesQuery, SendMessageInput, UserInput,
     },
     users::{self, check_user_ids},
 };
@@ -37,7 +38,10 @@ pub const BATCH_INTERVAL: Duration = Duration::from_secs(1);
 /// [`delete_conversation`](Self::delete_conversation)),
 /// participants ([`join`](Self::join),
 /// [`update_participant`](Self::update_participant),
-/// [`leave`](Self::leave), [`mark_read`](Self::mark_read)), messages
+/// [`leave`](Self::leave), [`mark_read`](Self::mark_read),
+/// [`participant_email`](Self::participant_email)),
+/// [`trigger_notifications`](Self::trigger_notifications),
+/// [`presences`](Self::presences), messages
 /// ([`send_messages`](Self::send_messages),
 /// [`get_message`](Self::get_message), [`edit_message`](Self::edit_message),
 /// [`delete_message`](Self::delete_message),
@@ -45,7 +49,9 @@ pub const BATCH_INTERVAL: Duration = Duration::from_secs(1);
 /// [`remove_reaction`](Self::remove_reaction)) and
 /// [`import_messages`](Self::import_messages), every list
 /// ([`list`](Self::list), from the same [`List`] builder as the direct
-/// call); [`custom`](Self::custom) for anything else. A list operation
+/// call); [`custom`](Self::custom) for anything else. The app's metadata
+/// ([`crate::Client::app`]) lives at the app's root, which TalkJS does not
+/// say a batch path can name, so it has no constructor. A list operation
 /// fetches one page (its cursor is in the
 /// outcome's `body.data`); ids that no URL can carry and invalid arguments
 /// are refused when the operation is built.
@@ -243,6 +249,32 @@ impl BatchOp {
             user_id,
             update,
         ))
+    }
+
+    /// GET a participant's reply-by-email address, as
+    /// [`crate::Conversations::participant_email`] does.
+    pub fn participant_email(conversation_id: &str, user_id: &str) -> Result<Self, Error> {
+        op(conversations::participant_email(conversation_id, user_id))
+    }
+
+    /// POST a conversation's notifications, as
+    /// [`crate::Conversations::trigger_notifications`] does (at least one
+    /// channel). Every call notifies again: a batch holding it is not
+    /// repeated after an ambiguous failure.
+    pub fn trigger_notifications(
+        conversation_id: &str,
+        notifications: &NotificationsInput,
+    ) -> Result<Self, Error> {
+        op(notifications::trigger_notifications(
+            conversation_id,
+            notifications,
+        ))
+    }
+
+    /// POST a presence query, as [`crate::Users::presences`] does (a read:
+    /// it does not keep a batch from being repeated).
+    pub fn presences(query: &PresencesQuery) -> Result<Self, Error> {
+        op(presences::presences(query))
     }
 
     /// DELETE a participant (the user leaves the conversation).

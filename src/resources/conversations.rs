@@ -11,7 +11,7 @@ use crate::{
     raw::types::{
         Conversation, ConversationInput, MarkConversationReadBody,
         MarkConversationReadBodyReadUntil, MarkConversationReadBodyReadUntilString,
-        ParticipationInput, ParticipationInputAccess, ParticipationInputNotify,
+        ParticipantEmail, ParticipationInput, ParticipationInputAccess, ParticipationInputNotify,
         ParticipationInputNotifyString,
     },
 };
@@ -160,6 +160,36 @@ fn check_update(update: ParticipantUpdate) -> Result<(), Error> {
 }
 
 impl<'a> Conversations<'a> {
+    /// The client the calls go through.
+    pub(crate) fn client(&self) -> &'a Client {
+        self.client
+    }
+
+    /// The address at which `user_id` can answer in the conversation by
+    /// email (reply by email): mail sent to it is posted as the user's
+    /// message. A user who is not a participant, or an unknown
+    /// conversation, is [`Error::NotFound`].
+    ///
+    /// ```no_run
+    /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
+    /// let address = client.conversations().participant_email("order-42", "bob").await?;
+    /// println!("bob can answer at {address}");
+    /// # Ok(()) }
+    /// ```
+    pub async fn participant_email(
+        &self,
+        conversation_id: &str,
+        user_id: &str,
+    ) -> Result<String, Error> {
+        let answer: ParticipantEmail = self
+            .client
+            .fetch(participant_email(conversation_id, user_id)?)
+            .await?;
+        answer.email_address.ok_or_else(|| {
+            Error::Protocol("TalkJS answered a participant's email without `emailAddress`".into())
+        })
+    }
+
     /// Creates or updates a conversation. Fields merge; `participants` are
     /// only ever added (remove them with [`Conversations::leave`]).
     /// Validated first ([`crate::validate::conversation`]).
@@ -272,7 +302,11 @@ impl<'a> Conversations<'a> {
 // The requests of this file, each described once: the methods above send
 // them, and `BatchOp` carries them.
 
-fn conversation(method: Method, operation: &'static str, id: &str) -> Result<Request, Error> {
+pub(crate) fn conversation(
+    method: Method,
+    operation: &'static str,
+    id: &str,
+) -> Result<Request, Error> {
     Request::new(method, operation)
         .at("conversations")
         .id("conversationId", id)
@@ -341,6 +375,17 @@ pub(crate) fn update_participant(
     )?;
     check_update(update)?;
     request.json(&participation(update.access, update.notify))
+}
+
+/// `GET /conversations/{conversationId}/participants/{userId}/email`.
+pub(crate) fn participant_email(conversation_id: &str, user_id: &str) -> Result<Request, Error> {
+    Ok(participant(
+        Method::GET,
+        "get_participant_email",
+        conversation_id,
+        user_id,
+    )?
+    .at("email"))
 }
 
 /// `DELETE /conversations/{conversationId}/participants/{userId}`.

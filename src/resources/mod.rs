@@ -3,6 +3,7 @@
 //! sends it; [`crate::BatchOp`] builds its operations from the same
 //! functions.
 
+pub(crate) mod app;
 pub(crate) mod batch;
 pub(crate) mod chunked;
 pub(crate) mod conversations;
@@ -10,6 +11,8 @@ pub(crate) mod files;
 pub(crate) mod filters;
 pub(crate) mod legacy;
 pub(crate) mod messages;
+pub(crate) mod notifications;
 pub mod pagination;
+pub(crate) mod presences;
 pub(crate) mod users;
 pub mod validate;

@@ -52,6 +52,11 @@ impl Client {
 }
 
 impl<'a> Users<'a> {
+    /// The client the calls go through.
+    pub(crate) fn client(&self) -> &'a Client {
+        self.client
+    }
+
     /// Creates or updates a user; only the fields set change, an explicit
     /// null clears one. See [`Client::users`] for an example.
     pub async fn upsert(&self, user_id: &str, user: UserInput) -> Result<(), Error> {
@@ -135,7 +140,9 @@ impl<'a> Users<'a> {
         })
     }
 
-    /// A user's presence.
+    /// A user's presence, as the bundled spec describes
+    /// `GET /users/{userId}/presence`. TalkJS documents no such endpoint:
+    /// its presence call is [`Users::presences`].
     ///
     /// ```no_run
     /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
@@ -147,7 +154,9 @@ impl<'a> Users<'a> {
         self.client.fetch(get_presence(user_id)?).await
     }
 
-    /// Sets a user's presence.
+    /// Sets a user's presence, as the bundled spec describes
+    /// `PUT /users/{userId}/presence`. TalkJS documents no such endpoint
+    /// (presence comes from the user's sessions: [`Users::presences`]).
     ///
     /// ```no_run
     /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {

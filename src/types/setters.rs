@@ -20,8 +20,10 @@
 //! A setter shares its field's name; the field stays readable as before.
 
 use crate::raw::types::{
-    ConversationInput, Custom, EditMessageBody, ImportMessageInput, NullableCustom, NullableString,
-    NullableStringList, PresenceInput, PresenceInputAvailability, SendMessageInput, UserInput,
+    AppInput, ConversationInput, Custom, EditMessageBody, EmailNotificationSettings,
+    ImportMessageInput, NotificationsInput, NullableCustom, NullableString, NullableStringList,
+    PresenceInput, PresenceInputAvailability, PresencesQuery, SendMessageInput,
+    SmsNotificationSettings, UserInput,
 };
 
 /// `pub fn field(self, value: impl Into<Type>) -> Self` setting
@@ -141,6 +143,57 @@ setters!(ImportMessageInput {
     attachment_token: String;
     /// Custom data, a string-to-string map.
     custom: Custom;
+});
+
+id_list_setters!(NotificationsInput {
+    /// The users to notify (unset: everyone with unanswered messages).
+    recipients;
+});
+
+setters!(NotificationsInput {
+    /// How the email reads.
+    email_settings: EmailNotificationSettings;
+    /// How the SMS reads.
+    sms_settings: SmsNotificationSettings;
+});
+
+setters!(EmailNotificationSettings {
+    /// The subject line.
+    subject: String;
+    /// The text above the messages.
+    header: String;
+    /// The text below the messages.
+    footer: String;
+    /// The link to your app's inbox.
+    inbox_url: String;
+});
+
+setters!(SmsNotificationSettings {
+    /// The SMS text, with TalkJS's placeholders.
+    sms_template: String;
+});
+
+id_list_setters!(PresencesQuery {
+    /// Only these users.
+    user_ids;
+});
+
+setters!(PresencesQuery {
+    /// Also sessions in the background.
+    include_background_sessions: bool;
+    /// Only sessions with this conversation selected.
+    selected_conversation_id: String;
+    /// Only sessions whose window has (`true`) or lacks focus.
+    has_focus: bool;
+    /// Only sessions that are (`true`) or are not typing.
+    is_typing: bool;
+});
+
+setters!(AppInput {
+    /// The app's default locale, such as `"en-US"`.
+    default_locale: String;
+    /// The app's id: only its own is taken.
+    id: String;
 });
 
 setters!(EditMessageBody {

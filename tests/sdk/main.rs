@@ -17,6 +17,7 @@ mod common;
 mod fixtures;
 mod wire;
 
+mod app_metadata;
 mod batch;
 mod build_errors;
 mod config;
@@ -27,8 +28,10 @@ mod ids;
 mod import;
 mod legacy_paths;
 mod messages;
+mod notifications;
 mod pagination;
 mod participants;
+mod presences;
 mod retries;
 mod secrets;
 mod spec_patches;

@@ -7,7 +7,7 @@ use talkjs_emulator::Emulator;
 
 use crate::common::{assert_not_found, assert_validation, emulator, text, with_participants};
 use crate::fixtures::{conv_ids, users};
-use crate::wire::{assert_request, client, exactly, server};
+use crate::wire::{assert_request, batch_server, client, exactly, only, server};
 
 // ---------------------------------------------------------- on the wire
 
@@ -362,5 +362,37 @@ async fn update_participant_changes_only_the_given_setting() {
     assert_eq!(
         got.participants.as_ref().unwrap()["carol"].access,
         Some(talkjs::types::ParticipantAccess::None)
+    );
+}
+
+#[tokio::test]
+async fn participant_email_is_read_from_the_participants_path() {
+    let server = server(json!({"emailAddress": "x7@reply.example"})).await;
+    let client = client(&server);
+    let address = client
+        .conversations()
+        .participant_email("c 1", "bob/2")
+        .await
+        .unwrap();
+    assert_eq!(address, "x7@reply.example");
+    assert_request(
+        &only(&server).await,
+        "GET",
+        "/v1/app/conversations/c%201/participants/bob%2F2/email",
+        &[],
+        None,
+    );
+    assert_validation(
+        client.conversations().participant_email("c1", "..").await,
+        "userId",
+    );
+
+    let batch = batch_server().await;
+    let op = BatchOp::participant_email("c 1", "bob/2").unwrap();
+    self::client(&batch).batch(vec![op]).await.unwrap();
+    let sent: serde_json::Value = serde_json::from_slice(&only(&batch).await.body).unwrap();
+    assert_eq!(
+        sent,
+        json!([[0, "GET", "/conversations/c%201/participants/bob%2F2/email"]])
     );
 }
