@@ -23,7 +23,11 @@ async fn app_metadata_is_read_and_updated_at_the_apps_url() {
     input.custom = HashMap::from([("plan".to_string(), "team".to_string())]);
     client.app().update(&input).await.unwrap();
     // Its own id may be sent.
-    client.app().update(&AppInput::default().id("app")).await.unwrap();
+    client
+        .app()
+        .update(&AppInput::default().id("app"))
+        .await
+        .unwrap();
 
     let r = exactly(&server, 3).await;
     // No trailing slash: the app's URL itself.
