@@ -18,7 +18,8 @@ use crate::ctx::Ctx;
 use crate::faults::{Fault, FaultCounts, Faults};
 use crate::ids::time_seed;
 use crate::log::{RequestLog, RequestRecord};
-use crate::state::Store;
+use crate::state::{Session, Store};
+use crate::webhook_log::WebhookRecord;
 use crate::webhooks::Webhooks;
 
 /// A TalkJS REST API emulator serving on a local port.
@@ -257,6 +258,46 @@ impl Emulator {
     /// Number of stored conversations.
     pub fn conversation_count(&self) -> usize {
         self.ctx.store().conversations.len()
+    }
+
+    /// The notifications triggered through
+    /// `POST /conversations/{cid}/notifications`, oldest first, one per
+    /// recipient: `{id, conversationId, recipientId, channels, createdAt,
+    /// smsSettings?, emailSettings?}` (at most the last 10,000).
+    pub fn notifications(&self) -> Vec<Value> {
+        self.ctx.store().notifications.all()
+    }
+
+    /// Gives `user_id` the session `session`, replacing one of theirs with
+    /// the same id: `POST /presences` answers from these (TalkJS learns of
+    /// sessions from its browser SDK, which the emulator does not serve).
+    /// The user need not be stored.
+    pub fn set_session(&self, user_id: &str, session: Session) {
+        let mut store = self.ctx.store();
+        let sessions = store.sessions.entry(user_id.to_owned()).or_default();
+        sessions.retain(|s| s.id != session.id);
+        sessions.push(session);
+    }
+
+    /// Ends `user_id`'s session `session_id`; `false` if there was none.
+    pub fn remove_session(&self, user_id: &str, session_id: &str) -> bool {
+        let mut store = self.ctx.store();
+        let Some(sessions) = store.sessions.get_mut(user_id) else {
+            return false;
+        };
+        let before = sessions.len();
+        sessions.retain(|s| s.id != session_id);
+        let removed = sessions.len() < before;
+        if sessions.is_empty() {
+            store.sessions.remove(user_id);
+        }
+        removed
+    }
+
+    /// The webhook events emitted so far (only with a webhook URL set),
+    /// oldest first, with their delivery outcome (at most the last 10,000).
+    pub fn webhook_events(&self) -> Vec<WebhookRecord> {
+        self.ctx.webhooks.log.snapshot()
     }
 }
 

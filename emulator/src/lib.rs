@@ -29,6 +29,7 @@ mod routes;
 mod server;
 mod state;
 mod watch;
+mod webhook_log;
 mod webhooks;
 
 pub use auth::hs256_token;
@@ -37,4 +38,6 @@ pub use emulator::Emulator;
 pub use faults::{Fault, FaultCounts};
 pub use log::RequestRecord;
 pub use server::{FILE_BODY_LIMIT, JSON_BODY_LIMIT};
+pub use state::Session;
+pub use webhook_log::{WebhookRecord, WebhookStatus};
 pub use webhooks::signature as webhook_signature;

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use crate::codec::{hex_lower, percent_decode};
 use crate::ctx::Ctx;
 use crate::reply::{Reply, Result};
-use crate::routes::{batch, conversations, files, messages, users};
+use crate::routes::{app, batch, conversations, files, messages, notifications, presences, users};
 
 /// A request below `/v1/{appId}`, from the network or from `POST /batch`.
 #[derive(Debug)]
@@ -130,12 +130,21 @@ pub(crate) fn dispatch(ctx: &Ctx, req: &ApiRequest) -> Reply {
 
 fn route(ctx: &Ctx, req: &ApiRequest) -> Result<Reply> {
     let s = req.segments.as_slice();
-    if s.iter().any(|seg| seg.is_empty()) {
-        return Err(Reply::not_found("no such route"));
-    }
     let m = &req.method;
     let get = m == Method::GET;
     let put = m == Method::PUT;
+    // The app itself: `/v1/{appId}` and `/v1/{appId}/` both leave one
+    // empty segment, and so does a batch operation's path `/`.
+    if s == [""] {
+        return match *m {
+            Method::GET => app::get(ctx),
+            Method::PUT => app::put(ctx, req),
+            _ => Ok(method_not_allowed(req)),
+        };
+    }
+    if s.iter().any(|seg| seg.is_empty()) {
+        return Err(Reply::not_found("no such route"));
+    }
     let post = m == Method::POST;
     let delete = m == Method::DELETE;
     let reply = match s {
@@ -162,6 +171,12 @@ fn route(ctx: &Ctx, req: &ApiRequest) -> Result<Reply> {
         ["conversations", c, "participants", u] if delete => {
             conversations::leave(ctx, &conv_target(c)?, &decode(u)?)?
         }
+        ["conversations", c, "participants", u, "email"] if get => {
+            conversations::reply_email(ctx, &conv_target(c)?, &decode(u)?)?
+        }
+        ["conversations", c, "notifications"] if post => {
+            notifications::trigger(ctx, &conv_target(c)?, req)?
+        }
         ["conversations", c, "messages"] if get => messages::list(ctx, &conv_target(c)?, req)?,
         ["conversations", c, "messages"] if post => messages::send(ctx, &conv_target(c)?, req)?,
         ["conversations", c, "messages", mid] if get => {
@@ -186,6 +201,7 @@ fn route(ctx: &Ctx, req: &ApiRequest) -> Result<Reply> {
         ["import", "conversations", c, "messages"] if post => {
             messages::import(ctx, &conv_target(c)?, req)?
         }
+        ["presences"] if post => presences::query(ctx, req)?,
         ["batch"] if post => batch::run(ctx, req)?,
         ["files"] if post => files::upload(ctx, req)?,
         ["users"]
@@ -195,10 +211,13 @@ fn route(ctx: &Ctx, req: &ApiRequest) -> Result<Reply> {
         | ["conversations"]
         | ["conversations", _]
         | ["conversations", _, "participants", _]
+        | ["conversations", _, "participants", _, "email"]
+        | ["conversations", _, "notifications"]
         | ["conversations", _, "messages"]
         | ["conversations", _, "messages", _]
         | ["conversations", _, "messages", _, "reactions", _, _]
         | ["import", "conversations", _, "messages"]
+        | ["presences"]
         | ["batch"]
         | ["files"] => method_not_allowed(req),
         _ => Reply::not_found("no such route"),

@@ -325,9 +325,6 @@ fn handle_api(
         Ok(q) => q,
         Err(e) => return Reply::bad_request(e),
     };
-    if tail.is_empty() {
-        return Reply::not_found("no such route");
-    }
     let req = ApiRequest {
         method: method.clone(),
         segments: tail.split('/').collect(),

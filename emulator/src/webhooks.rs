@@ -1,21 +1,25 @@
 //! Webhook delivery: events are queued and POSTed in order by one task,
 //! signed like TalkJS (`X-TalkJS-Signature` = uppercase hex
 //! HMAC-SHA256(secret, timestamp + "." + body)), retried once on non-200
-//! or when no status arrives within the configured timeout.
+//! or when no status arrives within the configured timeout. Each event
+//! is recorded with its outcome ([`crate::webhook_log`]).
 
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
 use hmac::{KeyInit, Mac};
 use http_body_util::Full;
 use hyper_util::client::legacy::Client;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 use tokio_util::task::TaskTracker;
 
 use crate::ctx::spawn_until_stopped;
 use crate::ids::now_ms;
+use crate::webhook_log::{WebhookLog, WebhookRecord, WebhookStatus};
 
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
@@ -33,10 +37,18 @@ pub fn signature(secret_key: &str, timestamp: &str, body: &[u8]) -> String {
         .collect()
 }
 
+/// An event on its way to the delivery task: its sequence number (for the
+/// log) and the body to POST.
+type Queued = (u64, Bytes);
+
 /// Emits events; a no-op when no webhook URL is configured.
 #[derive(Debug, Default)]
 pub(crate) struct Webhooks {
-    tx: Option<mpsc::UnboundedSender<(String, Value)>>,
+    tx: Option<mpsc::UnboundedSender<Queued>>,
+    /// Events emitted so far, numbered from 1 (`evt_emulator_{n}`).
+    sequence: AtomicU64,
+    /// What was emitted and how its delivery went.
+    pub log: Arc<WebhookLog>,
 }
 
 impl Webhooks {
@@ -59,9 +71,22 @@ impl Webhooks {
             tasks: tasks.clone(),
             stopped: stopped.clone(),
         };
-        let delivery = deliver(rx, url, secret_key, retry_delay, timeout, executor);
+        let log = Arc::new(WebhookLog::default());
+        let delivery = deliver(
+            rx,
+            url,
+            secret_key,
+            retry_delay,
+            timeout,
+            executor,
+            log.clone(),
+        );
         spawn_until_stopped(tasks, stopped, delivery);
-        Webhooks { tx: Some(tx) }
+        Webhooks {
+            tx: Some(tx),
+            sequence: AtomicU64::new(0),
+            log,
+        }
     }
 
     /// Whether the delivery task has ended (or never started).
@@ -76,12 +101,23 @@ impl Webhooks {
         self.tx.is_some()
     }
 
-    /// Queues an event of `kind` with `data`.
+    /// Queues an event of `kind` with `data`, and records it.
     pub fn emit(&self, kind: &str, data: Value) {
-        if let Some(tx) = &self.tx {
-            // The receiver only ends with the emulator; nothing to report then.
-            let _ = tx.send((kind.to_owned(), data));
-        }
+        let Some(tx) = &self.tx else { return };
+        let seq = self.sequence.fetch_add(1, Ordering::Relaxed) + 1;
+        let record = WebhookRecord {
+            id: format!("evt_emulator_{seq}"),
+            kind: kind.to_owned(),
+            data,
+            created_at: now_ms(),
+            status: WebhookStatus::Queued,
+            attempts: 0,
+            seq,
+        };
+        let body = Bytes::from(record.payload().to_string());
+        self.log.push(record);
+        // The receiver only ends with the emulator; nothing to report then.
+        let _ = tx.send((seq, body));
     }
 }
 
@@ -105,26 +141,23 @@ where
 }
 
 async fn deliver(
-    mut rx: mpsc::UnboundedReceiver<(String, Value)>,
+    mut rx: mpsc::UnboundedReceiver<Queued>,
     url: String,
     secret_key: String,
     retry_delay: Duration,
     timeout: Duration,
     executor: StopAware,
+    log: Arc<WebhookLog>,
 ) {
     let client: Client<_, Full<Bytes>> = Client::builder(executor).build_http();
-    let mut sequence = 0u64;
-    while let Some((kind, data)) = rx.recv().await {
-        let created_at = now_ms();
-        sequence += 1;
-        let id = format!("evt_emulator_{sequence}");
-        let body = Bytes::from(
-            json!({ "id": id, "type": kind, "data": data, "createdAt": created_at }).to_string(),
-        );
+    while let Some((seq, body)) = rx.recv().await {
+        let mut status = WebhookStatus::Failed;
+        let mut attempts = 0;
         for attempt in 0..2 {
             if attempt > 0 {
                 tokio::time::sleep(retry_delay).await;
             }
+            attempts += 1;
             let timestamp = now_ms().to_string();
             let req = http::Request::post(&url)
                 .header("content-type", "application/json")
@@ -141,9 +174,11 @@ async fn deliver(
             if let Ok(Ok(resp)) = tokio::time::timeout(timeout, client.request(req)).await
                 && resp.status() == 200
             {
+                status = WebhookStatus::Delivered;
                 break;
             }
         }
+        log.update(seq, status, attempts);
     }
 }
 

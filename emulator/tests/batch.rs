@@ -94,3 +94,36 @@ async fn one_batch_per_interval() {
     // Other requests are not limited.
     assert_eq!(api.get("/users").await.0, 200);
 }
+
+/// The app metadata (path `/`), notifications, reply-by-email addresses
+/// and presences are reachable from a batch like any other operation.
+#[tokio::test]
+async fn reaches_the_app_notifications_email_and_presences() {
+    let api = Api::start().await;
+    api.users(&["a", "b"]).await;
+    api.conversation("c1", &["a", "b"]).await;
+    api.say("c1", "a", "hi").await;
+    let (s, r) = api
+        .post(
+            "/batch",
+            json!([
+                [1, "PUT", "/", {"defaultLocale": "de-DE"}],
+                [2, "GET", "/"],
+                [3, "POST", "/conversations/c1/notifications", {"channels": ["email"]}],
+                [4, "GET", "/conversations/c1/participants/b/email"],
+                [5, "POST", "/presences", {}],
+                [6, "POST", "/conversations/c1/notifications", {"channels": []}]
+            ]),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    let r = r.as_array().unwrap();
+    assert_eq!(r[0], json!([1, 200, {}]));
+    assert_eq!(r[1][2]["defaultLocale"], "de-DE");
+    assert_eq!(r[2], json!([3, 200, {}]));
+    assert_eq!(api.emu.notifications().len(), 1);
+    let (_, direct) = api.get("/conversations/c1/participants/b/email").await;
+    assert_eq!(r[3][2], direct);
+    assert_eq!(r[4], json!([5, 200, {"data": {}}]));
+    assert_eq!(r[5][1], 400);
+}

@@ -2,8 +2,10 @@
 //! leaving (participants).
 
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
 use super::paging::{ListParams, list_order, page, unknown_cursor};
+use crate::codec::hex_lower;
 use crate::ctx::Ctx;
 use crate::ids::now_ms;
 use crate::reply::{Reply, Result};
@@ -15,6 +17,13 @@ use crate::state::{Conversation, Store};
 /// The 404 for a missing conversation.
 pub fn not_found(id: &str) -> Reply {
     Reply::not_found(format!("conversation {id:?} not found"))
+}
+
+/// The 404 for a user who is not a participant of conversation `conv`.
+fn not_a_participant(uid: &str, conv: &str) -> Reply {
+    Reply::not_found(format!(
+        "user {uid:?} is not a participant of conversation {conv:?}"
+    ))
 }
 
 /// Adds `user` as a participant with default settings unless present.
@@ -186,12 +195,10 @@ pub fn update_participant(
         .conversations
         .get_mut(&target.id)
         .ok_or_else(|| not_found(&target.id))?;
-    let p = c.participants.get_mut(uid).ok_or_else(|| {
-        Reply::not_found(format!(
-            "user {uid:?} is not a participant of conversation {:?}",
-            target.id
-        ))
-    })?;
+    let p = c
+        .participants
+        .get_mut(uid)
+        .ok_or_else(|| not_a_participant(uid, &target.id))?;
     patch.apply(p);
     Ok(Reply::empty())
 }
@@ -208,4 +215,31 @@ pub fn leave(ctx: &Ctx, target: &ConvTarget, uid: &str) -> Result<Reply> {
         store.unindex_participation(uid, &target.id);
     }
     Ok(Reply::empty())
+}
+
+/// `GET /conversations/{cid}/participants/{uid}/email`: the participant's
+/// reply-by-email address, `{"emailAddress": ...}`
+/// ([Participation](https://talkjs.com/docs/Reference/REST_API/Participation)).
+/// TalkJS's addresses are opaque; the emulator's is
+/// `<24 hex>@reply.talkjs.local`, a hash of the app, conversation and
+/// user ids: the same on every call (and after a reset), different for
+/// each pair. 404 for an unknown conversation or a non-participant.
+pub fn reply_email(ctx: &Ctx, target: &ConvTarget, uid: &str) -> Result<Reply> {
+    let store = ctx.store();
+    let c = store
+        .conversations
+        .get(&target.id)
+        .ok_or_else(|| not_found(&target.id))?;
+    if !c.participants.contains_key(uid) {
+        return Err(not_a_participant(uid, &target.id));
+    }
+    let mut h = Sha256::new();
+    for part in [ctx.config.app_id.as_str(), &target.id, uid] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    let local = &hex_lower(&h.finalize())[..24];
+    Ok(Reply::ok(
+        json!({ "emailAddress": format!("{local}@reply.talkjs.local") }),
+    ))
 }

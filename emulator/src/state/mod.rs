@@ -1,22 +1,28 @@
 //! The in-memory data of one TalkJS app, with indexes that keep every list
 //! page proportional to the page size rather than to the data size.
 
+pub mod app;
 pub mod conversations;
 pub mod files;
 pub mod indexed;
 pub mod messages;
+pub mod notifications;
 pub mod order;
+pub mod sessions;
 pub mod users;
 pub mod validate;
 
 use std::collections::HashMap;
 
 use crate::ids::SplitMix64;
+pub use app::AppMeta;
 pub use conversations::Conversation;
 pub use files::StoredFile;
 pub use indexed::Indexed;
 pub use messages::MessageLog;
+pub use notifications::NotificationLog;
 pub use order::ConversationOrder;
+pub use sessions::Session;
 pub use users::{Presence, User};
 
 /// Everything one app stores. Guarded by a single mutex: requests are short.
@@ -37,6 +43,12 @@ pub struct Store {
     pub files: HashMap<String, StoredFile>,
     /// Presence per user id.
     pub presence: HashMap<String, Presence>,
+    /// The app's metadata (`GET`/`PUT /v1/{appId}`).
+    pub app: AppMeta,
+    /// Notifications triggered through the REST API.
+    pub notifications: NotificationLog,
+    /// Sessions per user id, set by tests (`POST /presences` reads them).
+    pub sessions: HashMap<String, Vec<Session>>,
     /// Random source for generated ids.
     pub ids: SplitMix64,
 }
@@ -51,6 +63,9 @@ impl Store {
             order: ConversationOrder::default(),
             files: HashMap::new(),
             presence: HashMap::new(),
+            app: AppMeta::default(),
+            notifications: NotificationLog::default(),
+            sessions: HashMap::new(),
             ids: SplitMix64::new(seed),
         }
     }
