@@ -73,7 +73,8 @@
 //!   [`Client::conversation_by_participants`] for the deprecated paths;
 //!   [`Client::app`] ([`AppMetadata`]) for the app's own metadata.
 //!   Conversations also trigger notifications and give a participant's
-//!   reply-by-email address; [`Users::presences`] says who is online.
+//!   reply-by-email address; [`Users::presences`] says who is online;
+//!   [`Users::anonymise`] ([`Anonymise`]) erases a user's personal data.
 //! - [`types`]: the inputs and responses of the calls (the generated
 //!   types, with shorthands such as `UserInput::named`), and the SDK's own
 //!   argument types ([`Access`], [`Notify`], [`ParticipantUpdate`], ...).
@@ -123,10 +124,11 @@ pub use resources::{pagination, validate};
 use auth::authorization;
 use http::retry;
 use resources::{
-    app, batch, chunked, conversations, files, filters, legacy, messages, notifications, presences,
-    users,
+    anonymise, app, batch, chunked, conversations, files, filters, legacy, messages, notifications,
+    presences, users,
 };
 
+pub use anonymise::{Anonymise, AnonymiseProgress, AnonymiseReport};
 pub use app::AppMetadata;
 pub use batch::{BATCH_INTERVAL, BatchOp, BatchOutcome, MAX_BATCH_OPERATIONS};
 pub use conversations::{Access, Conversations, Notify, ParticipantUpdate, ReadUntil};

@@ -160,7 +160,9 @@ pub enum Error {
     /// out 10 and 100 per request ([`crate::Messages::send`],
     /// [`crate::Users::upsert_many`]); batch operations 10 per `POST
     /// /batch` ([`crate::Client::batch`]), whose earlier outcomes are in
-    /// `outcomes`. The requests after the failed one were not sent.
+    /// `outcomes`. The requests after the failed one were not sent. An
+    /// anonymisation ([`crate::Anonymise`]) counts conversations: those
+    /// finished are in `applied_ids`.
     #[error("{}", partial_message(*.failed_chunk, *.applied, .outcomes.is_empty(), .source))]
     Partial {
         /// Index of the request (chunk) that failed, 0-based.

@@ -3,6 +3,7 @@
 //! sends it; [`crate::BatchOp`] builds its operations from the same
 //! functions.
 
+pub(crate) mod anonymise;
 pub(crate) mod app;
 pub(crate) mod batch;
 pub(crate) mod chunked;

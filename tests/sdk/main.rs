@@ -17,6 +17,7 @@ mod common;
 mod fixtures;
 mod wire;
 
+mod anonymise;
 mod app_metadata;
 mod batch;
 mod build_errors;
