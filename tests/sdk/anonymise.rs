@@ -80,6 +80,12 @@ async fn setup(client: &Client) {
         .unwrap();
 }
 
+/// Every message of a conversation, newest first.
+async fn messages(client: &Client, id: &str) -> Vec<talkjs::types::Message> {
+    let all = client.messages(id).list().stream().try_collect().await;
+    all.unwrap()
+}
+
 /// Everything the API gives back about alice, her conversations and their
 /// messages, as one string to search.
 async fn readable(client: &Client) -> String {
@@ -88,14 +94,7 @@ async fn readable(client: &Client) -> String {
     seen.push(serde_json::to_value(users).unwrap());
     for id in ["c1", "c2"] {
         seen.push(serde_json::to_value(client.conversations().get(id).await.unwrap()).unwrap());
-        let messages: Vec<_> = client
-            .messages(id)
-            .list()
-            .stream()
-            .try_collect()
-            .await
-            .unwrap();
-        seen.push(serde_json::to_value(messages).unwrap());
+        seen.push(serde_json::to_value(messages(client, id).await).unwrap());
     }
     serde_json::Value::Array(seen).to_string()
 }
@@ -187,13 +186,7 @@ async fn after_anonymising_no_personal_data_is_readable() {
         alice.custom
     );
     // Bob's messages and the conversation alice is not in are untouched.
-    let c1: Vec<_> = client
-        .messages("c1")
-        .list()
-        .stream()
-        .try_collect()
-        .await
-        .unwrap();
+    let c1 = messages(&client, "c1").await;
     let bobs = c1.iter().filter(|m| m.sender_id.as_deref() == Some("bob"));
     assert!(
         bobs.clone().count() == 65
@@ -271,13 +264,7 @@ async fn every_message_edits_the_others_too_and_an_unknown_user_is_not_found() {
         (report.messages_edited, report.conversations_erased),
         (131, 0)
     );
-    let c1: Vec<_> = client
-        .messages("c1")
-        .list()
-        .stream()
-        .try_collect()
-        .await
-        .unwrap();
+    let c1 = messages(&client, "c1").await;
     assert!(c1.iter().all(|m| m.text.as_deref() == Some("[DELETED]")));
     // Without conversations_too, the subject stays.
     let c1 = client.conversations().get("c1").await.unwrap();
