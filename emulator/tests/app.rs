@@ -16,7 +16,10 @@ async fn reads_and_updates_the_metadata() {
         assert_eq!((s, b), (200, json!({"id": app, "custom": {}})), "{path:?}");
     }
     let (s, b) = api
-        .put("", json!({"custom": {"k": "v", "x": "y"}, "defaultLocale": "en-US"}))
+        .put(
+            "",
+            json!({"custom": {"k": "v", "x": "y"}, "defaultLocale": "en-US"}),
+        )
         .await;
     assert_eq!((s, b), (200, json!({})));
     let (s, b) = api
@@ -31,7 +34,10 @@ async fn reads_and_updates_the_metadata() {
     );
     api.put("", json!({"defaultLocale": "nl-NL"})).await;
     let (_, b) = api.get("").await;
-    assert_eq!((b["defaultLocale"].clone(), b["custom"].clone()), (json!("nl-NL"), json!({"k": "v"})));
+    assert_eq!(
+        (b["defaultLocale"].clone(), b["custom"].clone()),
+        (json!("nl-NL"), json!({"k": "v"}))
+    );
 }
 
 #[tokio::test]
@@ -48,7 +54,11 @@ async fn refuses_another_id_and_bad_fields() {
     ] {
         assert_eq!(api.put("/", bad.clone()).await.0, 400, "{bad}");
     }
-    assert_eq!(api.get("").await.1["custom"], json!({"k": "v"}), "unchanged");
+    assert_eq!(
+        api.get("").await.1["custom"],
+        json!({"k": "v"}),
+        "unchanged"
+    );
     assert_eq!(api.post("", json!({})).await.0, 405);
     assert_eq!(api.delete("/").await.0, 405);
 }
@@ -67,9 +77,17 @@ async fn follows_the_ordinary_rules() {
         .send()
         .await
         .unwrap();
-    assert_eq!(plain.status(), 400, "a body needs Content-Type: application/json");
+    assert_eq!(
+        plain.status(),
+        400,
+        "a body needs Content-Type: application/json"
+    );
     api.emu.inject_fault(Fault::status(503));
     assert_eq!(api.get("").await.0, 503);
     let logged = api.emu.requests();
-    assert!(logged.iter().any(|r| r.path == format!("/v1/{}", api.emu.app_id())));
+    assert!(
+        logged
+            .iter()
+            .any(|r| r.path == format!("/v1/{}", api.emu.app_id()))
+    );
 }

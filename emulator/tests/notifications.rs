@@ -62,7 +62,11 @@ async fn refuses_bad_requests_and_unknown_conversations() {
         assert_eq!(notify(&api, "c1", bad.clone()).await.0, 400, "{bad}");
     }
     let (s, b) = api
-        .call(reqwest::Method::POST, "/conversations/c1/notifications", None)
+        .call(
+            reqwest::Method::POST,
+            "/conversations/c1/notifications",
+            None,
+        )
         .await;
     assert_eq!((s, b["error"].clone()), (400, json!("Invalid JSON")));
     let (s, _) = notify(&api, "nope", json!({"channels": ["email"]})).await;
@@ -77,7 +81,10 @@ async fn without_recipients_everyone_but_the_latest_writer_is_notified() {
     api.conversation("g", &["a", "b", "c"]).await;
     let (s, b) = notify(&api, "g", json!({"channels": ["email"]})).await;
     assert_eq!((s, b), (200, json!({})));
-    assert!(recipients(&api).is_empty(), "no message, nothing unanswered");
+    assert!(
+        recipients(&api).is_empty(),
+        "no message, nothing unanswered"
+    );
 
     api.say("g", "a", "anyone?").await;
     api.say("g", "b", "me").await;
@@ -107,8 +114,17 @@ async fn one_on_one_gets_one_notification_per_call() {
     .await;
     assert_eq!(s, 200);
     assert_eq!(recipients(&api), ["b", "b"], "one, to the unanswered side");
-    notify(&api, "dm", json!({"channels": ["sms"], "recipients": ["a"]})).await;
-    assert_eq!(recipients(&api), ["b", "b", "a"], "a named recipient is notified");
+    notify(
+        &api,
+        "dm",
+        json!({"channels": ["sms"], "recipients": ["a"]}),
+    )
+    .await;
+    assert_eq!(
+        recipients(&api),
+        ["b", "b", "a"],
+        "a named recipient is notified"
+    );
 }
 
 #[tokio::test]
@@ -136,7 +152,11 @@ async fn explicit_recipients_settings_and_muted_participants() {
 
     api.say("g", "a", "hello").await;
     notify(&api, "g", json!({"channels": ["sms"]})).await;
-    assert_eq!(recipients(&api), ["b", "a", "b"], "muted c is skipped again");
+    assert_eq!(
+        recipients(&api),
+        ["b", "a", "b"],
+        "muted c is skipped again"
+    );
 }
 
 #[tokio::test]

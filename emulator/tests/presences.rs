@@ -15,7 +15,12 @@ async fn presences(api: &Api, body: Value) -> Value {
 
 /// The user ids answered, sorted.
 fn users(answer: &Value) -> Vec<String> {
-    let mut ids: Vec<_> = answer["data"].as_object().unwrap().keys().cloned().collect();
+    let mut ids: Vec<_> = answer["data"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
     ids.sort();
     ids
 }
@@ -28,9 +33,7 @@ async fn without_sessions_nobody_is_online() {
     assert_eq!(presences(&api, json!({})).await, json!({"data": {}}));
     let all = json!({"includeBackgroundSessions": true, "userIds": ["a"]});
     assert_eq!(presences(&api, all).await, json!({"data": {}}));
-    let (s, b) = api
-        .call(reqwest::Method::POST, "/presences", None)
-        .await;
+    let (s, b) = api.call(reqwest::Method::POST, "/presences", None).await;
     assert_eq!((s, b), (200, json!({"data": {}})), "no body, no filters");
     assert_eq!(api.get("/presences").await.0, 405);
 }
@@ -40,10 +43,14 @@ async fn without_sessions_nobody_is_online() {
 fn sessions(api: &Api) {
     api.emu.set_session(
         "u1",
-        Session::widget("w1").conversation("c1").focused(true).custom("k", "v"),
+        Session::widget("w1")
+            .conversation("c1")
+            .focused(true)
+            .custom("k", "v"),
     );
     api.emu.set_session("u2", Session::background("b2"));
-    api.emu.set_session("u3", Session::widget("w3").typing(true));
+    api.emu
+        .set_session("u3", Session::widget("w3").typing(true));
     api.emu.set_session("u3", Session::background("b3"));
 }
 
@@ -71,7 +78,13 @@ async fn answers_users_with_a_visible_session() {
         with_bg["data"]["u2"]["backgroundSessions"][0]["sessionId"],
         "b2"
     );
-    assert_eq!(with_bg["data"]["u3"]["backgroundSessions"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        with_bg["data"]["u3"]["backgroundSessions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -88,9 +101,16 @@ async fn filters_by_user_conversation_focus_and_typing() {
         (json!({"hasFocus": false}), vec!["u3"]),
         (json!({"isTyping": true}), vec!["u3"]),
         (json!({"isTyping": false, "hasFocus": true}), vec!["u1"]),
-        (json!({"isTyping": false, "includeBackgroundSessions": true}), vec!["u1", "u2", "u3"]),
+        (
+            json!({"isTyping": false, "includeBackgroundSessions": true}),
+            vec!["u1", "u2", "u3"],
+        ),
     ] {
-        assert_eq!(users(&presences(&api, filter.clone()).await), expected, "{filter}");
+        assert_eq!(
+            users(&presences(&api, filter.clone()).await),
+            expected,
+            "{filter}"
+        );
     }
     assert!(api.emu.remove_session("u1", "w1"));
     assert!(!api.emu.remove_session("u1", "w1"));

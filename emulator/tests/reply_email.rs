@@ -21,7 +21,11 @@ async fn one_stable_address_per_conversation_and_participant() {
     let email = first["emailAddress"].as_str().unwrap().to_owned();
     assert!(email.ends_with("@reply.talkjs.local"), "{email}");
     assert_eq!(first.as_object().unwrap().len(), 1, "{first}");
-    assert_eq!(address(&api, "c1", "a").await.1, first, "same on every call");
+    assert_eq!(
+        address(&api, "c1", "a").await.1,
+        first,
+        "same on every call"
+    );
     let others = [
         address(&api, "c1", "b").await.1,
         address(&api, "c2", "a").await.1,
@@ -43,7 +47,10 @@ async fn unknown_conversation_or_non_participant_is_404() {
     api.delete("/conversations/c1/participants/a").await;
     assert_eq!(address(&api, "c1", "a").await.0, 404, "after leaving");
     let (s, _) = api
-        .put("/conversations/c1/participants/a/email", serde_json::json!({}))
+        .put(
+            "/conversations/c1/participants/a/email",
+            serde_json::json!({}),
+        )
         .await;
     assert_eq!(s, 405);
 }
