@@ -128,7 +128,10 @@ impl EmulatorConfig {
         self
     }
 
-    /// Serve the `/__emulator/...` admin routes (fault injection over HTTP).
+    /// Serve the `/__emulator/...` admin routes: reset, the request log,
+    /// the webhook events sent, the notifications and fault injection, over
+    /// HTTP for test suites in any language (see the README).
+    /// `GET /__emulator/health` is served either way.
     pub fn admin_routes(mut self, enabled: bool) -> Self {
         self.admin_routes = enabled;
         self

@@ -100,6 +100,20 @@ impl Ctx {
         self.list_visits.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Forgets everything a client did: the stored data (users,
+    /// conversations, messages, files, presence, sessions, notifications,
+    /// app metadata, idempotency keys), the request and webhook logs, the
+    /// queued faults and fault rate, and the batch limiter's last batch.
+    /// Counters, the configuration and events already queued for delivery
+    /// stay.
+    pub fn reset(&self) {
+        *self.store() = Store::new(crate::ids::time_seed());
+        self.log.clear();
+        self.webhooks.log.clear();
+        self.faults.clear();
+        *self.last_batch.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
     /// The store; a panicked holder cannot leave it half-written because
     /// handlers validate everything before mutating, so poison is ignored.
     pub fn store(&self) -> MutexGuard<'_, Store> {

@@ -299,6 +299,15 @@ impl Emulator {
     pub fn webhook_events(&self) -> Vec<WebhookRecord> {
         self.ctx.webhooks.log.snapshot()
     }
+
+    /// Forgets everything clients did, as if the emulator had just
+    /// started (same address, app and settings): stored data, the request
+    /// and webhook logs, notifications, sessions, faults and the batch
+    /// limiter. Request counters keep counting, and events already queued
+    /// for delivery are still sent. `POST /__emulator/reset` does the same.
+    pub fn reset(&self) {
+        self.ctx.reset();
+    }
 }
 
 impl std::fmt::Debug for Emulator {

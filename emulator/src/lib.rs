@@ -15,6 +15,7 @@
 //! Choices where TalkJS's documents are silent are documented on the
 //! handlers (see the crate's README for a summary).
 
+mod admin;
 mod auth;
 mod codec;
 mod config;

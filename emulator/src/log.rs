@@ -53,6 +53,43 @@ impl RequestRecord {
         self.body.len() < self.body_len
     }
 
+    /// The record as `GET /__emulator/requests` shows it: `{method, path,
+    /// query, headers, body, bodyLen, bodyTruncated, refused, fault}`.
+    /// `headers` maps lower-case names to values (repeated headers joined
+    /// with `, `); `body` is the JSON value when the kept body is JSON,
+    /// else its text (lossy UTF-8), `null` when empty.
+    pub(crate) fn to_json(&self) -> Value {
+        let mut headers = serde_json::Map::new();
+        for (name, value) in &self.headers {
+            match headers.get_mut(name) {
+                Some(Value::String(joined)) => {
+                    joined.push_str(", ");
+                    joined.push_str(value);
+                }
+                _ => {
+                    headers.insert(name.clone(), Value::String(value.clone()));
+                }
+            }
+        }
+        let body = if self.body.is_empty() {
+            Value::Null
+        } else {
+            self.json()
+                .unwrap_or_else(|| String::from_utf8_lossy(&self.body).into_owned().into())
+        };
+        serde_json::json!({
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "headers": headers,
+            "body": body,
+            "bodyLen": self.body_len,
+            "bodyTruncated": self.body_truncated(),
+            "refused": self.refused,
+            "fault": self.fault,
+        })
+    }
+
     /// Bytes this record holds, roughly: what the log's byte bound counts.
     fn size(&self) -> usize {
         // The fixed part: the struct, the allocations' headers.

@@ -15,13 +15,12 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
 use crate::codec::{parse_query, percent_decode};
 use crate::ctx::{Ctx, HandledGuard};
-use crate::faults::{Fault, FaultSpec};
+use crate::faults::Fault;
 use crate::log::RequestRecord;
 use crate::reply::Reply;
 use crate::router::{ApiRequest, dispatch};
@@ -144,7 +143,7 @@ async fn handle(
     };
     request.handling();
     if let Some(admin) = path.strip_prefix("/__emulator/") {
-        return response(handle_admin(&ctx, &parts.method, admin, &body));
+        return response(crate::admin::handle(&ctx, &parts.method, admin, &body));
     }
     if parts.method == Method::GET
         && let Some(token) = path.strip_prefix("/files/")
@@ -356,54 +355,4 @@ fn serve_file(ctx: &Ctx, token: &str) -> Response<Full<Bytes>> {
         resp.headers_mut().insert(CONTENT_TYPE, v);
     }
     resp
-}
-
-/// `/__emulator/faults`: GET counters, POST `{"next": [fault...]}` and/or
-/// `{"rate": 0.1, "seed": 1, "kinds": [fault...]}`, DELETE clears.
-fn handle_admin(ctx: &Ctx, method: &Method, path: &str, body: &[u8]) -> Reply {
-    if !ctx.config.admin_routes || path != "faults" {
-        return Reply::not_found("no such route");
-    }
-    let counts = |c: crate::FaultCounts| {
-        json!({
-            "status": c.status, "delay": c.delay,
-            "dropBeforeApply": c.drop_before_apply, "dropAfterApply": c.drop_after_apply,
-            "statusAfterApply": c.status_after_apply,
-            "total": c.total(),
-        })
-    };
-    match *method {
-        Method::GET => Reply::ok(counts(ctx.faults.counts())),
-        Method::DELETE => {
-            ctx.faults.clear();
-            Reply::empty()
-        }
-        Method::POST => {
-            let v: Value = match serde_json::from_slice(body) {
-                Ok(v) => v,
-                Err(e) => return Reply::invalid_json(e.to_string()),
-            };
-            let specs = |key: &str| -> Result<Vec<Fault>, String> {
-                match v.get(key) {
-                    None => Ok(Vec::new()),
-                    Some(list) => serde_json::from_value::<Vec<FaultSpec>>(list.clone())
-                        .map(|l| l.into_iter().map(Fault::from).collect())
-                        .map_err(|e| format!("{key}: {e}")),
-                }
-            };
-            let (next, kinds) = match (specs("next"), specs("kinds")) {
-                (Ok(n), Ok(k)) => (n, k),
-                (Err(e), _) | (_, Err(e)) => return Reply::bad_request(e),
-            };
-            for f in next {
-                ctx.faults.push(f, 1);
-            }
-            if let Some(rate) = v.get("rate").and_then(Value::as_f64) {
-                let seed = v.get("seed").and_then(Value::as_u64).unwrap_or(0);
-                ctx.faults.set_rate(rate, kinds, seed);
-            }
-            Reply::empty()
-        }
-        _ => Reply::error(405, "MethodNotAllowed", "use GET, POST or DELETE"),
-    }
 }

@@ -56,6 +56,14 @@ impl WebhookRecord {
     pub fn payload(&self) -> Value {
         json!({ "id": self.id, "type": self.kind, "data": self.data, "createdAt": self.created_at })
     }
+
+    /// The payload plus `status` and `attempts`, for `GET /__emulator/webhooks`.
+    pub(crate) fn to_json(&self) -> Value {
+        let mut v = self.payload();
+        v["status"] = json!(self.status.as_str());
+        v["attempts"] = json!(self.attempts);
+        v
+    }
 }
 
 /// The records, oldest first, in sequence order.
@@ -91,5 +99,9 @@ impl WebhookLog {
 
     pub fn snapshot(&self) -> Vec<WebhookRecord> {
         self.records().iter().cloned().collect()
+    }
+
+    pub fn clear(&self) {
+        self.records().clear();
     }
 }

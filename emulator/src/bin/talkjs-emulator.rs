@@ -1,8 +1,11 @@
 //! `talkjs-emulator --bind 127.0.0.1:8080 --app-id APP --secret-key SK [--admin] [--webhook-url URL]
 //! [--request-log N] [--batch-interval-ms MS] [--strict-content-type]
 //! [--header-read-timeout-ms MS] [--idle-timeout-ms MS]`:
-//! serves the emulator until killed. The first stdout line is
-//! `listening on http://ADDR`, so scripts can find a port chosen with `:0`.
+//! serves the emulator until SIGINT or SIGTERM, then stops cleanly (exit 0).
+//! The first stdout line is `listening on http://ADDR`, printed once the
+//! port accepts connections, so scripts can find a port chosen with `:0`
+//! and need not poll. See the crate's README for running it under a test
+//! suite.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -80,7 +83,24 @@ async fn main() -> ExitCode {
         emulator.api_url()
     );
     let _ = out.flush();
-    let _ = tokio::signal::ctrl_c().await;
+    stop_signal().await;
     emulator.shutdown().await;
     ExitCode::SUCCESS
+}
+
+/// Resolves on SIGINT (Ctrl-C) or, on Unix, SIGTERM: `kill PID` from a test
+/// script stops the emulator cleanly (exit status 0), like Ctrl-C.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
