@@ -1,4 +1,5 @@
-//! The binary prints `listening on http://ADDR` first and serves there.
+//! The binary: it prints `listening on http://ADDR` first and serves
+//! there, and a shell script drives it through the README's flow.
 
 mod common;
 
@@ -44,4 +45,36 @@ async fn binary_reports_its_address_and_serves() {
     child.wait().unwrap();
     assert_eq!(ok.unwrap().status(), 200);
     assert_eq!(wrong.unwrap().status(), 401);
+}
+
+/// The README's flow for a test suite outside Rust, run as it documents
+/// it: `tests/flow.sh` (POSIX sh and curl) starts the binary on port 0,
+/// waits for the readiness line, upserts and reads a user, reads the
+/// request log, resets, reads the log again and stops the binary with
+/// SIGTERM. Skipped, saying so, where `curl` is not installed.
+#[test]
+fn a_shell_script_drives_the_documented_flow() {
+    let has_curl = Command::new("sh")
+        .args(["-c", "command -v curl"])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_curl {
+        eprintln!("skipped: curl is not installed, and tests/flow.sh needs it");
+        return;
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/flow.sh");
+    let out = Command::new("sh")
+        .arg(script)
+        .env("BIN", env!("CARGO_BIN_EXE_talkjs-emulator"))
+        .output()
+        .expect("sh runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "tests/flow.sh failed ({}):\nstdout: {stdout}\nstderr: {stderr}",
+        out.status
+    );
+    assert!(stdout.starts_with("ok http://127.0.0.1:"), "{stdout}");
 }
