@@ -49,3 +49,22 @@ async fn another_apps_id_is_refused_before_sending() {
     assert_validation(client(&server).app().update(&other).await, "id");
     assert!(requests(&server).await.is_empty());
 }
+
+#[tokio::test]
+async fn the_emulator_keeps_the_apps_metadata() {
+    let (emu, client) = crate::common::emulator().await;
+    let app = client.app().get().await.unwrap();
+    assert_eq!(app.id.as_deref(), Some(emu.app_id()));
+    let mut input = AppInput::default().default_locale("nl-NL");
+    input.custom = HashMap::from([("plan".to_string(), "pro".to_string())]);
+    client.app().update(&input).await.unwrap();
+    // Fields left out keep their value.
+    client
+        .app()
+        .update(&AppInput::default().id(emu.app_id()))
+        .await
+        .unwrap();
+    let app = client.app().get().await.unwrap();
+    assert_eq!(app.default_locale.as_deref(), Some("nl-NL"));
+    assert_eq!(app.custom.unwrap()["plan"], "pro");
+}

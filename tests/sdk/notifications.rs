@@ -113,3 +113,34 @@ async fn the_batch_form_carries_the_same_path_and_body() {
         json!([[0, "POST", "/conversations/c%201/notifications", {"channels": ["sms"], "recipients": ["bob"]}]])
     );
 }
+
+// ------------------------------------------------- against the emulator
+
+#[tokio::test]
+async fn the_emulator_records_a_notification_per_recipient() {
+    let (emu, client) = crate::common::emulator().await;
+    crate::fixtures::chat(&client).await;
+    let email = NotificationsInput::via([NotificationChannel::Email]).recipients(["bob"]);
+    client
+        .conversations()
+        .trigger_notifications("chat", &email)
+        .await
+        .unwrap();
+    let sent = emu.notifications();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0]["conversationId"], "chat");
+    assert_eq!(sent[0]["recipientId"], "bob");
+    assert_eq!(sent[0]["channels"], json!(["email"]));
+
+    // In a batch too; an unknown conversation is not found.
+    let op = BatchOp::trigger_notifications("chat", &email).unwrap();
+    let outcomes = client.batch(vec![op]).await.unwrap();
+    assert_eq!(outcomes[0].status, 200, "{outcomes:?}");
+    assert_eq!(emu.notifications().len(), 2);
+    crate::common::assert_not_found(
+        client
+            .conversations()
+            .trigger_notifications("no-such-chat", &email)
+            .await,
+    );
+}

@@ -396,3 +396,22 @@ async fn participant_email_is_read_from_the_participants_path() {
         json!([[0, "GET", "/conversations/c%201/participants/bob%2F2/email"]])
     );
 }
+
+#[tokio::test]
+async fn the_emulator_gives_each_participant_a_stable_reply_address() {
+    let (_emu, client) = emulator().await;
+    users(&client, &["alice", "bob", "carol"]).await;
+    client
+        .conversations()
+        .upsert("chat", with_participants(&["alice", "bob"]))
+        .await
+        .unwrap();
+    let c = client.conversations();
+    let alice = c.participant_email("chat", "alice").await.unwrap();
+    assert_eq!(c.participant_email("chat", "alice").await.unwrap(), alice);
+    let bob = c.participant_email("chat", "bob").await.unwrap();
+    assert_ne!(alice, bob);
+    assert!(alice.contains('@'), "{alice}");
+    assert_not_found(c.participant_email("chat", "carol").await);
+    assert_not_found(c.participant_email("no-such-chat", "alice").await);
+}

@@ -95,3 +95,40 @@ async fn the_batch_form_carries_the_query() {
         json!([[0, "POST", "/presences", {"userIds": ["alice"]}]])
     );
 }
+
+#[tokio::test]
+async fn the_emulator_answers_users_with_a_visible_session() {
+    use talkjs_emulator::Session;
+    let (emu, client) = crate::common::emulator().await;
+    // No sessions: nobody is online.
+    let none = client
+        .users()
+        .presences(&PresencesQuery::default())
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+
+    emu.set_session(
+        "alice",
+        Session::widget("s1").conversation("c1").focused(true),
+    );
+    emu.set_session("bob", Session::widget("s2").typing(true));
+    let all = client
+        .users()
+        .presences(&PresencesQuery::default())
+        .await
+        .unwrap();
+    let mut online: Vec<_> = all.keys().cloned().collect();
+    online.sort();
+    assert_eq!(online, ["alice", "bob"]);
+    let alice = client
+        .users()
+        .presences(&PresencesQuery::default().user_ids(["alice"]))
+        .await
+        .unwrap();
+    let widgets = alice["alice"].widgets.clone().unwrap();
+    assert_eq!(widgets[0].session_id.as_deref(), Some("s1"));
+    assert_eq!(widgets[0].selected_conversation_id.as_deref(), Some("c1"));
+    assert_eq!(widgets[0].has_focus, Some(true));
+    assert_eq!(all.len(), 2);
+}
