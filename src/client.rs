@@ -101,6 +101,13 @@ impl Client {
         }
     }
 
+    /// What this client's requests (across its clones) met so far:
+    /// attempts, retries and 429s. Take two snapshots and
+    /// [`ClientStats::since`](crate::ClientStats::since) for a job's share.
+    pub fn stats(&self) -> crate::ClientStats {
+        progenitor_client::ClientInfo::inner(&self.raw).stats()
+    }
+
     /// The app id this client talks to.
     pub fn app_id(&self) -> &str {
         &self.config.app_id

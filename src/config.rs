@@ -56,6 +56,7 @@ pub struct ClientConfig {
     allow_insecure_http: bool,
     pub(crate) max_response_bytes: usize,
     rest_version: Option<String>,
+    rate_limit: crate::RateLimit,
 }
 
 impl std::fmt::Debug for ClientConfig {
@@ -73,6 +74,7 @@ impl std::fmt::Debug for ClientConfig {
             .field("allow_insecure_http", &self.allow_insecure_http)
             .field("max_response_bytes", &self.max_response_bytes)
             .field("rest_version", &self.rest_version)
+            .field("rate_limit", &self.rate_limit)
             .finish()
     }
 }
@@ -96,6 +98,7 @@ impl ClientConfig {
             allow_insecure_http: false,
             max_response_bytes: 16 * 1024 * 1024,
             rest_version: None,
+            rate_limit: crate::RateLimit::Off,
         }
     }
 
@@ -202,6 +205,13 @@ impl ClientConfig {
         self
     }
 
+    /// Paces every request of the client (and its clones) to the app's
+    /// rate limit; off by default. See [`crate::RateLimit`].
+    pub fn rate_limit(mut self, limit: crate::RateLimit) -> Self {
+        self.rate_limit = limit;
+        self
+    }
+
     /// The largest response body read (default 16 MiB).
     pub fn max_response_bytes(mut self, bytes: usize) -> Self {
         self.max_response_bytes = bytes;
@@ -305,6 +315,7 @@ impl ClientConfig {
                 overall_timeout: self.overall_timeout,
                 max_response_bytes: self.max_response_bytes,
                 rest_version,
+                rate_limit: self.rate_limit.clone(),
             },
         ))
     }

@@ -141,7 +141,8 @@ pub use users::{MAX_USERS_PER_REQUEST, Users};
 pub use client::Client;
 pub use config::{AuthMode, ClientConfig, DEFAULT_BASE_URL, install_default_crypto_provider};
 pub use error::{ApiBody, ConfigError, Error, TimeoutKind, WebhookError};
-pub use http::transport::Transport;
+pub use http::rate_limit::RateLimit;
+pub use http::transport::{ClientStats, Transport};
 pub use retry::RetryPolicy;
 /// The secret types of [`tokens`] and [`webhooks`], so that no direct
 /// dependency on `secrecy` is needed to call them.

@@ -3,6 +3,7 @@
 //! raw client's hook into the same transport ([`raw_hooks`]).
 
 pub(crate) mod answer;
+pub(crate) mod rate_limit;
 pub(crate) mod raw_hooks;
 pub(crate) mod request;
 pub(crate) mod retry;

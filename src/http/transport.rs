@@ -4,7 +4,10 @@
 //! (`super::raw_hooks`); what its answer means is [`super::answer`]'s job.
 
 use std::{
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -13,6 +16,7 @@ use tracing::Instrument;
 
 use super::{
     answer::{Answer, describe},
+    rate_limit::{Limiter, RateLimit},
     request::Repeat,
 };
 use crate::{Error, TimeoutKind, authorization::Authorizer, retry::RetryPolicy};
@@ -25,6 +29,38 @@ pub(crate) struct Settings {
     pub(crate) overall_timeout: Duration,
     pub(crate) max_response_bytes: usize,
     pub(crate) rest_version: Option<header::HeaderValue>,
+    pub(crate) rate_limit: RateLimit,
+}
+
+/// What a client's requests met so far, for progress reports
+/// ([`crate::Client::stats`]): counted across all its clones.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientStats {
+    /// Attempts sent (first tries and retries).
+    pub attempts: u64,
+    /// Attempts that were retries.
+    pub retries: u64,
+    /// 429 answers (rate limited).
+    pub throttled: u64,
+}
+
+impl ClientStats {
+    /// What happened between `earlier` and this snapshot.
+    pub fn since(&self, earlier: &ClientStats) -> ClientStats {
+        ClientStats {
+            attempts: self.attempts.saturating_sub(earlier.attempts),
+            retries: self.retries.saturating_sub(earlier.retries),
+            throttled: self.throttled.saturating_sub(earlier.throttled),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    attempts: AtomicU64,
+    retries: AtomicU64,
+    throttled: AtomicU64,
 }
 
 /// Everything a request needs besides the `reqwest::Client`: the `inner`
@@ -56,6 +92,9 @@ struct Inner {
     connect_timeout: Duration,
     max_response_bytes: usize,
     rest_version: Option<header::HeaderValue>,
+    /// Shared by every clone: one client, one pace.
+    limiter: Option<Limiter>,
+    counters: Counters,
 }
 
 impl std::fmt::Debug for Transport {
@@ -134,6 +173,8 @@ impl Transport {
                 connect_timeout: settings.connect_timeout,
                 max_response_bytes: settings.max_response_bytes,
                 rest_version: settings.rest_version,
+                limiter: Limiter::new(&settings.rate_limit),
+                counters: Counters::default(),
             }),
             retry: None,
             deadline: None,
@@ -145,6 +186,16 @@ impl Transport {
         Transport {
             deadline: Some(deadline),
             ..self.clone()
+        }
+    }
+
+    /// What this client's requests met so far.
+    pub(crate) fn stats(&self) -> ClientStats {
+        let c = &self.inner.counters;
+        ClientStats {
+            attempts: c.attempts.load(Ordering::Relaxed),
+            retries: c.retries.load(Ordering::Relaxed),
+            throttled: c.throttled.load(Ordering::Relaxed),
         }
     }
 
@@ -219,7 +270,21 @@ impl Transport {
             };
             let delete = request.method() == Method::DELETE;
             let write = !matches!(*request.method(), Method::GET | Method::HEAD);
-            let (request, timeout) = self.prepare(request, attempt, clock);
+            // The app's pace, before the token is minted and the attempt's
+            // time measured.
+            let paced = match &self.inner.limiter {
+                Some(limiter) => {
+                    limiter.acquire().await;
+                    true
+                }
+                None => false,
+            };
+            let counters = &self.inner.counters;
+            counters.attempts.fetch_add(1, Ordering::Relaxed);
+            if attempt > 1 {
+                counters.retries.fetch_add(1, Ordering::Relaxed);
+            }
+            let (request, timeout) = self.prepare(request, attempt, clock, paced);
             let span = tracing::info_span!(
                 "talkjs.request",
                 operation = plan.operation,
@@ -242,6 +307,14 @@ impl Transport {
                 Ok(response) => {
                     let status = response.status();
                     span.record("status", status.as_u16());
+                    if status == StatusCode::TOO_MANY_REQUESTS {
+                        counters.throttled.fetch_add(1, Ordering::Relaxed);
+                        if let Some(limiter) = &self.inner.limiter {
+                            limiter.throttled(crate::retry::retry_after(response.headers()));
+                        }
+                    } else if let Some(limiter) = &self.inner.limiter {
+                        limiter.accepted();
+                    }
                     if status == StatusCode::NOT_FOUND && maybe_applied && delete {
                         tracing::info!(parent: &span, "404 after an ambiguous DELETE: already deleted");
                         return Sent::AlreadyDeleted(answer(response));
@@ -295,6 +368,7 @@ impl Transport {
         mut request: reqwest::Request,
         attempt: u32,
         clock: Clock,
+        paced: bool,
     ) -> (reqwest::Request, (TimeoutKind, Duration)) {
         // TalkJS takes only JSON requests besides GET; progenitor sets no
         // Content-Type on a call without a body (DELETE, reactions).
@@ -310,7 +384,7 @@ impl Transport {
                 .headers_mut()
                 .insert("talkjs-rest-version", version.clone());
         }
-        let now = if attempt == 1 {
+        let now = if attempt == 1 && !paced {
             clock.started
         } else {
             Instant::now()

@@ -33,6 +33,7 @@ mod notifications;
 mod pagination;
 mod participants;
 mod presences;
+mod rate_limit;
 mod retries;
 mod secrets;
 mod spec_patches;
