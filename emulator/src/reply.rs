@@ -1,6 +1,8 @@
 //! The JSON answer every handler produces, kept independent of hyper so that
 //! `POST /batch` can reuse the handlers' answers verbatim.
 
+use std::time::Duration;
+
 use serde_json::{Value, json};
 
 /// A handler's answer: status, JSON body and any extra headers.
@@ -53,6 +55,21 @@ impl Reply {
     /// cannot parse a request (also for broken multipart uploads).
     pub fn invalid_json(detail: impl Into<String>) -> Self {
         Self::error(400, "Invalid JSON", detail)
+    }
+
+    /// 429 `TooManyRequests`, with `Retry-After: wait` in whole seconds
+    /// (rounded up, at least 1) when `wait` is given.
+    pub fn too_many_requests(message: impl Into<String>, wait: Option<Duration>) -> Self {
+        let reply = Self::error(429, "TooManyRequests", message);
+        match wait {
+            Some(wait) => {
+                let secs = wait
+                    .as_secs()
+                    .saturating_add(u64::from(wait.subsec_nanos() > 0));
+                reply.with_header("retry-after", secs.max(1).to_string())
+            }
+            None => reply,
+        }
     }
 
     /// Adds a header to the answer.

@@ -26,13 +26,10 @@ fn rate_limit(ctx: &Ctx) -> Result<()> {
     if let Some(prev) = *last {
         let elapsed = now.duration_since(prev);
         if elapsed < interval {
-            let wait = (interval - elapsed).as_secs_f64().ceil().max(1.0) as u64;
-            return Err(Reply::error(
-                429,
-                "TooManyRequests",
+            return Err(Reply::too_many_requests(
                 "at most one batch request per interval",
-            )
-            .with_header("retry-after", wait.to_string()));
+                Some(interval - elapsed),
+            ));
         }
     }
     *last = Some(now);
