@@ -14,6 +14,10 @@
 //! - `GET notifications`: `{"data": [...]}`, as [`crate::Emulator::notifications`].
 //! - `faults`: `GET` counters, `POST {"next": [fault...]}` and/or
 //!   `{"rate": 0.1, "seed": 1, "kinds": [fault...]}`, `DELETE` clears.
+//! - `GET rate-limit`: the rate limit and its counters, `{"enabled",
+//!   "perSecond", "burst", "retryAfter", "admitted", "throttled"}` (the
+//!   settings `null` without a limit), as
+//!   [`crate::Emulator::rate_limit_stats`].
 
 use http::Method;
 use serde_json::{Value, json};
@@ -21,6 +25,7 @@ use serde_json::{Value, json};
 use crate::ctx::Ctx;
 use crate::faults::{Fault, FaultSpec};
 use crate::log::RequestRecord;
+use crate::rate_limit::RateLimiter;
 use crate::reply::Reply;
 
 /// Answers `/__emulator/{path}`.
@@ -72,6 +77,8 @@ pub(crate) fn handle(ctx: &Ctx, method: &Method, path: &str, body: &[u8]) -> Rep
         ("notifications", &Method::GET) => list(ctx.store().notifications.all()),
         ("notifications", _) => only("GET"),
         ("faults", _) => faults(ctx, method, body),
+        ("rate-limit", &Method::GET) => rate_limit(ctx),
+        ("rate-limit", _) => only("GET"),
         _ => Reply::not_found("no such route"),
     }
 }
@@ -79,6 +86,21 @@ pub(crate) fn handle(ctx: &Ctx, method: &Method, path: &str, body: &[u8]) -> Rep
 /// The 405 naming the methods a route takes.
 fn only(methods: &str) -> Reply {
     Reply::error(405, "MethodNotAllowed", format!("use {methods}"))
+}
+
+/// `GET /__emulator/rate-limit`: the settings and the counters.
+fn rate_limit(ctx: &Ctx) -> Reply {
+    let limiter = ctx.rate_limiter.as_ref();
+    let limit = limiter.map(RateLimiter::limit);
+    let stats = limiter.map(RateLimiter::stats).unwrap_or_default();
+    Reply::ok(json!({
+        "enabled": limit.is_some(),
+        "perSecond": limit.map(|l| l.per_second),
+        "burst": limit.map(|l| l.burst),
+        "retryAfter": limit.map(|l| l.retry_after),
+        "admitted": stats.admitted,
+        "throttled": stats.throttled,
+    }))
 }
 
 /// `/__emulator/faults`: GET counters, POST `{"next": [fault...]}` and/or

@@ -4,6 +4,8 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
+use crate::rate_limit::RateLimit;
+
 /// Settings for [`crate::Emulator::start`]; build with the setters.
 /// `Debug` shows every setting but the secret key.
 #[derive(Clone)]
@@ -22,6 +24,7 @@ pub struct EmulatorConfig {
     pub(crate) strict_content_type: bool,
     pub(crate) header_read_timeout: Duration,
     pub(crate) idle_timeout: Duration,
+    pub(crate) rate_limit: Option<RateLimit>,
 }
 
 /// Default of [`EmulatorConfig::webhook_timeout`]: 5 s, TalkJS's own
@@ -53,6 +56,7 @@ impl std::fmt::Debug for EmulatorConfig {
             strict_content_type,
             header_read_timeout,
             idle_timeout,
+            rate_limit,
         } = self;
         f.debug_struct("EmulatorConfig")
             .field("bind", bind)
@@ -69,13 +73,15 @@ impl std::fmt::Debug for EmulatorConfig {
             .field("strict_content_type", strict_content_type)
             .field("header_read_timeout", header_read_timeout)
             .field("idle_timeout", idle_timeout)
+            .field("rate_limit", rate_limit)
             .finish()
     }
 }
 
 impl Default for EmulatorConfig {
     /// Loopback on a free port, app `emulator_app`, a fixed test secret,
-    /// TalkJS's one batch per second, no admin routes, no webhooks.
+    /// TalkJS's one batch per second, no rate limit, no admin routes, no
+    /// webhooks.
     fn default() -> Self {
         EmulatorConfig {
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
@@ -92,6 +98,7 @@ impl Default for EmulatorConfig {
             strict_content_type: false,
             header_read_timeout: Duration::from_secs(5),
             idle_timeout: Duration::from_secs(60),
+            rate_limit: None,
         }
     }
 }
@@ -204,6 +211,31 @@ impl EmulatorConfig {
     /// is not limited.
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.idle_timeout = timeout;
+        self
+    }
+
+    /// Rate-limit the app's REST API with a token bucket (see
+    /// [`RateLimit`]); off by default. Also `--rate-limit`, `--burst` and
+    /// `--no-retry-after`.
+    ///
+    /// ```
+    /// use talkjs_emulator::{EmulatorConfig, RateLimit};
+    /// let config = EmulatorConfig::default().rate_limit(RateLimit {
+    ///     per_second: 20.0,
+    ///     burst: 10,
+    ///     retry_after: true,
+    /// });
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `limit.per_second` is not a finite number above 0, or
+    /// `limit.burst` is 0.
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        if let Err(e) = limit.check() {
+            panic!("EmulatorConfig::rate_limit: {e}");
+        }
+        self.rate_limit = Some(limit);
         self
     }
 

@@ -13,6 +13,7 @@ use crate::auth::Verifier;
 use crate::config::EmulatorConfig;
 use crate::faults::Faults;
 use crate::log::RequestLog;
+use crate::rate_limit::RateLimiter;
 use crate::state::Store;
 use crate::webhooks::Webhooks;
 
@@ -28,6 +29,8 @@ pub(crate) struct Ctx {
     pub log: RequestLog,
     pub webhooks: Webhooks,
     pub last_batch: Mutex<Option<Instant>>,
+    /// The app's rate limit, if configured.
+    pub rate_limiter: Option<RateLimiter>,
     /// `/v1` requests received (counted before any fault applies).
     pub received: AtomicU64,
     /// `/v1` requests fully handled (answered, failed or dropped).
@@ -63,6 +66,7 @@ impl Ctx {
             log: RequestLog::new(0, 0, 0),
             webhooks: Webhooks::default(),
             last_batch: Mutex::new(None),
+            rate_limiter: None,
             received: AtomicU64::new(0),
             handled: AtomicU64::new(0),
             progress: Notify::new(),
@@ -103,15 +107,18 @@ impl Ctx {
     /// Forgets everything a client did: the stored data (users,
     /// conversations, messages, files, presence, sessions, notifications,
     /// app metadata, idempotency keys), the request and webhook logs, the
-    /// queued faults and fault rate, and the batch limiter's last batch.
-    /// Counters, the configuration and events already queued for delivery
-    /// stay.
+    /// queued faults and fault rate, the batch limiter's last batch, and
+    /// the rate limit's spent tokens (the bucket is full again). Counters,
+    /// the configuration and events already queued for delivery stay.
     pub fn reset(&self) {
         *self.store() = Store::new(crate::ids::time_seed());
         self.log.clear();
         self.webhooks.log.clear();
         self.faults.clear();
         *self.last_batch.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        if let Some(limiter) = &self.rate_limiter {
+            limiter.refill();
+        }
     }
 
     /// The store; a panicked holder cannot leave it half-written because

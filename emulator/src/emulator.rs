@@ -18,6 +18,7 @@ use crate::ctx::Ctx;
 use crate::faults::{Fault, FaultCounts, Faults};
 use crate::ids::time_seed;
 use crate::log::{RequestLog, RequestRecord};
+use crate::rate_limit::{RateLimitStats, RateLimiter};
 use crate::state::{Session, Store};
 use crate::webhook_log::WebhookRecord;
 use crate::webhooks::Webhooks;
@@ -73,6 +74,7 @@ impl Emulator {
             ),
             webhooks,
             last_batch: Mutex::new(None),
+            rate_limiter: config.rate_limit.map(RateLimiter::new),
             received: AtomicU64::new(0),
             handled: AtomicU64::new(0),
             progress: Notify::new(),
@@ -203,6 +205,16 @@ impl Emulator {
         self.ctx.accept_errors.load(Ordering::Relaxed)
     }
 
+    /// How many requests the rate limit ([`crate::EmulatorConfig::rate_limit`])
+    /// admitted and how many it answered 429 so far; both 0 without a
+    /// limit. [`Emulator::reset`] leaves them counting.
+    pub fn rate_limit_stats(&self) -> RateLimitStats {
+        self.ctx
+            .rate_limiter
+            .as_ref()
+            .map_or_else(RateLimitStats::default, RateLimiter::stats)
+    }
+
     /// Requests received so far (oldest first, bounded by the configured
     /// capacity), including those a fault hit.
     pub fn requests(&self) -> Vec<RequestRecord> {
@@ -302,8 +314,9 @@ impl Emulator {
 
     /// Forgets everything clients did, as if the emulator had just
     /// started (same address, app and settings): stored data, the request
-    /// and webhook logs, notifications, sessions, faults and the batch
-    /// limiter. Request counters keep counting, and events already queued
+    /// and webhook logs, notifications, sessions, faults, the batch
+    /// limiter and the rate limit's bucket (full again). Request counters
+    /// and [`Emulator::rate_limit_stats`] keep counting, and events already queued
     /// for delivery are still sent. `POST /__emulator/reset` does the same.
     pub fn reset(&self) {
         self.ctx.reset();

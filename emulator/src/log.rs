@@ -28,8 +28,11 @@ pub struct RequestRecord {
     /// the log cut the body or did not keep it.
     pub body_len: usize,
     /// The request was refused before routing (not under `/v1/{appId}/`,
-    /// or without valid credentials): its body is not kept.
+    /// without valid credentials, or throttled): its body is not kept.
     pub refused: bool,
+    /// The request was answered 429 by the rate limit
+    /// ([`crate::EmulatorConfig::rate_limit`]); `refused` is set too.
+    pub throttled: bool,
     /// The fault injected into this request, if any (see [`crate::Fault::name`]).
     pub fault: Option<String>,
 }
@@ -54,7 +57,8 @@ impl RequestRecord {
     }
 
     /// The record as `GET /__emulator/requests` shows it: `{method, path,
-    /// query, headers, body, bodyLen, bodyTruncated, refused, fault}`.
+    /// query, headers, body, bodyLen, bodyTruncated, refused, throttled,
+    /// fault}`.
     /// `headers` maps lower-case names to values (repeated headers joined
     /// with `, `); `body` is the JSON value when the kept body is JSON,
     /// else its text (lossy UTF-8), `null` when empty.
@@ -86,6 +90,7 @@ impl RequestRecord {
             "bodyLen": self.body_len,
             "bodyTruncated": self.body_truncated(),
             "refused": self.refused,
+            "throttled": self.throttled,
             "fault": self.fault,
         })
     }

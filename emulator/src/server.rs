@@ -154,15 +154,29 @@ async fn handle(
     if is_api {
         ctx.count_received();
     }
-    let fault = if is_api { ctx.faults.next() } else { None };
+    // The app's own requests (its id, valid credentials) draw from the
+    // rate limit; worked out only when the log or the limit needs it.
+    let own = is_api
+        && (ctx.log.enabled() || ctx.rate_limiter.is_some())
+        && admitted(&ctx, &path, &parts.headers);
+    // The limit answers before anything else: a throttled request takes
+    // no fault and changes nothing.
+    let throttled = match &ctx.rate_limiter {
+        Some(limiter) if own => limiter.admit().err(),
+        _ => None,
+    };
+    let fault = if is_api && throttled.is_none() {
+        ctx.faults.next()
+    } else {
+        None
+    };
     if ctx.log.enabled() {
-        let refused = !is_api || !admitted(&ctx, &path, &parts.headers);
         let record = record(
             &parts.method,
             &path,
             parts.uri.query(),
             &parts.headers,
-            refused,
+            (!own, throttled.is_some()),
             fault.as_ref(),
         );
         ctx.log.push(record, &body);
@@ -171,6 +185,9 @@ async fn handle(
         return response(Reply::not_found("no such route"));
     }
     let mut handled = Some(HandledGuard(ctx.clone()));
+    if let Some(reply) = throttled {
+        return response(reply);
+    }
     match &fault {
         Some(Fault::Status {
             status,
@@ -225,12 +242,14 @@ async fn handle(
     }
 }
 
+/// The log's record of a request; `(refused, throttled)`: refused before
+/// routing for its app or credentials, or by the rate limit.
 fn record(
     method: &Method,
     path: &str,
     query: Option<&str>,
     headers: &HeaderMap,
-    refused: bool,
+    (refused, throttled): (bool, bool),
     fault: Option<&Fault>,
 ) -> RequestRecord {
     let headers = headers
@@ -252,13 +271,15 @@ fn record(
         // Set by the log, which keeps at most its limit of the body.
         body: Bytes::new(),
         body_len: 0,
-        refused,
+        refused: refused || throttled,
+        throttled,
         fault: fault.map(Fault::name),
     }
 }
 
 /// Whether the `/v1/...` request at `path` names the app served and has
-/// valid credentials, i.e. is not refused before routing. For the log only:
+/// valid credentials, i.e. is not refused before routing. For the log and
+/// the rate limit only:
 /// the answer is [`handle_api`]'s.
 fn admitted(ctx: &Ctx, path: &str, headers: &HeaderMap) -> bool {
     serves_app(ctx, path)

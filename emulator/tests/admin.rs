@@ -36,7 +36,14 @@ async fn health_is_always_served_the_rest_only_with_admin() {
         b,
         json!({"status": "ok", "appId": api.emu.app_id(), "apiUrl": api.emu.api_url()})
     );
-    for path in ["reset", "requests", "webhooks", "notifications", "faults"] {
+    for path in [
+        "reset",
+        "requests",
+        "webhooks",
+        "notifications",
+        "faults",
+        "rate-limit",
+    ] {
         assert_eq!(
             admin(&api, reqwest::Method::GET, path).await.0,
             404,
@@ -103,6 +110,7 @@ async fn the_request_log_over_http() {
     assert_eq!(r["bodyLen"], 12);
     assert_eq!(r["bodyTruncated"], false);
     assert_eq!(r["refused"], false);
+    assert_eq!(r["throttled"], false);
     assert_eq!(r["fault"], json!(null));
     assert_eq!(r["headers"]["authorization"], "<redacted>");
     assert_eq!(r["headers"]["content-type"], "application/json");
