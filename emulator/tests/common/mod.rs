@@ -135,6 +135,28 @@ impl Api {
     }
 }
 
+/// Starts the binary with `args` (stdout piped) and returns it with the
+/// base URL from its first line, `listening on http://ADDR`. Kill it when
+/// done.
+pub fn spawn_binary(args: &[&str]) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_talkjs-emulator"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("first line names the address")
+        .to_owned();
+    (child, base)
+}
+
 /// The `Content-Length` of a raw HTTP/1.1 head (panics without one).
 pub fn content_length(head: &str) -> usize {
     head.lines()
