@@ -7,24 +7,22 @@
 //! * [`identity_signature`]: the legacy identity verification signature.
 //!
 //! All JWTs are HS256, signed with the app's secret key, with the header
-//! `{"alg":"HS256","typ":"JWT"}`. They are assembled here with `hmac`/`sha2`
-//! rather than through `jsonwebtoken::encode`: that avoids a boxed signer and
-//! several allocations per token (the client mints one per request) and does
-//! not depend on which `jsonwebtoken` crypto provider the final binary selects.
+//! `{"alg":"HS256","typ":"JWT"}`. They are assembled here with the SDK's own
+//! HMAC-SHA256 (`hmac_sha256.rs`) rather than through `jsonwebtoken::encode`:
+//! that avoids a boxed signer and several allocations per token (the client
+//! mints one per request) and does not depend on which `jsonwebtoken` crypto
+//! provider the final binary selects.
 //!
 //! Nothing defined here shows the secret key in `Debug` output or errors.
 
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use hmac::{Hmac, KeyInit, Mac};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
-use sha2::Sha256;
 
+use super::hmac_sha256::{HmacKey, hex};
 use crate::ConfigError;
-
-type HmacSha256 = Hmac<Sha256>;
 
 /// base64url (no padding) of `{"alg":"HS256","typ":"JWT"}`, the one header
 /// every token uses; a constant so that it is not re-encoded per token.
@@ -59,7 +57,7 @@ pub const DEFAULT_APP_TOKEN_LIFETIME: Duration = Duration::from_secs(30);
 #[derive(Clone)]
 pub struct AppTokenMinter {
     app_id: String,
-    mac: HmacSha256,
+    mac: HmacKey,
     lifetime_secs: u64,
 }
 
@@ -249,10 +247,9 @@ impl UserToken {
 pub fn identity_signature(secret_key: &SecretString, user_id: &str) -> String {
     // HMAC takes keys of any length (long ones are hashed first), so this
     // cannot fail.
-    let mut mac = <HmacSha256 as KeyInit>::new_from_slice(secret_key.expose_secret().as_bytes())
-        .expect("HMAC accepts keys of any length");
+    let mut mac = HmacKey::new(secret_key.expose_secret().as_bytes()).start();
     mac.update(user_id.as_bytes());
-    hex::encode(mac.finalize().into_bytes())
+    hex(&mac.finalize(), false)
 }
 
 #[derive(Serialize)]
@@ -275,12 +272,12 @@ struct UserClaims<'a> {
     exp: Option<u64>,
 }
 
-fn keyed_mac(secret_key: &SecretString) -> Result<HmacSha256, ConfigError> {
+fn keyed_mac(secret_key: &SecretString) -> Result<HmacKey, ConfigError> {
     let key = secret_key.expose_secret().as_bytes();
     if key.is_empty() {
         return Err(ConfigError::Token("the secret key is empty".into()));
     }
-    Ok(<HmacSha256 as KeyInit>::new_from_slice(key).expect("HMAC accepts keys of any length"))
+    Ok(HmacKey::new(key))
 }
 
 fn unix_secs(now: SystemTime) -> Result<u64, ConfigError> {
@@ -302,7 +299,7 @@ fn whole_secs(lifetime: Duration) -> Result<u64, ConfigError> {
 
 /// `HEADER_B64 . base64url(claims) . base64url(HMAC-SHA256(key, first two parts))`
 /// in one exactly-sized allocation (plus the claims' JSON).
-fn sign_jwt(mac: &HmacSha256, claims: &impl Serialize) -> Result<String, ConfigError> {
+fn sign_jwt(key: &HmacKey, claims: &impl Serialize) -> Result<String, ConfigError> {
     let json = serde_json::to_vec(claims)
         .map_err(|e| ConfigError::Token(format!("cannot serialize the claims: {e}")))?;
     // 32 bytes of HMAC-SHA256 are 43 base64url characters.
@@ -310,9 +307,9 @@ fn sign_jwt(mac: &HmacSha256, claims: &impl Serialize) -> Result<String, ConfigE
     jwt.push_str(HEADER_B64);
     jwt.push('.');
     b64url_push(&mut jwt, &json);
-    let mut mac = mac.clone();
+    let mut mac = key.start();
     mac.update(jwt.as_bytes());
-    let sig = mac.finalize().into_bytes();
+    let sig = mac.finalize();
     jwt.push('.');
     b64url_push(&mut jwt, &sig);
     Ok(jwt)

@@ -48,16 +48,13 @@
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use hmac::{Hmac, KeyInit, Mac};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use sha2::Sha256;
 
+use super::hmac_sha256::{Hmac, HmacKey, decode_hex, hex};
 use crate::WebhookError;
 use crate::raw::types::{Conversation, Message, User};
-
-type HmacSha256 = Hmac<Sha256>;
 
 /// The header carrying the signature.
 pub const SIGNATURE_HEADER: &str = "X-TalkJS-Signature";
@@ -87,8 +84,8 @@ pub const TIMESTAMP_HEADER: &str = "X-TalkJS-Timestamp";
 /// ```
 #[derive(Clone)]
 pub struct WebhookVerifier {
-    /// HMAC state keyed once with the secret key, cloned per request.
-    mac: HmacSha256,
+    /// HMAC key prepared once from the secret key, started per request.
+    mac: HmacKey,
     max_age: Option<Duration>,
     /// An empty key would let anyone compute a valid signature.
     empty_key: bool,
@@ -111,8 +108,7 @@ impl WebhookVerifier {
     /// A verifier for events signed with `secret_key`, refusing timestamps
     /// more than [`DEFAULT_MAX_AGE`] away from the current time.
     pub fn new(secret_key: SecretString) -> Self {
-        let mac = <HmacSha256 as KeyInit>::new_from_slice(secret_key.expose_secret().as_bytes())
-            .expect("HMAC accepts keys of any length");
+        let mac = HmacKey::new(secret_key.expose_secret().as_bytes());
         WebhookVerifier {
             mac,
             max_age: Some(DEFAULT_MAX_AGE),
@@ -182,20 +178,22 @@ impl WebhookVerifier {
         }
         // HMAC-SHA256 is 32 bytes: 64 hex digits. Anything else cannot match.
         let mut tag = [0u8; 32];
-        hex::decode_to_slice(signature.trim(), &mut tag).map_err(|_| WebhookError::BadSignature)?;
-        self.mac_for(timestamp, body)
-            .verify_slice(&tag)
-            .map_err(|_| WebhookError::BadSignature)
+        decode_hex(signature.trim(), &mut tag).ok_or(WebhookError::BadSignature)?;
+        if self.mac_for(timestamp, body).verify(&tag) {
+            Ok(())
+        } else {
+            Err(WebhookError::BadSignature)
+        }
     }
 
     /// The signature TalkJS would send for `timestamp` and `body` (uppercase
     /// hex), e.g. to test a receiver.
     pub fn sign(&self, timestamp: &str, body: &[u8]) -> String {
-        hex::encode_upper(self.mac_for(timestamp, body).finalize().into_bytes())
+        hex(&self.mac_for(timestamp, body).finalize(), true)
     }
 
-    fn mac_for(&self, timestamp: &str, body: &[u8]) -> HmacSha256 {
-        let mut mac = self.mac.clone();
+    fn mac_for(&self, timestamp: &str, body: &[u8]) -> Hmac {
+        let mut mac = self.mac.start();
         mac.update(timestamp.as_bytes());
         mac.update(b".");
         mac.update(body);
