@@ -111,6 +111,7 @@ pub mod types;
 
 // Hand-written: HTTP plumbing, resources, credentials, errors.
 mod auth;
+pub mod bulk;
 mod client;
 mod config;
 mod error;

@@ -20,6 +20,7 @@ mod wire;
 mod anonymise;
 mod app_metadata;
 mod batch;
+mod bulk;
 mod build_errors;
 mod config;
 mod conversations;

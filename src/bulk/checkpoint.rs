@@ -1,0 +1,259 @@
+//! Where an import records what TalkJS acknowledged, so that a later run
+//! resumes after it: before a chunk goes out, `Started`; once TalkJS
+//! answers, `Acked`. A conversation whose last `Started` has no `Acked`
+//! (the process died while it was in flight) is checked by reading it
+//! back before anything more is imported into it.
+
+use std::{
+    collections::HashMap,
+    fs::{File, OpenOptions},
+    io::{BufRead, BufReader, Write},
+    path::{Path, PathBuf},
+    sync::Mutex,
+};
+
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+
+/// One record of an import's progress.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "camelCase")]
+pub enum CheckpointEvent {
+    /// `count` messages from place `first` of the conversation are about
+    /// to be sent.
+    Started {
+        /// The conversation.
+        conversation: String,
+        /// The first message's place in the conversation's input (0-based).
+        first: u64,
+        /// How many.
+        count: u64,
+    },
+    /// Every message before place `upto` of the conversation is stored.
+    Acked {
+        /// The conversation.
+        conversation: String,
+        /// One past the last stored place.
+        upto: u64,
+    },
+}
+
+/// What a checkpoint says of one conversation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Resume {
+    /// Messages before this place are stored.
+    pub(crate) acked: u64,
+    /// A chunk was sent after the last acknowledgement: its outcome is not
+    /// known.
+    pub(crate) in_doubt: bool,
+}
+
+/// Where an import's progress is kept: a file ([`FileCheckpoint`]), memory
+/// ([`MemoryCheckpoint`]), or your own store (a database row per
+/// conversation, say).
+pub trait Checkpoint: Send + Sync {
+    /// Every event recorded so far, in order.
+    fn load(&self) -> Result<Vec<CheckpointEvent>, Error>;
+    /// Records `event`; it must be durable when this returns (at least
+    /// across the process's death).
+    fn record(&self, event: &CheckpointEvent) -> Result<(), Error>;
+}
+
+/// Folds events into what each conversation needs.
+pub(crate) fn resume_points(events: &[CheckpointEvent]) -> HashMap<String, Resume> {
+    let mut points: HashMap<String, Resume> = HashMap::new();
+    for event in events {
+        match event {
+            CheckpointEvent::Started {
+                conversation,
+                first,
+                count,
+            } => {
+                let point = points.entry(conversation.clone()).or_default();
+                point.in_doubt |= first + count > point.acked;
+            }
+            CheckpointEvent::Acked { conversation, upto } => {
+                let point = points.entry(conversation.clone()).or_default();
+                point.acked = point.acked.max(*upto);
+                point.in_doubt = false;
+            }
+        }
+    }
+    points
+}
+
+/// A checkpoint in memory: for tests, or a job that need not survive its
+/// process.
+#[derive(Debug, Default)]
+pub struct MemoryCheckpoint {
+    events: Mutex<Vec<CheckpointEvent>>,
+}
+
+impl MemoryCheckpoint {
+    /// An empty checkpoint.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The events recorded so far.
+    pub fn events(&self) -> Vec<CheckpointEvent> {
+        self.events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+impl Checkpoint for MemoryCheckpoint {
+    fn load(&self) -> Result<Vec<CheckpointEvent>, Error> {
+        Ok(self.events())
+    }
+    fn record(&self, event: &CheckpointEvent) -> Result<(), Error> {
+        self.events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(event.clone());
+        Ok(())
+    }
+}
+
+/// A checkpoint in a file of JSON lines, appended to and flushed at every
+/// event (durable across the process's death; across the machine's, as the
+/// file system makes it). A last line cut short by a crash is ignored.
+#[derive(Debug)]
+pub struct FileCheckpoint {
+    path: PathBuf,
+    file: Mutex<File>,
+}
+
+impl FileCheckpoint {
+    /// Opens (or creates) the checkpoint at `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, Error> {
+        let path = path.as_ref().to_path_buf();
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .read(true)
+            .open(&path)
+            .map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?;
+        let checkpoint = FileCheckpoint {
+            path,
+            file: Mutex::new(file),
+        };
+        // A line cut short by a crash is ended, so that the next event
+        // starts a line of its own.
+        let torn = std::fs::read(&checkpoint.path)
+            .map_err(|e| checkpoint.io(e))?
+            .last()
+            .is_some_and(|&last| last != b'\n');
+        if torn {
+            let mut file = checkpoint.file.lock().unwrap_or_else(|e| e.into_inner());
+            file.write_all(b"\n").map_err(|e| checkpoint.io(e))?;
+        }
+        Ok(checkpoint)
+    }
+
+    fn io(&self, source: std::io::Error) -> Error {
+        Error::Io {
+            path: self.path.clone(),
+            source,
+        }
+    }
+}
+
+impl Checkpoint for FileCheckpoint {
+    fn load(&self) -> Result<Vec<CheckpointEvent>, Error> {
+        let file = File::open(&self.path).map_err(|e| self.io(e))?;
+        let mut events = Vec::new();
+        for line in BufReader::new(file).lines() {
+            let line = line.map_err(|e| self.io(e))?;
+            // A line cut short by a crash was never acknowledged to anyone.
+            if let Ok(event) = serde_json::from_str(&line) {
+                events.push(event);
+            }
+        }
+        Ok(events)
+    }
+
+    fn record(&self, event: &CheckpointEvent) -> Result<(), Error> {
+        let mut line = serde_json::to_vec(event).map_err(|e| Error::Protocol(e.to_string()))?;
+        line.push(b'\n');
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        // One write per line: with O_APPEND, lines never interleave.
+        file.write_all(&line)
+            .and_then(|()| file.flush())
+            .map_err(|e| self.io(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn started(c: &str, first: u64, count: u64) -> CheckpointEvent {
+        CheckpointEvent::Started {
+            conversation: c.into(),
+            first,
+            count,
+        }
+    }
+    fn acked(c: &str, upto: u64) -> CheckpointEvent {
+        CheckpointEvent::Acked {
+            conversation: c.into(),
+            upto,
+        }
+    }
+
+    #[test]
+    fn a_start_without_its_ack_is_in_doubt() {
+        let points = resume_points(&[
+            started("a", 0, 10),
+            acked("a", 10),
+            started("a", 10, 10),
+            started("b", 0, 5),
+            acked("b", 5),
+        ]);
+        assert_eq!(
+            points["a"],
+            Resume {
+                acked: 10,
+                in_doubt: true
+            }
+        );
+        assert_eq!(
+            points["b"],
+            Resume {
+                acked: 5,
+                in_doubt: false
+            }
+        );
+    }
+
+    #[test]
+    fn a_file_checkpoint_survives_reopening_and_a_torn_last_line() {
+        let path = std::env::temp_dir().join(format!("talkjs-checkpoint-{}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let checkpoint = FileCheckpoint::open(&path).unwrap();
+        checkpoint.record(&started("a", 0, 10)).unwrap();
+        checkpoint.record(&acked("a", 10)).unwrap();
+        drop(checkpoint);
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"{\"event\":\"sta")
+            .unwrap();
+        let reopened = FileCheckpoint::open(&path).unwrap();
+        reopened.record(&started("a", 10, 5)).unwrap();
+        assert_eq!(
+            reopened.load().unwrap(),
+            vec![started("a", 0, 10), acked("a", 10), started("a", 10, 5)]
+        );
+        std::fs::remove_file(&path).unwrap();
+    }
+}

@@ -1,0 +1,276 @@
+//! Importing history into many conversations exactly once: chunks of 10,
+//! each conversation's in order, recorded in a checkpoint, and an unknown
+//! outcome resolved by reading the conversation back.
+
+use std::collections::HashSet;
+
+use futures::{Stream, StreamExt, TryStreamExt};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    Bulk, BulkReport,
+    checkpoint::{Checkpoint, CheckpointEvent, resume_points},
+    chunks::{Chunk, Conversation, Outcome, Piece, pieces},
+    progress::Tracker,
+};
+use crate::{
+    Client, Error,
+    raw::types::{Custom, ImportMessageInput},
+};
+
+/// One message of history and the conversation it goes to: a line of a
+/// migration's JSONL file.
+///
+/// ```
+/// let line = r#"{"conversation": "order-42", "message": {"type": "UserMessage", "sender": "alice", "text": "hi", "timestamp": 1600000000000, "readBy": []}}"#;
+/// let item: talkjs::bulk::ImportItem = serde_json::from_str(line).unwrap();
+/// assert_eq!(item.conversation, "order-42");
+/// ```
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImportItem {
+    /// The conversation's id.
+    pub conversation: String,
+    /// The message, with its original timestamp.
+    pub message: ImportMessageInput,
+}
+
+impl Bulk<'_> {
+    /// Imports `items` (each a message and its conversation), exactly
+    /// once across retries, ambiguous failures and crashes.
+    ///
+    /// Each conversation's messages go in input order, 10 per request
+    /// (consecutive input lines of one conversation share a request: sort
+    /// the input by conversation for the fewest requests); different
+    /// conversations go concurrently. Before a request, `checkpoint`
+    /// records it as started; when TalkJS answers, as acknowledged. A run
+    /// over the same input and checkpoint skips what was acknowledged and
+    /// resolves what was started but not acknowledged by reading the
+    /// conversation back: every message carries a marker in its `custom`
+    /// data ([`Bulk::marker`], `"{job}/{place}"`), and only the messages
+    /// whose marker is missing are imported. The same reading back resolves
+    /// a request whose answer was lost while the job runs. Without a marker
+    /// ([`Bulk::without_marker`]) such a request is reported as a failure
+    /// with [`Error::OutcomeUnknown`].
+    ///
+    /// A conversation whose request failed (TalkJS refused it, or an
+    /// unknown outcome could not be resolved) is left there: its later
+    /// messages are reported as failed too, and a later run resumes it in
+    /// order. A checkpoint that cannot be written ends the job with that
+    /// error. See [`crate::bulk`] for a migration.
+    pub async fn import<S>(self, items: S, checkpoint: &dyn Checkpoint) -> Result<BulkReport, Error>
+    where
+        S: Stream<Item = ImportItem> + Send,
+    {
+        let Bulk {
+            client,
+            concurrency,
+            total,
+            on_progress,
+            marker,
+            job,
+            settle,
+        } = self;
+        let resume = resume_points(&checkpoint.load()?);
+        let mut tracker = Tracker::new(client, total, on_progress);
+        let job = Job {
+            client,
+            checkpoint,
+            marker: marker.map(|key| (key, job)),
+            settle,
+        };
+        let job = &job;
+        let mut outcomes = std::pin::pin!(
+            pieces(items.map(|item| (item.conversation, item.message)), resume)
+                .map(|piece| async move {
+                    match piece {
+                        Piece::Skipped => Ok(Outcome {
+                            done: 0,
+                            skipped: 1,
+                            failure: None,
+                        }),
+                        Piece::Chunk(chunk) => job.run(chunk).await,
+                    }
+                })
+                .buffer_unordered(concurrency)
+        );
+        while let Some(outcome) = outcomes.next().await {
+            let outcome = outcome?;
+            tracker.update(outcome.done, outcome.skipped, outcome.failure);
+        }
+        Ok(tracker.finish())
+    }
+}
+
+/// What every chunk of one job shares.
+struct Job<'a> {
+    client: &'a Client,
+    checkpoint: &'a dyn Checkpoint,
+    /// The marker's key and the job's name.
+    marker: Option<(String, String)>,
+    /// The wait before an unknown outcome is read back.
+    settle: std::time::Duration,
+}
+
+/// Outcomes that may have been applied although no answer says so.
+fn unknown_outcome(error: &Error) -> bool {
+    matches!(
+        error,
+        Error::OutcomeUnknown { .. }
+            | Error::Timeout { .. }
+            | Error::Transport {
+                maybe_sent: true,
+                ..
+            }
+    )
+}
+
+impl Job<'_> {
+    /// Imports one chunk when its conversation's turn comes.
+    async fn run(&self, chunk: Chunk<ImportMessageInput>) -> Result<Outcome, Error> {
+        let conversation = chunk.conversation.clone();
+        let places = chunk.first..chunk.first + chunk.messages.len() as u64;
+        if !conversation.turn_of(chunk.first).await {
+            return Ok(conversation.after_failure(places));
+        }
+        match self.import(&conversation, chunk).await {
+            Ok((done, skipped)) => {
+                self.checkpoint.record(&CheckpointEvent::Acked {
+                    conversation: conversation.id.clone(),
+                    upto: places.end,
+                })?;
+                conversation.done_upto(places.end);
+                Ok(Outcome {
+                    done,
+                    skipped,
+                    failure: None,
+                })
+            }
+            Err(Failed::Checkpoint(error)) => Err(error),
+            Err(Failed::Request(error)) => Ok(conversation.failed(places, error)),
+        }
+    }
+
+    /// Sends the chunk's messages that are not stored yet; `(imported,
+    /// found already stored)`.
+    async fn import(
+        &self,
+        conversation: &Conversation,
+        chunk: Chunk<ImportMessageInput>,
+    ) -> Result<(u64, u64), Failed> {
+        let mut pending: Vec<(String, ImportMessageInput)> = chunk
+            .messages
+            .into_iter()
+            .zip(chunk.first..)
+            .map(|(message, place)| self.marked(message, place))
+            .collect();
+        let total = pending.len() as u64;
+        if conversation.in_doubt {
+            self.drop_present(conversation, &mut pending, false).await?;
+        }
+        // An unknown outcome is read back and only the rest sent again; a
+        // few rounds, as each round is a fresh chance to lose an answer.
+        for _round in 0..3 {
+            if pending.is_empty() {
+                break;
+            }
+            let first = chunk.first;
+            self.checkpoint
+                .record(&CheckpointEvent::Started {
+                    conversation: conversation.id.clone(),
+                    first,
+                    count: total,
+                })
+                .map_err(Failed::Checkpoint)?;
+            let messages: Vec<ImportMessageInput> =
+                pending.iter().map(|(_, m)| m.clone()).collect();
+            let request = crate::messages::import_messages(&conversation.id, &messages)
+                .map_err(Failed::Request)?;
+            match self.client.perform(request).await {
+                Ok(()) => {
+                    let imported = pending.len() as u64;
+                    return Ok((imported, total - imported));
+                }
+                Err(error) if unknown_outcome(&error) && self.marker.is_some() => {
+                    tracing::info!(conversation = %conversation.id, %error, "import outcome unknown: reading the conversation back");
+                    tokio::time::sleep(self.settle).await;
+                    self.drop_present(conversation, &mut pending, true).await?;
+                }
+                Err(error) => return Err(Failed::Request(error)),
+            }
+        }
+        if pending.is_empty() {
+            return Ok((0, total));
+        }
+        Err(Failed::Request(Error::OutcomeUnknown {
+            operation: "import_messages",
+            reason: "three attempts in a row lost their answer".into(),
+        }))
+    }
+
+    /// `message` with its marker, and the marker's value.
+    fn marked(&self, mut message: ImportMessageInput, place: u64) -> (String, ImportMessageInput) {
+        let Some((key, job)) = &self.marker else {
+            return (String::new(), message);
+        };
+        let value = format!("{job}/{place}");
+        let mut custom = message.custom.take().and_then(|c| c.0).unwrap_or_default();
+        custom.insert(key.clone(), value.clone());
+        message.custom = Some(Custom(Some(custom)));
+        (value, message)
+    }
+
+    /// Leaves out of `pending` what the conversation already holds (read
+    /// back once, or again when `fresh`).
+    async fn drop_present(
+        &self,
+        conversation: &Conversation,
+        pending: &mut Vec<(String, ImportMessageInput)>,
+        fresh: bool,
+    ) -> Result<(), Failed> {
+        let Some((key, job)) = &self.marker else {
+            return Ok(());
+        };
+        let cached = conversation
+            .present
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let present = match cached {
+            Some(present) if !fresh => present,
+            _ => {
+                let prefix = format!("{job}/");
+                let present: HashSet<String> = self
+                    .client
+                    .messages(conversation.id.as_str())
+                    .list()
+                    .stream()
+                    .try_filter_map(|message| {
+                        let value = message
+                            .custom
+                            .and_then(|custom| custom.0)
+                            .and_then(|mut custom| custom.remove(key))
+                            .filter(|value| value.starts_with(&prefix));
+                        futures::future::ready(Ok(value))
+                    })
+                    .try_collect()
+                    .await
+                    .map_err(Failed::Request)?;
+                *conversation
+                    .present
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()) = Some(present.clone());
+                present
+            }
+        };
+        pending.retain(|(marker, _)| !present.contains(marker));
+        Ok(())
+    }
+}
+
+/// Why a chunk stopped.
+enum Failed {
+    /// The job cannot go on.
+    Checkpoint(Error),
+    /// This conversation cannot go on.
+    Request(Error),
+}

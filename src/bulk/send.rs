@@ -1,0 +1,73 @@
+//! Sending messages to many conversations: each conversation's in order,
+//! 10 per request, conversations in parallel.
+
+use futures::{Stream, StreamExt};
+
+use super::{
+    Bulk, BulkReport,
+    chunks::{Outcome, Piece, pieces},
+    progress::Tracker,
+};
+use crate::{Error, raw::types::SendMessageInput};
+
+impl Bulk<'_> {
+    /// Sends every `(conversation id, message)` of `messages`: each
+    /// conversation's in input order, up to 10 consecutive ones per
+    /// request, conversations in parallel. Every message carries an
+    /// idempotency key (its own, or one the SDK adds), so retries never
+    /// store it twice. A conversation whose request failed is left there:
+    /// its later messages are reported as failed too.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
+    /// use futures::stream;
+    /// use talkjs::types::SendMessageInput;
+    /// let notices = (0..500).map(|i| (format!("order-{i}"), SendMessageInput::system_text("We have moved!")));
+    /// let report = client.bulk().send(stream::iter(notices)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn send<S>(self, messages: S) -> Result<BulkReport, Error>
+    where
+        S: Stream<Item = (String, SendMessageInput)> + Send,
+    {
+        let client = self.client;
+        let mut tracker = Tracker::new(client, self.total, self.on_progress);
+        let mut outcomes = std::pin::pin!(
+            pieces(messages, Default::default())
+                .map(|piece| async move {
+                    let Piece::Chunk(chunk) = piece else {
+                        return Outcome {
+                            done: 0,
+                            skipped: 1,
+                            failure: None,
+                        };
+                    };
+                    let conversation = chunk.conversation;
+                    let places = chunk.first..chunk.first + chunk.messages.len() as u64;
+                    if !conversation.turn_of(chunk.first).await {
+                        return conversation.after_failure(places);
+                    }
+                    let sent = client
+                        .messages(conversation.id.as_str())
+                        .send(chunk.messages)
+                        .await;
+                    match sent {
+                        Ok(ids) => {
+                            conversation.done_upto(places.end);
+                            Outcome {
+                                done: ids.len() as u64,
+                                skipped: 0,
+                                failure: None,
+                            }
+                        }
+                        Err(error) => conversation.failed(places, error),
+                    }
+                })
+                .buffer_unordered(self.concurrency)
+        );
+        while let Some(outcome) = outcomes.next().await {
+            tracker.update(outcome.done, outcome.skipped, outcome.failure);
+        }
+        Ok(tracker.finish())
+    }
+}

@@ -1,0 +1,63 @@
+//! Upserting users in bulk: 100 per `PUT /users`, requests in parallel.
+
+use futures::{Stream, StreamExt};
+
+use super::{Bulk, BulkFailure, BulkReport, progress::Tracker};
+use crate::{Error, MAX_USERS_PER_REQUEST, raw::types::UserInput, users};
+
+impl Bulk<'_> {
+    /// Creates or updates every user of `users` (id and fields), 100 per
+    /// request, [`Bulk::concurrency`] requests at once. A `PUT` is
+    /// idempotent, so every request is retried as the client's policy
+    /// allows, and a job that stopped can simply be run again. A request
+    /// that fails is reported with its user ids in the report's failures
+    /// (an id that appears twice within 100 consecutive users is such a
+    /// failure: one request could not say which to apply); the others go
+    /// on.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
+    /// use futures::stream;
+    /// use talkjs::types::UserInput;
+    /// let users = (0..10_000).map(|i| (format!("user-{i}"), UserInput::named(format!("User {i}"))));
+    /// let report = client.bulk().total(10_000).upsert_users(stream::iter(users)).await?;
+    /// assert_eq!(report.progress.done, 10_000);
+    /// # Ok(()) }
+    /// ```
+    pub async fn upsert_users<S>(self, users: S) -> Result<BulkReport, Error>
+    where
+        S: Stream<Item = (String, UserInput)> + Send,
+    {
+        let client = self.client;
+        let mut tracker = Tracker::new(client, self.total, self.on_progress);
+        let mut outcomes = std::pin::pin!(
+            users
+                .chunks(MAX_USERS_PER_REQUEST)
+                .map(|chunk| async move {
+                    let sent = match users::check_user_ids(&chunk)
+                        .and_then(|()| users::put_users(&chunk))
+                    {
+                        Ok(request) => client.perform(request).await,
+                        Err(refused) => Err(refused),
+                    };
+                    (chunk, sent)
+                })
+                .buffer_unordered(self.concurrency)
+        );
+        while let Some((chunk, sent)) = outcomes.next().await {
+            match sent {
+                Ok(()) => tracker.update(chunk.len() as u64, 0, None),
+                Err(error) => {
+                    let items = chunk.into_iter().map(|(id, _)| id).collect();
+                    let failure = BulkFailure {
+                        conversation_id: None,
+                        items,
+                        error,
+                    };
+                    tracker.update(0, 0, Some(failure));
+                }
+            }
+        }
+        Ok(tracker.finish())
+    }
+}

@@ -1,0 +1,404 @@
+//! Bulk jobs against the emulator: users upserted, history imported and
+//! messages sent into many conversations, exactly once under heavy faults
+//! and across a job killed halfway; exports that hold everything.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use futures::{TryStreamExt, stream};
+use talkjs::bulk::{
+    BulkReport, Checkpoint, CheckpointEvent, Exported, ImportItem, MemoryCheckpoint,
+};
+use talkjs::types::{ImportMessageInput, SendMessageInput, UserInput};
+use talkjs::{Client, Error, RetryPolicy};
+use talkjs_emulator::{Emulator, Fault};
+
+use crate::common::{config_of, emulator, with_participants};
+
+const CONVERSATIONS: usize = 6;
+const PER_CONVERSATION: usize = 23;
+
+/// `PER_CONVERSATION` messages for each of `CONVERSATIONS` conversations,
+/// interleaved (as a file sorted by time would be): place `i` of
+/// conversation `c` says `"c{c} #{i}"`.
+fn history() -> Vec<ImportItem> {
+    let mut items = Vec::new();
+    // Runs of three messages of one conversation, so that a request holds
+    // several, and conversations interleaved, as a file sorted by time is.
+    for run in (0..PER_CONVERSATION).step_by(3) {
+        for c in 0..CONVERSATIONS {
+            for i in run..(run + 3).min(PER_CONVERSATION) {
+                items.push(ImportItem {
+                    conversation: format!("c{c}"),
+                    message: ImportMessageInput::user_text(
+                        "alice",
+                        format!("c{c} #{i}"),
+                        1_600_000_000_000 + i as i64,
+                    ),
+                });
+            }
+        }
+    }
+    items
+}
+
+async fn setup(client: &Client) {
+    for id in ["alice", "bob"] {
+        client
+            .users()
+            .upsert(id, UserInput::named(id))
+            .await
+            .unwrap();
+    }
+    for c in 0..CONVERSATIONS {
+        let id = format!("c{c}");
+        client
+            .conversations()
+            .upsert(&id, with_participants(&["alice", "bob"]))
+            .await
+            .unwrap();
+    }
+}
+
+/// Every conversation holds each of its messages exactly once, in order.
+fn assert_exactly_once(emulator: &Emulator) {
+    for c in 0..CONVERSATIONS {
+        let stored = emulator.messages(&format!("c{c}"));
+        let mut texts: Vec<String> = stored
+            .iter()
+            .map(|m| m["text"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        let expected: Vec<String> = (0..PER_CONVERSATION)
+            .map(|i| format!("c{c} #{i}"))
+            .collect();
+        texts.sort_by_key(|t| t.rsplit('#').next().unwrap().parse::<usize>().unwrap());
+        assert_eq!(texts, expected, "conversation c{c}");
+    }
+}
+
+/// A client that retries a lot (the faults below hit a third of requests)
+/// and settles an unknown outcome quickly.
+fn patient(emulator: &Emulator) -> Client {
+    let retry = RetryPolicy::default()
+        .max_attempts(10)
+        .initial_backoff(Duration::from_millis(1))
+        .max_backoff(Duration::from_millis(20));
+    config_of(emulator)
+        .retry(retry)
+        .attempt_timeout(Duration::from_millis(150))
+        .build()
+        .unwrap()
+}
+
+/// Imports `history()` with `checkpoint` until nothing fails (a failed
+/// conversation is resumed by the next run), at most `runs` times.
+async fn import_until_done(
+    client: &Client,
+    checkpoint: &dyn Checkpoint,
+    runs: usize,
+) -> Vec<BulkReport> {
+    let mut reports = Vec::new();
+    for _ in 0..runs {
+        let report = client
+            .bulk()
+            .settle(Duration::from_millis(400))
+            .concurrency(4)
+            .import(stream::iter(history()), checkpoint)
+            .await
+            .unwrap();
+        let clean = report.failures.is_empty();
+        reports.push(report);
+        if clean {
+            return reports;
+        }
+    }
+    panic!(
+        "still failing after {runs} runs: {:?}",
+        reports.last().unwrap().failures
+    );
+}
+
+#[tokio::test]
+async fn an_import_stores_every_message_once_in_order_and_a_rerun_skips_it_all() {
+    let (emulator, client) = emulator().await;
+    setup(&client).await;
+    let checkpoint = MemoryCheckpoint::new();
+    let total = (CONVERSATIONS * PER_CONVERSATION) as u64;
+    let mut seen = Vec::new();
+    let report = client
+        .bulk()
+        .total(total)
+        .on_progress(|p| seen.push(p.clone()))
+        .import(stream::iter(history()), &checkpoint)
+        .await
+        .unwrap();
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert_eq!(
+        (report.progress.done, report.progress.total),
+        (total, Some(total))
+    );
+    assert!(
+        seen.windows(2).all(|w| w[0].done <= w[1].done),
+        "progress only grows"
+    );
+    assert_exactly_once(&emulator);
+    // Each imported message carries its place, for reading back.
+    let first = &emulator.messages("c0")[0];
+    assert_eq!(first["custom"]["talkjsImportKey"], "import/0", "{first}");
+    // Every request was started, then acknowledged.
+    let events = checkpoint.events();
+    let acked = events
+        .iter()
+        .filter(|e| matches!(e, CheckpointEvent::Acked { .. }))
+        .count();
+    let started = events
+        .iter()
+        .filter(|e| matches!(e, CheckpointEvent::Started { .. }))
+        .count();
+    assert_eq!(acked, started);
+
+    // The same input again: everything is skipped, nothing is sent.
+    emulator.clear_log();
+    let again = client
+        .bulk()
+        .import(stream::iter(history()), &checkpoint)
+        .await
+        .unwrap();
+    assert_eq!((again.progress.done, again.progress.skipped), (0, total));
+    assert!(emulator.requests().is_empty(), "{:?}", emulator.requests());
+    assert_exactly_once(&emulator);
+}
+
+#[tokio::test]
+async fn a_third_of_requests_faulted_still_imports_everything_exactly_once() {
+    let (emulator, plain) = emulator().await;
+    setup(&plain).await;
+    let client = patient(&emulator);
+    emulator.clear_log();
+    emulator.set_fault_rate(
+        0.35,
+        vec![
+            Fault::status(500),
+            Fault::status(502),
+            Fault::status(503),
+            Fault::status(429),
+            Fault::DropBeforeApply,
+            Fault::DropAfterApply,
+            Fault::StatusAfterApply { status: 502 },
+            // Longer than the attempt timeout: applied after the client
+            // gave up on it.
+            Fault::Delay(Duration::from_millis(250)),
+        ],
+        7,
+    );
+    let checkpoint = MemoryCheckpoint::new();
+    let reports = import_until_done(&client, &checkpoint, 10).await;
+    // Users too, through the same faults.
+    let users = (0..250).map(|i| (format!("u{i}"), UserInput::named(format!("User {i}"))));
+    let mut user_reports = Vec::new();
+    for _ in 0..10 {
+        let report = client
+            .bulk()
+            .upsert_users(stream::iter(users.clone()))
+            .await
+            .unwrap();
+        let clean = report.failures.is_empty();
+        user_reports.push(report);
+        if clean {
+            break;
+        }
+    }
+    let faults = emulator.fault_counts();
+    let requests = emulator.requests().len() as u64;
+    emulator.set_fault_rate(0.0, Vec::new(), 0);
+    // Let any delayed request finish before reading.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    assert!(
+        faults.total() * 5 >= requests,
+        "at least 20 % faulted: {faults:?} of {requests}"
+    );
+    assert!(
+        faults.drop_after_apply + faults.status_after_apply > 0,
+        "{faults:?}"
+    );
+    let retried: u64 = reports.iter().map(|r| r.progress.retried).sum();
+    assert!(retried > 0, "the faults were retried");
+    // Requests applied without an answer were found by reading back.
+    let found: u64 = reports.iter().map(|r| r.progress.skipped).sum();
+    assert!(
+        found > 0,
+        "{:?}",
+        reports.iter().map(|r| &r.progress).collect::<Vec<_>>()
+    );
+    assert_exactly_once(&emulator);
+    let everyone: Vec<_> = plain.users().list().stream().try_collect().await.unwrap();
+    assert_eq!(everyone.len(), 252, "250 and alice and bob");
+}
+
+#[tokio::test]
+async fn an_import_killed_halfway_resumes_and_stores_each_message_once() {
+    let (emulator, client) = emulator().await;
+    setup(&client).await;
+    let path = std::env::temp_dir().join(format!("talkjs-bulk-kill-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let total = (CONVERSATIONS * PER_CONVERSATION) as u64;
+    {
+        let checkpoint = talkjs::bulk::FileCheckpoint::open(&path).unwrap();
+        let (kill, killed) = tokio::sync::oneshot::channel::<()>();
+        let mut kill = Some(kill);
+        let job = client
+            .bulk()
+            .concurrency(4)
+            .on_progress(move |p| {
+                if p.done >= total / 2
+                    && let Some(kill) = kill.take()
+                {
+                    let _ = kill.send(());
+                }
+            })
+            .import(stream::iter(history()), &checkpoint);
+        // The job is dropped mid-flight: requests in flight are cut off,
+        // as a killed process's would be.
+        tokio::select! {
+            _ = job => panic!("the job ended before it was killed"),
+            _ = killed => {}
+        }
+    }
+    let stored: usize = (0..CONVERSATIONS)
+        .map(|c| emulator.messages(&format!("c{c}")).len())
+        .sum();
+    assert!(
+        stored >= total as usize / 2 && stored < total as usize,
+        "{stored}"
+    );
+
+    let checkpoint = talkjs::bulk::FileCheckpoint::open(&path).unwrap();
+    let report = client
+        .bulk()
+        .settle(Duration::ZERO)
+        .import(stream::iter(history()), &checkpoint)
+        .await
+        .unwrap();
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert_eq!(report.progress.done + report.progress.skipped, total);
+    assert_exactly_once(&emulator);
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[tokio::test]
+async fn without_a_marker_an_unknown_outcome_is_reported_not_guessed() {
+    let (emulator, client) = emulator().await;
+    setup(&client).await;
+    emulator.inject_fault(Fault::DropAfterApply);
+    let one = vec![ImportItem {
+        conversation: "c0".into(),
+        message: ImportMessageInput::user_text("alice", "once", 1_600_000_000_000),
+    }];
+    let report = client
+        .bulk()
+        .without_marker()
+        .import(stream::iter(one), &MemoryCheckpoint::new())
+        .await
+        .unwrap();
+    assert_eq!(report.failures.len(), 1);
+    assert!(
+        matches!(report.failures[0].error, Error::OutcomeUnknown { .. }),
+        "{:?}",
+        report.failures
+    );
+    assert_eq!(report.failures[0].items, ["0"]);
+    assert_eq!(
+        emulator.messages("c0").len(),
+        1,
+        "applied once, never sent again"
+    );
+}
+
+#[tokio::test]
+async fn users_are_upserted_100_per_request_and_a_bad_chunk_is_reported() {
+    let (emulator, client) = emulator().await;
+    let users: Vec<_> = (0..250)
+        .map(|i| (format!("u{i}"), UserInput::named(format!("User {i}"))))
+        .collect();
+    let report = client
+        .bulk()
+        .upsert_users(stream::iter(users))
+        .await
+        .unwrap();
+    assert_eq!(report.progress.done, 250);
+    let puts = emulator
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PUT" && r.path.ends_with("/users"))
+        .count();
+    assert_eq!(puts, 3);
+
+    // An id twice within one request's 100: that request is reported, the
+    // others go.
+    let mut twice: Vec<_> = (0..150)
+        .map(|i| (format!("v{i}"), UserInput::named("V")))
+        .collect();
+    twice[1].0 = "v0".into();
+    let report = client
+        .bulk()
+        .upsert_users(stream::iter(twice))
+        .await
+        .unwrap();
+    assert_eq!((report.progress.done, report.progress.failed), (50, 100));
+    assert!(matches!(report.failures[0].error, Error::Validation { .. }));
+}
+
+#[tokio::test]
+async fn sends_reach_many_conversations_in_order_and_an_export_holds_everything() {
+    let (_emulator, client) = emulator().await;
+    setup(&client).await;
+    let messages = (0..40).map(|i| {
+        (
+            format!("c{}", i % 4),
+            SendMessageInput::user_text("bob", format!("n{i}")),
+        )
+    });
+    let report = client.bulk().send(stream::iter(messages)).await.unwrap();
+    assert_eq!(report.progress.done, 40);
+    for c in 0..4 {
+        let stored: Vec<_> = client
+            .messages(format!("c{c}"))
+            .list()
+            .stream()
+            .try_collect()
+            .await
+            .unwrap();
+        let texts: Vec<_> = stored.iter().rev().filter_map(|m| m.text.clone()).collect();
+        let expected: Vec<_> = (0..10).map(|k| format!("n{}", c + 4 * k)).collect();
+        assert_eq!(texts, expected, "c{c} in order");
+    }
+
+    let exported: Vec<Exported> = client.bulk().export().try_collect().await.unwrap();
+    let mut kinds: HashMap<&str, usize> = HashMap::new();
+    for item in &exported {
+        let kind = match item {
+            Exported::User(_) => "user",
+            Exported::Conversation(_) => "conversation",
+            Exported::Message { .. } => "message",
+            _ => "other",
+        };
+        *kinds.entry(kind).or_default() += 1;
+    }
+    assert_eq!(kinds["user"], 2);
+    assert_eq!(kinds["conversation"], CONVERSATIONS);
+    assert_eq!(kinds["message"], 40);
+    // Each message follows its conversation.
+    let mut current = None;
+    for item in &exported {
+        match item {
+            Exported::Conversation(c) => current = c.id.clone(),
+            Exported::Message {
+                conversation_id, ..
+            } => assert_eq!(Some(conversation_id), current.as_ref()),
+            _ => {}
+        }
+    }
+    let line = serde_json::to_value(&exported[0]).unwrap();
+    assert_eq!(line["kind"], "user");
+}
