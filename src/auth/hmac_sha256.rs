@@ -2,15 +2,26 @@
 //! signatures travel in, for the tokens and webhook signatures of this
 //! module.
 //!
-//! Written out here rather than taken from `hmac`/`sha2`/`hex`: those
-//! crates and the RustCrypto traits under them (digest, crypto-common,
-//! hybrid-array, typenum, block-buffer, ...) were about 6 s of every
-//! dependent's clean build (benches/build_weight.sh, BENCHMARKS.md), for
-//! one hash that signs a few hundred bytes per call. The TLS providers
-//! carry their own SHA-256, but which one is built depends on the TLS
-//! feature, and `native-tls` has none that Rust code can call. The tests
-//! below check the FIPS 180-4 and RFC 4231 vectors and compare with the
-//! `hmac`/`sha2` crates (dev-dependencies) over many lengths.
+//! Not taken from `hmac`/`sha2`/`hex`: those crates and the RustCrypto
+//! traits under them (digest, crypto-common, hybrid-array, typenum,
+//! block-buffer, ...) were about 6 s of every dependent's clean build
+//! (benches/build_weight.sh, BENCHMARKS.md), for one hash that signs a few
+//! hundred bytes per call. With the `rustls-ring` feature (the default),
+//! ring is built anyway and its HMAC is used: its SHA-256 runs on the CPU's
+//! SHA instructions where there are some. Otherwise (`native-tls` has no
+//! hash that Rust code can call; `rustls-aws-lc-rs` would need aws-lc-rs's
+//! features matched by hand) the portable one written out below is. The
+//! tests check the FIPS 180-4 and RFC 4231 vectors and compare both with
+//! the `hmac`/`sha2` crates (dev-dependencies) over many lengths.
+
+// With ring, the portable HMAC (and the SHA-256 under it) serves only the
+// tests.
+#![cfg_attr(all(feature = "rustls-ring", not(test)), allow(dead_code))]
+
+#[cfg(not(feature = "rustls-ring"))]
+pub(crate) use portable::{Hmac, HmacKey};
+#[cfg(feature = "rustls-ring")]
+pub(crate) use with_ring::{Hmac, HmacKey};
 
 /// SHA-256's round constants (FIPS 180-4 §4.2.2).
 const K: [u32; 64] = [
@@ -142,67 +153,123 @@ fn compress(state: &mut [u32; 8], block: &[u8; BLOCK]) {
     }
 }
 
-/// An HMAC-SHA256 key, prepared once: the hash states after the inner and
-/// the outer padded key (64 bytes in all), so that each message costs its
-/// own blocks plus one more compression for the outer hash.
-#[derive(Clone)]
-pub(crate) struct HmacKey {
-    inner: [u32; 8],
-    outer: [u32; 8],
-}
+/// The HMAC written out here (also what the tests compare ring's with).
+mod portable {
+    use super::{BLOCK, H0, Sha256, compress, same_tag};
 
-impl HmacKey {
-    /// A key of any length (longer than a block: its hash is the key,
-    /// RFC 2104 §2).
-    pub(crate) fn new(key: &[u8]) -> Self {
-        let mut padded = [0u8; BLOCK];
-        if key.len() > BLOCK {
-            let mut hash = Sha256::new();
-            hash.update(key);
-            padded[..32].copy_from_slice(&hash.finalize());
-        } else {
-            padded[..key.len()].copy_from_slice(key);
+    /// An HMAC-SHA256 key, prepared once: the hash states after the inner and
+    /// the outer padded key (64 bytes in all), so that each message costs its
+    /// own blocks plus one more compression for the outer hash.
+    #[derive(Clone)]
+    pub(crate) struct HmacKey {
+        inner: [u32; 8],
+        outer: [u32; 8],
+    }
+
+    impl HmacKey {
+        /// A key of any length (longer than a block: its hash is the key,
+        /// RFC 2104 §2).
+        pub(crate) fn new(key: &[u8]) -> Self {
+            let mut padded = [0u8; BLOCK];
+            if key.len() > BLOCK {
+                let mut hash = Sha256::new();
+                hash.update(key);
+                padded[..32].copy_from_slice(&hash.finalize());
+            } else {
+                padded[..key.len()].copy_from_slice(key);
+            }
+            let (mut inner, mut outer) = (H0, H0);
+            compress(&mut inner, &padded.map(|b| b ^ 0x36));
+            compress(&mut outer, &padded.map(|b| b ^ 0x5c));
+            HmacKey { inner, outer }
         }
-        let (mut inner, mut outer) = (H0, H0);
-        compress(&mut inner, &padded.map(|b| b ^ 0x36));
-        compress(&mut outer, &padded.map(|b| b ^ 0x5c));
-        HmacKey { inner, outer }
+
+        /// The HMAC of a message still to be fed with [`Hmac::update`].
+        pub(crate) fn start(&self) -> Hmac {
+            Hmac {
+                inner: Sha256::after_one_block(self.inner),
+                outer: self.outer,
+            }
+        }
     }
 
-    /// The HMAC of a message still to be fed with [`Hmac::update`].
-    pub(crate) fn start(&self) -> Hmac {
-        Hmac {
-            inner: Sha256::after_one_block(self.inner),
-            outer: self.outer,
+    /// A running HMAC-SHA256 (from [`HmacKey::start`]).
+    pub(crate) struct Hmac {
+        inner: Sha256,
+        outer: [u32; 8],
+    }
+
+    impl Hmac {
+        pub(crate) fn update(&mut self, data: &[u8]) {
+            self.inner.update(data);
+        }
+
+        /// The 32-byte tag.
+        pub(crate) fn finalize(self) -> [u8; 32] {
+            let mut outer = Sha256::after_one_block(self.outer);
+            outer.update(&self.inner.finalize());
+            outer.finalize()
+        }
+
+        /// Whether `tag` is this message's tag, compared in constant time (every
+        /// byte is looked at whatever the first difference).
+        pub(crate) fn verify(self, tag: &[u8; 32]) -> bool {
+            same_tag(&self.finalize(), tag)
         }
     }
 }
 
-/// A running HMAC-SHA256 (from [`HmacKey::start`]).
-pub(crate) struct Hmac {
-    inner: Sha256,
-    outer: [u32; 8],
+/// ring's HMAC-SHA256, behind the same interface.
+#[cfg(feature = "rustls-ring")]
+mod with_ring {
+    use ring::hmac;
+
+    /// A key prepared once (ring's keeps both padded-key states). Boxed:
+    /// ring's is 176 bytes, and it sits in `Authorizer`'s larger variant.
+    #[derive(Clone)]
+    pub(crate) struct HmacKey(Box<hmac::Key>);
+
+    impl HmacKey {
+        /// A key of any length (longer than a block: its hash is the key).
+        pub(crate) fn new(key: &[u8]) -> Self {
+            HmacKey(Box::new(hmac::Key::new(hmac::HMAC_SHA256, key)))
+        }
+
+        /// The HMAC of a message still to be fed with [`Hmac::update`].
+        pub(crate) fn start(&self) -> Hmac {
+            Hmac(hmac::Context::with_key(&self.0))
+        }
+    }
+
+    /// A running HMAC-SHA256 (from [`HmacKey::start`]).
+    pub(crate) struct Hmac(hmac::Context);
+
+    impl Hmac {
+        pub(crate) fn update(&mut self, data: &[u8]) {
+            self.0.update(data);
+        }
+
+        /// The 32-byte tag.
+        pub(crate) fn finalize(self) -> [u8; 32] {
+            self.0
+                .sign()
+                .as_ref()
+                .try_into()
+                .expect("HMAC-SHA256 tags are 32 bytes")
+        }
+
+        /// Whether `tag` is this message's tag, compared in constant time.
+        pub(crate) fn verify(self, tag: &[u8; 32]) -> bool {
+            super::same_tag(&self.finalize(), tag)
+        }
+    }
 }
 
-impl Hmac {
-    pub(crate) fn update(&mut self, data: &[u8]) {
-        self.inner.update(data);
-    }
-
-    /// The 32-byte tag.
-    pub(crate) fn finalize(self) -> [u8; 32] {
-        let mut outer = Sha256::after_one_block(self.outer);
-        outer.update(&self.inner.finalize());
-        outer.finalize()
-    }
-
-    /// Whether `tag` is this message's tag, compared in constant time (every
-    /// byte is looked at whatever the first difference).
-    pub(crate) fn verify(self, tag: &[u8; 32]) -> bool {
-        let mine = self.finalize();
-        let diff = mine.iter().zip(tag).fold(0u8, |acc, (a, b)| acc | (a ^ b));
-        std::hint::black_box(diff) == 0
-    }
+/// `a == b`, looking at every byte whatever the first difference (a
+/// signature check must not tell how much of a forged tag was right).
+fn same_tag(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    std::hint::black_box(diff) == 0
 }
 
 /// `bytes` as hex digits, lowercase or uppercase.
@@ -251,11 +318,36 @@ mod tests {
         hex(&h.finalize(), false)
     }
 
-    fn hmac(key: &[u8], data: &[u8]) -> String {
-        let mut m = HmacKey::new(key).start();
-        m.update(data);
-        hex(&m.finalize(), false)
+    /// The HMAC in use and the portable one (the same type without ring):
+    /// every HMAC test runs on both.
+    trait Key: Sized {
+        fn make(key: &[u8]) -> Self;
+        fn tag(&self, parts: &[&[u8]]) -> [u8; 32];
+        fn check(&self, parts: &[&[u8]], tag: &[u8; 32]) -> bool;
     }
+
+    macro_rules! impl_key {
+        ($($path:ident)::+) => {
+            impl Key for $($path)::+::HmacKey {
+                fn make(key: &[u8]) -> Self {
+                    Self::new(key)
+                }
+                fn tag(&self, parts: &[&[u8]]) -> [u8; 32] {
+                    let mut mac = self.start();
+                    parts.iter().for_each(|p| mac.update(p));
+                    mac.finalize()
+                }
+                fn check(&self, parts: &[&[u8]], tag: &[u8; 32]) -> bool {
+                    let mut mac = self.start();
+                    parts.iter().for_each(|p| mac.update(p));
+                    mac.verify(tag)
+                }
+            }
+        };
+    }
+    impl_key!(portable);
+    #[cfg(feature = "rustls-ring")]
+    impl_key!(with_ring);
 
     /// FIPS 180-4 examples (NIST CSRC "SHA256.pdf", "SHA2_Additional.pdf").
     #[test]
@@ -287,6 +379,11 @@ mod tests {
     /// RFC 4231 §4 test cases 1-4, 6 and 7 (5 truncates the tag).
     #[test]
     fn hmac_matches_rfc_4231() {
+        rfc_4231::<HmacKey>();
+        rfc_4231::<portable::HmacKey>();
+    }
+
+    fn rfc_4231<K: Key>() {
         let cases: [(Vec<u8>, &[u8], &str); 6] = [
             (
                 vec![0x0b; 20],
@@ -320,7 +417,12 @@ mod tests {
             ),
         ];
         for (key, data, want) in cases {
-            assert_eq!(hmac(&key, data), want, "key of {} bytes", key.len());
+            assert_eq!(
+                hex(&K::make(&key).tag(&[data]), false),
+                want,
+                "key of {} bytes",
+                key.len()
+            );
         }
     }
 
@@ -329,6 +431,11 @@ mod tests {
     /// the `hmac`/`sha2` crates.
     #[test]
     fn hmac_agrees_with_the_rustcrypto_crates() {
+        agrees_with_the_rustcrypto_crates::<HmacKey>();
+        agrees_with_the_rustcrypto_crates::<portable::HmacKey>();
+    }
+
+    fn agrees_with_the_rustcrypto_crates<K: Key>() {
         use hmac::{KeyInit, Mac};
         let bytes: Vec<u8> = (0..300u32).map(|i| (i * 7 + 3) as u8).collect();
         for key_len in [0, 1, 31, 32, 63, 64, 65, 100, 200] {
@@ -340,22 +447,11 @@ mod tests {
                 theirs.update(msg);
                 let want: [u8; 32] = theirs.finalize().into_bytes().into();
                 for split in [0, msg_len / 3, msg_len / 2, msg_len] {
-                    let key = HmacKey::new(key);
-                    let mine = |check: bool| {
-                        let mut mac = key.start();
-                        mac.update(&msg[..split]);
-                        mac.update(&msg[split..]);
-                        if check {
-                            assert!(
-                                mac.verify(&want),
-                                "key {key_len}, msg {msg_len}, split {split}"
-                            );
-                        } else {
-                            assert_eq!(mac.finalize(), want);
-                        }
-                    };
-                    mine(true);
-                    mine(false);
+                    let parts = [&msg[..split], &msg[split..]];
+                    let at = format!("key {key_len}, msg {msg_len}, split {split}");
+                    let mine = K::make(key);
+                    assert_eq!(mine.tag(&parts), want, "{at}");
+                    assert!(mine.check(&parts, &want), "{at}");
                 }
             }
         }
@@ -363,12 +459,17 @@ mod tests {
 
     #[test]
     fn verify_refuses_any_other_tag() {
-        let key = HmacKey::new(b"key");
-        let mut tag = key.start().finalize();
-        assert!(key.start().verify(&tag));
+        refuses_any_other_tag::<HmacKey>();
+        refuses_any_other_tag::<portable::HmacKey>();
+    }
+
+    fn refuses_any_other_tag<K: Key>() {
+        let key = K::make(b"key");
+        let mut tag = key.tag(&[b"message"]);
+        assert!(key.check(&[b"message"], &tag));
         for i in [0, 17, 31] {
             tag[i] ^= 1;
-            assert!(!key.start().verify(&tag));
+            assert!(!key.check(&[b"message"], &tag));
             tag[i] ^= 1;
         }
     }
