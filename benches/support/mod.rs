@@ -120,6 +120,9 @@ impl Fixtures {
             self.user.clone()
         } else if is_post && rest.starts_with("conversations/") && rest.ends_with("/messages") {
             self.sent.clone()
+        } else if rest == "users" || rest.starts_with("import/") {
+            // benches/bulk.rs: a bulk upsert or import, answered at once.
+            Bytes::from_static(b"{}")
         } else if !is_post && rest == "conversations" {
             let mut limit = 100u64;
             let mut after = 0u64;
