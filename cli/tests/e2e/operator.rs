@@ -1,0 +1,159 @@
+//! `token user`, `webhook verify`, `users sync` and `anonymise`.
+
+use serde_json::Value;
+use talkjs::{SecretString, webhooks::WebhookVerifier};
+
+use crate::common::{client, dir, emulator, message, ok, parts, run, seed_conversation, talkjs};
+
+/// A JWT's payload, decoded (base64url without padding).
+fn payload(jwt: &str) -> Value {
+    let part = jwt.split('.').nth(1).unwrap();
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let (mut bits, mut count, mut bytes) = (0u32, 0, Vec::new());
+    for c in part.bytes() {
+        let value = alphabet.iter().position(|&a| a == c).unwrap() as u32;
+        bits = bits << 6 | value;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            bytes.push((bits >> count) as u8);
+            bits &= (1 << count) - 1;
+        }
+    }
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_user_token_is_signed_for_the_app() {
+    let emu = emulator().await;
+    let mut command = talkjs(&emu);
+    command.args(["token", "user", "alice", "--expires-in", "3600"]);
+    let jwt = ok(&run(command).await);
+    let claims = payload(jwt.trim());
+    assert_eq!(
+        (claims["sub"].as_str(), claims["iss"].as_str()),
+        (Some("alice"), Some(emu.app_id()))
+    );
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        3600
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_webhook_request_is_verified() {
+    let emu = emulator().await;
+    let files = dir("webhook");
+    let body = br#"{"type":"message.sent","id":"evt_1","createdAt":1700000000000,"data":{}}"#;
+    std::fs::write(files.join("body.json"), body).unwrap();
+    let verifier = WebhookVerifier::new(SecretString::from(emu.secret_key().to_owned()));
+    let signature = verifier.sign("1700000000000", body);
+    let verify = |signature: &str, timestamp: &str| {
+        let mut command = talkjs(&emu);
+        command
+            .args(["webhook", "verify", "--body"])
+            .arg(files.join("body.json"))
+            .args(["--signature", signature, "--timestamp", timestamp]);
+        command
+    };
+    let stdout = ok(&run(verify(&signature, "1700000000000")).await);
+    assert!(
+        stdout.contains("\"valid\":true") && stdout.contains("message.sent"),
+        "{stdout}"
+    );
+
+    let (code, _, stderr) = parts(&run(verify(&signature, "1700000000001")).await);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("byte for byte"), "{stderr}");
+    let mut old = verify(&signature, "1700000000000");
+    old.args(["--max-age", "300"]);
+    assert_eq!(run(old).await.status.code(), Some(1));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn users_sync_upserts_csv_and_jsonl() {
+    let emu = emulator().await;
+    let files = dir("sync");
+    std::fs::write(
+        files.join("users.csv"),
+        "id,name,email,role,custom.tier\nalice,Alice,a@x.com;alice@y.com,buyer,gold\nbob,Bob,,,\n",
+    )
+    .unwrap();
+    let mut command = talkjs(&emu);
+    command.args(["users", "sync"]).arg(files.join("users.csv"));
+    let summary = ok(&run(command).await);
+    assert!(summary.contains("\"done\":2"), "{summary}");
+    let alice = emu.user("alice").unwrap();
+    assert_eq!(
+        alice["email"],
+        serde_json::json!(["a@x.com", "alice@y.com"])
+    );
+    assert_eq!(
+        (alice["role"].as_str(), alice["custom"]["tier"].as_str()),
+        (Some("buyer"), Some("gold"))
+    );
+    assert!(emu.user("bob").unwrap()["role"].is_null());
+
+    let lines: String = (0..250)
+        .map(|n| format!("{{\"id\": \"u{n}\", \"name\": \"User {n}\"}}\n"))
+        .collect();
+    std::fs::write(files.join("users.jsonl"), lines).unwrap();
+    let mut command = talkjs(&emu);
+    command
+        .args(["users", "sync"])
+        .arg(files.join("users.jsonl"));
+    ok(&run(command).await);
+    assert_eq!(emu.user_count(), 252);
+    assert_eq!(emu.user("u249").unwrap()["name"], "User 249");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn anonymise_is_a_dry_run_until_yes() {
+    let emu = emulator().await;
+    let sdk = client(&emu);
+    seed_conversation(&sdk, "c1", &["alice", "bob"]).await;
+    sdk.messages("c1")
+        .import(vec![
+            message("alice", "my address", 1),
+            message("bob", "ok", 2),
+        ])
+        .await
+        .unwrap();
+    let anonymise = |extra: &[&str]| {
+        let mut command = talkjs(&emu);
+        command.args(["anonymise", "alice"]).args(extra);
+        command
+    };
+    let (code, stdout, stderr) = parts(&run(anonymise(&[])).await);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stdout.contains("\"dryRun\":true") && stdout.contains("\"messagesEdited\":1"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("--yes"), "{stderr}");
+    assert_eq!(emu.user("alice").unwrap()["name"], "alice");
+
+    let files = dir("anonymise");
+    let mut apply = anonymise(&["--yes", "--every-message", "--resume"]);
+    apply.arg(files.join("done"));
+    ok(&run(apply).await);
+    assert_eq!(emu.user("alice").unwrap()["name"], "[DELETED]");
+    let texts: Vec<Value> = emu
+        .messages("c1")
+        .iter()
+        .map(|m| m["text"].clone())
+        .collect();
+    assert_eq!(texts, ["[DELETED]", "[DELETED]"]);
+    assert_eq!(std::fs::read_to_string(files.join("done")).unwrap(), "c1\n");
+
+    let (code, _, stderr) = parts(
+        &run({
+            let mut c = talkjs(&emu);
+            c.args(["anonymise", "nobody"]);
+            c
+        })
+        .await,
+    );
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(stderr.contains("no user \"nobody\""), "{stderr}");
+}
