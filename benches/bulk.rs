@@ -25,14 +25,10 @@
 
 mod support;
 
-use std::{
-    alloc::{GlobalAlloc, Layout, System},
-    sync::atomic::{AtomicUsize, Ordering},
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use futures::stream;
-use support::*;
+use support::{memory::*, *};
 use talkjs::{
     Client, ClientConfig, RateLimit,
     bulk::{FileCheckpoint, ImportItem, MemoryCheckpoint},
@@ -42,31 +38,6 @@ use talkjs_emulator::{Emulator, EmulatorConfig};
 
 const RATE: u32 = 20;
 const BURST: u32 = 10;
-
-struct Counting;
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-fn grew(by: usize) {
-    let now = CURRENT.fetch_add(by, Ordering::Relaxed) + by;
-    PEAK.fetch_max(now, Ordering::Relaxed);
-}
-
-// SAFETY: every method forwards to `System` unchanged; the counters only
-// observe the sizes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            grew(layout.size());
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
-        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-}
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
@@ -201,21 +172,9 @@ async fn throughput(
 
 /// Peak live heap growth and peak RSS of `job`, MiB.
 async fn memory<F: Future<Output = ()>>(job: F) -> (f64, f64) {
-    let _ = std::fs::write("/proc/self/clear_refs", "5"); // resets VmHWM
-    let start = CURRENT.load(Ordering::Relaxed);
-    PEAK.store(start, Ordering::Relaxed);
+    let start = reset_peaks();
     job.await;
-    let heap = (PEAK.load(Ordering::Relaxed) - start) as f64 / 1_048_576.0;
-    let rss = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0);
-    (heap, rss)
+    (heap_growth_mib(start), peak_rss_mib())
 }
 
 #[tokio::main]

@@ -7,6 +7,8 @@
 //! with one `String`), so that what is measured is the client's cost.
 #![allow(dead_code)] // each bench binary uses a different part
 
+pub mod memory;
+
 use std::{
     convert::Infallible,
     net::SocketAddr,
