@@ -92,7 +92,7 @@ pub fn conversation(object: &Map<String, Value>) -> Result<ConversationPlan, Str
 /// The plan of an export's message line; `None` for a system message,
 /// which TalkJS's import does not take.
 pub fn message(object: &Map<String, Value>) -> Result<Option<MessagePlan>, String> {
-    let conversation = string(object, "conversation_id")?;
+    let conversation = string(object, "conversationId")?;
     let message = match object.get("message") {
         Some(Value::Object(message)) => message,
         _ => return Err("\"message\" (an object) is missing".into()),
@@ -207,7 +207,7 @@ mod tests {
 
     #[test]
     fn a_message_keeps_sender_text_time_readers_and_custom() {
-        let line = json!({"kind": "message", "conversation_id": "c", "message": {
+        let line = json!({"kind": "message", "conversationId": "c", "message": {
             "id": "m1", "type": "UserMessage", "senderId": "a", "text": "hi", "createdAt": 5,
             "readBy": ["b"], "custom": {"k": "v"}, "origin": "web", "reactions": {}}});
         let plan = message(&object(line)).unwrap().unwrap();
@@ -217,7 +217,7 @@ mod tests {
             json!({"type": "UserMessage", "sender": "a", "text": "hi", "timestamp": 5,
                    "readBy": ["b"], "custom": {"k": "v"}})
         );
-        let system = json!({"kind": "message", "conversation_id": "c",
+        let system = json!({"kind": "message", "conversationId": "c",
                             "message": {"type": "SystemMessage", "text": "x", "createdAt": 1}});
         assert!(message(&object(system)).unwrap().is_none());
     }

@@ -11,11 +11,16 @@ use crate::{
 };
 
 /// One item of an export, in the order [`Bulk::export`] gives them; as
-/// JSON, `{"kind": "user" | "conversation" | "message", ...}` (a JSONL
-/// line per item, say).
+/// JSON, `{"kind": "user" | "conversation" | "message", ...}` with the
+/// item's fields (a message's as `{"kind": "message", "conversationId",
+/// "message"}`), a JSONL line per item, say.
 #[non_exhaustive]
 #[derive(Debug, Clone, Serialize)]
-#[serde(tag = "kind", rename_all = "camelCase")]
+#[serde(
+    tag = "kind",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum Exported {
     /// A user.
     User(Box<User>),

@@ -401,4 +401,14 @@ async fn sends_reach_many_conversations_in_order_and_an_export_holds_everything(
     }
     let line = serde_json::to_value(&exported[0]).unwrap();
     assert_eq!(line["kind"], "user");
+    let message = exported
+        .iter()
+        .find(|e| matches!(e, Exported::Message { .. }))
+        .unwrap();
+    let line = serde_json::to_value(message).unwrap();
+    assert_eq!(
+        (&line["kind"], line["conversationId"].is_string()),
+        (&serde_json::json!("message"), true),
+        "{line}"
+    );
 }

@@ -98,10 +98,10 @@ mod tests {
         let lines = [
             r#"{"kind":"user","id":"a"}"#,
             r#"{"kind":"conversation","id":"c1"}"#,
-            r#"{"kind":"message","conversation_id":"c1"}"#,
+            r#"{"kind":"message","conversationId":"c1"}"#,
             r#"{"kind":"user","id":"b"}"#,
             r#"{"kind":"conversation","id":"c2"}"#,
-            r#"{"kind":"message","conversation_id":"c2"}"#,
+            r#"{"kind":"message","conversationId":"c2"}"#,
         ];
         let text = lines.join("\n") + "\n{\"kind\":\"mess";
         std::fs::write(&path, &text).unwrap();

@@ -12,7 +12,7 @@ fn kinds(jsonl: &str) -> Vec<(String, String)> {
             let v: Value = serde_json::from_str(line).unwrap();
             let id = v["id"]
                 .as_str()
-                .or(v["conversation_id"].as_str())
+                .or(v["conversationId"].as_str())
                 .unwrap_or("");
             (v["kind"].as_str().unwrap().to_owned(), id.to_owned())
         })
