@@ -130,7 +130,7 @@ fn cases() -> Vec<Case> {
     client.conversations().upsert("chat", types::ConversationInput::with_participants(["alice"])).await?;
     client.messages("chat").send(vec![types::SendMessageInput::user_text("alice", "hi")]).await?;
     let page = client.messages("chat").list().limit(10).send().await?;
-    assert_eq!(page.len(), 1);
+    assert_eq!(page.items.len(), 1);
 "#,
             env: &[],
             patches: &[],
@@ -307,7 +307,7 @@ fn cases() -> Vec<Case> {
             mutate: contradict_limit,
             body: r#"
     client.users().upsert("alice", types::UserInput::named("Alice")).await?;
-    assert_eq!(client.users().list().limit(100).send().await?.len(), 1);
+    assert_eq!(client.users().list().limit(100).send().await?.items.len(), 1);
 "#,
             env: &[
                 ("TALKJS_SKIP_PATCHES", "0020-limit-range.json"),
