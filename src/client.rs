@@ -102,7 +102,7 @@ impl Client {
     }
 
     /// What this client's requests (across its clones) met so far:
-    /// attempts, retries and 429s. Take two snapshots and
+    /// retries and 429s. Take two snapshots and
     /// [`ClientStats::since`](crate::ClientStats::since) for a job's share.
     pub fn stats(&self) -> crate::ClientStats {
         progenitor_client::ClientInfo::inner(&self.raw).stats()

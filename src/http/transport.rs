@@ -37,8 +37,6 @@ pub(crate) struct Settings {
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ClientStats {
-    /// Attempts sent (first tries and retries).
-    pub attempts: u64,
     /// Attempts that were retries.
     pub retries: u64,
     /// 429 answers (rate limited).
@@ -49,7 +47,6 @@ impl ClientStats {
     /// What happened between `earlier` and this snapshot.
     pub fn since(&self, earlier: &ClientStats) -> ClientStats {
         ClientStats {
-            attempts: self.attempts.saturating_sub(earlier.attempts),
             retries: self.retries.saturating_sub(earlier.retries),
             throttled: self.throttled.saturating_sub(earlier.throttled),
         }
@@ -57,8 +54,9 @@ impl ClientStats {
 }
 
 #[derive(Debug, Default)]
+// Only rare events are counted: a counter every call bumps would be one
+// cache line all of a client's in-flight calls write to.
 struct Counters {
-    attempts: AtomicU64,
     retries: AtomicU64,
     throttled: AtomicU64,
 }
@@ -193,7 +191,6 @@ impl Transport {
     pub(crate) fn stats(&self) -> ClientStats {
         let c = &self.inner.counters;
         ClientStats {
-            attempts: c.attempts.load(Ordering::Relaxed),
             retries: c.retries.load(Ordering::Relaxed),
             throttled: c.throttled.load(Ordering::Relaxed),
         }
@@ -280,7 +277,6 @@ impl Transport {
                 None => false,
             };
             let counters = &self.inner.counters;
-            counters.attempts.fetch_add(1, Ordering::Relaxed);
             if attempt > 1 {
                 counters.retries.fetch_add(1, Ordering::Relaxed);
             }
