@@ -8,15 +8,20 @@ use super::{
     chunks::{Outcome, Piece, pieces},
     progress::Tracker,
 };
-use crate::{Error, raw::types::SendMessageInput};
+use crate::{Error, raw::types::SendMessageInput, validate::MAX_IDEMPOTENCY_KEY_LEN};
 
 impl Bulk<'_> {
     /// Sends every `(conversation id, message)` of `messages`: each
     /// conversation's in input order, up to 10 consecutive ones per
     /// request, conversations in parallel. Every message carries an
-    /// idempotency key (its own, or one the SDK adds), so retries never
-    /// store it twice. A conversation whose request failed is left there:
-    /// its later messages are reported as failed too.
+    /// idempotency key, so retries never store it twice: its own, or
+    /// `"{job}:{conversation}:{place}"` ([`Bulk::job`], the message's place
+    /// among its conversation's in the input), so that running the same job
+    /// again over the same input after a crash stores nothing twice either,
+    /// within TalkJS's de-duplication window (unconfirmed). A key that
+    /// would pass 255 bytes is left to the SDK's random one. A
+    /// conversation whose request failed is left there: its later
+    /// messages are reported as failed too.
     ///
     /// ```no_run
     /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
@@ -31,6 +36,7 @@ impl Bulk<'_> {
         S: Stream<Item = (String, SendMessageInput)> + Send,
     {
         let client = self.client;
+        let job = self.job.as_str();
         let mut tracker = Tracker::new(client, self.total, self.on_progress);
         let mut outcomes = std::pin::pin!(
             pieces(messages, Default::default())
@@ -47,9 +53,17 @@ impl Bulk<'_> {
                     if !conversation.turn_of(chunk.first).await {
                         return conversation.after_failure(places);
                     }
+                    let mut messages = chunk.messages;
+                    for (message, place) in messages.iter_mut().zip(places.clone()) {
+                        let key = format!("{job}:{}:{place}", conversation.id);
+                        if message.idempotency_key.is_none() && key.len() <= MAX_IDEMPOTENCY_KEY_LEN
+                        {
+                            message.idempotency_key = Some(key);
+                        }
+                    }
                     let sent = client
                         .messages(conversation.id.as_str())
-                        .send(chunk.messages)
+                        .send(messages)
                         .await;
                     match sent {
                         Ok(ids) => {

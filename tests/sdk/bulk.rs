@@ -359,8 +359,16 @@ async fn sends_reach_many_conversations_in_order_and_an_export_holds_everything(
             SendMessageInput::user_text("bob", format!("n{i}")),
         )
     });
-    let report = client.bulk().send(stream::iter(messages)).await.unwrap();
+    let messages: Vec<_> = messages.collect();
+    let report = client
+        .bulk()
+        .send(stream::iter(messages.clone()))
+        .await
+        .unwrap();
     assert_eq!(report.progress.done, 40);
+    // The same job again (a rerun after a crash): the same keys, so
+    // nothing is stored twice (the order checks below would see it).
+    client.bulk().send(stream::iter(messages)).await.unwrap();
     for c in 0..4 {
         let stored: Vec<_> = client
             .messages(format!("c{c}"))
