@@ -7,7 +7,7 @@
 use std::{
     collections::HashMap,
     fs::{File, OpenOptions},
-    io::{BufRead, BufReader, Write},
+    io::{BufRead, BufReader, Read, Seek, SeekFrom, Write},
     path::{Path, PathBuf},
     sync::Mutex,
 };
@@ -141,20 +141,36 @@ impl FileCheckpoint {
                 path: path.clone(),
                 source,
             })?;
+        // A line cut short by a crash is ended, so that the next event
+        // starts a line of its own; only the last byte is read for that.
+        let len = file
+            .metadata()
+            .map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?
+            .len();
+        if len > 0 {
+            let mut last = [0u8];
+            (&file)
+                .seek(SeekFrom::Start(len - 1))
+                .and_then(|_| (&file).read_exact(&mut last))
+                .and_then(|()| {
+                    if last[0] == b'\n' {
+                        Ok(())
+                    } else {
+                        (&file).write_all(b"\n")
+                    }
+                })
+                .map_err(|source| Error::Io {
+                    path: path.clone(),
+                    source,
+                })?;
+        }
         let checkpoint = FileCheckpoint {
             path,
             file: Mutex::new(file),
         };
-        // A line cut short by a crash is ended, so that the next event
-        // starts a line of its own.
-        let torn = std::fs::read(&checkpoint.path)
-            .map_err(|e| checkpoint.io(e))?
-            .last()
-            .is_some_and(|&last| last != b'\n');
-        if torn {
-            let mut file = checkpoint.file.lock().unwrap_or_else(|e| e.into_inner());
-            file.write_all(b"\n").map_err(|e| checkpoint.io(e))?;
-        }
         Ok(checkpoint)
     }
 
