@@ -12,7 +12,7 @@ use std::{
 use futures::{Stream, StreamExt, stream};
 use tokio::sync::watch;
 
-use super::{BulkFailure, checkpoint::Resume};
+use super::{BulkFailure, checkpoint::Resume, progress::Outcome};
 use crate::MAX_MESSAGES_PER_REQUEST;
 
 /// What the input becomes: a message left out as acknowledged, or a
@@ -63,15 +63,11 @@ impl Conversation {
     /// reported as failed with `error`.
     pub(crate) fn failed(&self, places: std::ops::Range<u64>, error: crate::Error) -> Outcome {
         self.turn.send_replace(None);
-        Outcome {
-            done: 0,
-            skipped: 0,
-            failure: Some(BulkFailure {
-                conversation_id: Some(self.id.clone()),
-                items: places.map(|place| place.to_string()).collect(),
-                error,
-            }),
-        }
+        Outcome::failed(BulkFailure {
+            conversation_id: Some(self.id.clone()),
+            items: places.map(|place| place.to_string()).collect(),
+            error,
+        })
     }
 
     /// The outcome of a chunk that may not go.
@@ -82,13 +78,6 @@ impl Conversation {
         ));
         self.failed(places, error)
     }
-}
-
-/// How one chunk ended.
-pub(crate) struct Outcome {
-    pub(crate) done: u64,
-    pub(crate) skipped: u64,
-    pub(crate) failure: Option<BulkFailure>,
 }
 
 /// The items in pieces: places counted per conversation, acknowledged ones

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::{
     Bulk, BulkReport,
     checkpoint::{Checkpoint, CheckpointEvent, resume_points},
-    chunks::{Chunk, Conversation, Outcome, Piece, pieces},
-    progress::Tracker,
+    chunks::{Chunk, Conversation, Piece, pieces},
+    progress::{Outcome, Tracker},
 };
 use crate::{
     Client, Error,
@@ -71,7 +71,6 @@ impl Bulk<'_> {
             settle,
         } = self;
         let resume = resume_points(&checkpoint.load()?);
-        let mut tracker = Tracker::new(client, total, on_progress);
         let job = Job {
             client,
             checkpoint,
@@ -79,25 +78,17 @@ impl Bulk<'_> {
             settle,
         };
         let job = &job;
-        let mut outcomes = std::pin::pin!(
-            pieces(items.map(|item| (item.conversation, item.message)), resume)
-                .map(|piece| async move {
-                    match piece {
-                        Piece::Skipped => Ok(Outcome {
-                            done: 0,
-                            skipped: 1,
-                            failure: None,
-                        }),
-                        Piece::Chunk(chunk) => job.run(chunk).await,
-                    }
-                })
-                .buffer_unordered(concurrency)
-        );
-        while let Some(outcome) = outcomes.next().await {
-            let outcome = outcome?;
-            tracker.update(outcome.done, outcome.skipped, outcome.failure);
-        }
-        Ok(tracker.finish())
+        let outcomes = pieces(items.map(|item| (item.conversation, item.message)), resume)
+            .map(|piece| async move {
+                match piece {
+                    Piece::Skipped => Ok(Outcome::skipped(1)),
+                    Piece::Chunk(chunk) => job.run(chunk).await,
+                }
+            })
+            .buffer_unordered(concurrency);
+        Tracker::new(client, total, on_progress)
+            .consume(outcomes)
+            .await
     }
 }
 

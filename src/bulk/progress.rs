@@ -1,5 +1,7 @@
 //! What a bulk job reports while it runs and when it ends.
 
+use futures::{Stream, StreamExt};
+
 use crate::{Client, ClientStats, Error};
 
 /// The caller's progress callback.
@@ -49,6 +51,42 @@ pub struct BulkReport {
     pub failures: Vec<BulkFailure>,
 }
 
+/// How one request of a job ended.
+pub(crate) struct Outcome {
+    pub(crate) done: u64,
+    pub(crate) skipped: u64,
+    pub(crate) failure: Option<BulkFailure>,
+}
+
+impl Outcome {
+    /// `n` items applied.
+    pub(crate) fn done(n: u64) -> Self {
+        Outcome {
+            done: n,
+            skipped: 0,
+            failure: None,
+        }
+    }
+
+    /// `n` items left out as already applied.
+    pub(crate) fn skipped(n: u64) -> Self {
+        Outcome {
+            done: 0,
+            skipped: n,
+            failure: None,
+        }
+    }
+
+    /// Items not applied.
+    pub(crate) fn failed(failure: BulkFailure) -> Self {
+        Outcome {
+            done: 0,
+            skipped: 0,
+            failure: Some(failure),
+        }
+    }
+}
+
 /// A job's running counts and its callback.
 pub(crate) struct Tracker<'a> {
     client: &'a Client,
@@ -78,13 +116,26 @@ impl<'a> Tracker<'a> {
         }
     }
 
-    /// Counts `done` applied, `skipped` left out, and a failure if any,
-    /// then reports.
-    pub(crate) fn update(&mut self, done: u64, skipped: u64, failure: Option<BulkFailure>) {
+    /// Counts each outcome as it comes and reports after it; the first
+    /// error ends the job.
+    pub(crate) async fn consume<S>(mut self, outcomes: S) -> Result<BulkReport, Error>
+    where
+        S: Stream<Item = Result<Outcome, Error>>,
+    {
+        let mut outcomes = std::pin::pin!(outcomes);
+        while let Some(outcome) = outcomes.next().await {
+            self.update(outcome?);
+        }
+        // The last report, with the retries and 429s of the last request.
+        self.update(Outcome::done(0));
+        Ok(self.report)
+    }
+
+    fn update(&mut self, outcome: Outcome) {
         let progress = &mut self.report.progress;
-        progress.done += done;
-        progress.skipped += skipped;
-        if let Some(failure) = failure {
+        progress.done += outcome.done;
+        progress.skipped += outcome.skipped;
+        if let Some(failure) = outcome.failure {
             progress.failed += failure.items.len() as u64;
             self.report.failures.push(failure);
         }
@@ -93,10 +144,5 @@ impl<'a> Tracker<'a> {
         if let Some(report) = &mut self.on_progress {
             report(progress);
         }
-    }
-
-    pub(crate) fn finish(mut self) -> BulkReport {
-        self.update(0, 0, None);
-        self.report
     }
 }

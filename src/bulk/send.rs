@@ -5,8 +5,8 @@ use futures::{Stream, StreamExt};
 
 use super::{
     Bulk, BulkReport,
-    chunks::{Outcome, Piece, pieces},
-    progress::Tracker,
+    chunks::{Piece, pieces},
+    progress::{Outcome, Tracker},
 };
 use crate::{Error, raw::types::SendMessageInput, validate::MAX_IDEMPOTENCY_KEY_LEN};
 
@@ -37,51 +37,39 @@ impl Bulk<'_> {
     {
         let client = self.client;
         let job = self.job.as_str();
-        let mut tracker = Tracker::new(client, self.total, self.on_progress);
-        let mut outcomes = std::pin::pin!(
-            pieces(messages, Default::default())
-                .map(|piece| async move {
-                    let Piece::Chunk(chunk) = piece else {
-                        return Outcome {
-                            done: 0,
-                            skipped: 1,
-                            failure: None,
-                        };
-                    };
-                    let conversation = chunk.conversation;
-                    let places = chunk.first..chunk.first + chunk.messages.len() as u64;
-                    if !conversation.turn_of(chunk.first).await {
-                        return conversation.after_failure(places);
+        let outcomes = pieces(messages, Default::default())
+            .map(|piece| async move {
+                // No checkpoint, so nothing is skipped.
+                let Piece::Chunk(chunk) = piece else {
+                    return Ok(Outcome::skipped(1));
+                };
+                let conversation = chunk.conversation;
+                let places = chunk.first..chunk.first + chunk.messages.len() as u64;
+                if !conversation.turn_of(chunk.first).await {
+                    return Ok(conversation.after_failure(places));
+                }
+                let mut messages = chunk.messages;
+                for (message, place) in messages.iter_mut().zip(places.clone()) {
+                    let key = format!("{job}:{}:{place}", conversation.id);
+                    if message.idempotency_key.is_none() && key.len() <= MAX_IDEMPOTENCY_KEY_LEN {
+                        message.idempotency_key = Some(key);
                     }
-                    let mut messages = chunk.messages;
-                    for (message, place) in messages.iter_mut().zip(places.clone()) {
-                        let key = format!("{job}:{}:{place}", conversation.id);
-                        if message.idempotency_key.is_none() && key.len() <= MAX_IDEMPOTENCY_KEY_LEN
-                        {
-                            message.idempotency_key = Some(key);
-                        }
+                }
+                let sent = client
+                    .messages(conversation.id.as_str())
+                    .send(messages)
+                    .await;
+                Ok(match sent {
+                    Ok(ids) => {
+                        conversation.done_upto(places.end);
+                        Outcome::done(ids.len() as u64)
                     }
-                    let sent = client
-                        .messages(conversation.id.as_str())
-                        .send(messages)
-                        .await;
-                    match sent {
-                        Ok(ids) => {
-                            conversation.done_upto(places.end);
-                            Outcome {
-                                done: ids.len() as u64,
-                                skipped: 0,
-                                failure: None,
-                            }
-                        }
-                        Err(error) => conversation.failed(places, error),
-                    }
+                    Err(error) => conversation.failed(places, error),
                 })
-                .buffer_unordered(self.concurrency)
-        );
-        while let Some(outcome) = outcomes.next().await {
-            tracker.update(outcome.done, outcome.skipped, outcome.failure);
-        }
-        Ok(tracker.finish())
+            })
+            .buffer_unordered(self.concurrency);
+        Tracker::new(client, self.total, self.on_progress)
+            .consume(outcomes)
+            .await
     }
 }

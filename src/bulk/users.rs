@@ -2,7 +2,10 @@
 
 use futures::{Stream, StreamExt};
 
-use super::{Bulk, BulkFailure, BulkReport, progress::Tracker};
+use super::{
+    Bulk, BulkFailure, BulkReport,
+    progress::{Outcome, Tracker},
+};
 use crate::{Error, MAX_USERS_PER_REQUEST, raw::types::UserInput, users};
 
 impl Bulk<'_> {
@@ -29,35 +32,26 @@ impl Bulk<'_> {
         S: Stream<Item = (String, UserInput)> + Send,
     {
         let client = self.client;
-        let mut tracker = Tracker::new(client, self.total, self.on_progress);
-        let mut outcomes = std::pin::pin!(
-            users
-                .chunks(MAX_USERS_PER_REQUEST)
-                .map(|chunk| async move {
-                    let sent = match users::check_user_ids(&chunk)
-                        .and_then(|()| users::put_users(&chunk))
-                    {
+        let outcomes = users
+            .chunks(MAX_USERS_PER_REQUEST)
+            .map(|chunk| async move {
+                let sent =
+                    match users::check_user_ids(&chunk).and_then(|()| users::put_users(&chunk)) {
                         Ok(request) => client.perform(request).await,
                         Err(refused) => Err(refused),
                     };
-                    (chunk, sent)
-                })
-                .buffer_unordered(self.concurrency)
-        );
-        while let Some((chunk, sent)) = outcomes.next().await {
-            match sent {
-                Ok(()) => tracker.update(chunk.len() as u64, 0, None),
-                Err(error) => {
-                    let items = chunk.into_iter().map(|(id, _)| id).collect();
-                    let failure = BulkFailure {
+                Ok(match sent {
+                    Ok(()) => Outcome::done(chunk.len() as u64),
+                    Err(error) => Outcome::failed(BulkFailure {
                         conversation_id: None,
-                        items,
+                        items: chunk.into_iter().map(|(id, _)| id).collect(),
                         error,
-                    };
-                    tracker.update(0, 0, Some(failure));
-                }
-            }
-        }
-        Ok(tracker.finish())
+                    }),
+                })
+            })
+            .buffer_unordered(self.concurrency);
+        Tracker::new(client, self.total, self.on_progress)
+            .consume(outcomes)
+            .await
     }
 }
