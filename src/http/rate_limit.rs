@@ -110,6 +110,13 @@ struct State {
     slow_start: bool,
 }
 
+impl State {
+    /// The time between two requests at the current rate.
+    fn interval(&self) -> Duration {
+        Duration::from_secs_f64(1.0 / self.rate)
+    }
+}
+
 impl Limiter {
     /// The limiter of `limit`, or `None` when it is off.
     pub(crate) fn new(limit: &RateLimit) -> Option<Limiter> {
@@ -146,7 +153,7 @@ impl Limiter {
             let (slot, paused) = {
                 let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
                 let now = Instant::now();
-                let interval = Duration::from_secs_f64(1.0 / s.rate);
+                let interval = s.interval();
                 let window = interval.mul_f64(s.burst - 1.0);
                 let start = s.tat.max(now).max(s.paused_until);
                 let slot = start
@@ -174,7 +181,7 @@ impl Limiter {
     pub(crate) fn throttled(&self, retry_after: Option<Duration>) {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
-        let interval = Duration::from_secs_f64(1.0 / s.rate);
+        let interval = s.interval();
         if let Some((min, _)) = self.adaptive
             && s.slowed_at
                 .is_none_or(|at| now.duration_since(at) >= interval)
@@ -184,8 +191,9 @@ impl Limiter {
             s.slowed_at = Some(now);
             s.slow_start = false;
         }
-        let interval = Duration::from_secs_f64(1.0 / s.rate);
-        let until = now + retry_after.unwrap_or(interval);
+        // After the slowdown: the pause without a Retry-After is one
+        // interval of the new rate.
+        let until = now + retry_after.unwrap_or(s.interval());
         s.paused_until = s.paused_until.max(until);
         // The bucket is empty: the next turn starts after the pause.
         s.tat = s.tat.max(s.paused_until);
