@@ -47,6 +47,16 @@ fn http() -> reqwest::Client {
     reqwest::Client::builder().no_proxy().build().unwrap()
 }
 
+/// The test vector, signed as it is, to `url`.
+async fn post_vector(url: &str) -> u16 {
+    post(
+        url,
+        &[(TIMESTAMP_HEADER, TS), (SIGNATURE_HEADER, SIG)],
+        BODY,
+    )
+    .await
+}
+
 async fn post(url: &str, headers: &[(&str, &str)], body: &str) -> u16 {
     let mut req = http().post(url).body(body.to_owned());
     for (name, value) in headers {
@@ -123,15 +133,7 @@ async fn stale_request_gets_401_under_max_age() {
     let v = verifier().max_age(Duration::from_secs(300));
     let (url, seen) = start(v.clone()).await;
     // The vector's timestamp is from 2023: a replay by now.
-    assert_eq!(
-        post(
-            &url,
-            &[(TIMESTAMP_HEADER, TS), (SIGNATURE_HEADER, SIG)],
-            BODY
-        )
-        .await,
-        401
-    );
+    assert_eq!(post_vector(&url).await, 401);
     // The same body signed with the current time passes.
     let ts = now_ms();
     let sig = v.sign(&ts, BODY.as_bytes());
@@ -198,15 +200,7 @@ async fn unknown_event_type_is_accepted_raw() {
 async fn the_printing_router_answers_like_the_dispatching_one() {
     // `router` is what the example's `main` serves.
     let url = serve(webhook_receiver::router(verifier())).await;
-    assert_eq!(
-        post(
-            &url,
-            &[(TIMESTAMP_HEADER, TS), (SIGNATURE_HEADER, SIG)],
-            BODY
-        )
-        .await,
-        200
-    );
+    assert_eq!(post_vector(&url).await, 200);
     assert_eq!(
         post(
             &url,
