@@ -77,7 +77,7 @@
 //!   [`Users::anonymise`] ([`Anonymise`]) erases a user's personal data.
 //! - [`types`]: the inputs and responses of the calls (the generated
 //!   types, with shorthands such as `UserInput::named`), and the SDK's own
-//!   argument types ([`Access`], [`Notify`], [`ParticipantUpdate`], ...).
+//!   argument types ([`Access`], [`Notify`], ...).
 //! - [`raw`]: every operation of the spec, builder-style, through
 //!   [`Client::raw`], already authenticated and retrying.
 //! - [`pagination`]: every list is a [`pagination::List`] builder
@@ -132,7 +132,7 @@ use resources::{
 pub use anonymise::{Anonymise, AnonymiseProgress, AnonymiseReport};
 pub use app::AppMetadata;
 pub use batch::{BATCH_INTERVAL, BatchOp, BatchOutcome, MAX_BATCH_OPERATIONS};
-pub use conversations::{Access, Conversations, Notify, ParticipantUpdate, ReadUntil};
+pub use conversations::{Access, Conversations, Notify, ReadUntil};
 pub use files::Upload;
 pub use filters::{ConversationOrder, OrderDirection};
 pub use legacy::ConversationByParticipants;

@@ -6,15 +6,16 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::{
-    Access, Client, Error, MAX_MESSAGES_PER_REQUEST, MAX_USERS_PER_REQUEST, Notify,
-    ParticipantUpdate, ReadUntil, conversations,
+    Access, Client, Error, MAX_MESSAGES_PER_REQUEST, MAX_USERS_PER_REQUEST, Notify, ReadUntil,
+    conversations,
     http::request::{Repeat, Request},
     messages, notifications,
     pagination::{Item, List},
     presences,
     raw::types::{
         BatchOperation, BatchResult, ConversationInput, EditMessageBody, ImportMessageInput,
-        NotificationsInput, PresenceInput, PresencesQuery, SendMessageInput, UserInput,
+        NotificationsInput, ParticipationInput, PresenceInput, PresencesQuery, SendMessageInput,
+        UserInput,
     },
     users::{self, check_user_ids},
 };
@@ -242,12 +243,12 @@ impl BatchOp {
     pub fn update_participant(
         conversation_id: &str,
         user_id: &str,
-        update: ParticipantUpdate,
+        update: ParticipationInput,
     ) -> Result<Self, Error> {
         op(conversations::update_participant(
             conversation_id,
             user_id,
-            update,
+            &update,
         ))
     }
 

@@ -75,27 +75,29 @@ pub enum ReadUntil {
     At(crate::UnixMillis),
 }
 
-/// The body of `PUT` and `PATCH /conversations/{cid}/participants/{uid}`: a
-/// field left `None` is not sent at all. Shared with [`crate::BatchOp`], so a batch
-/// sends the same body as the direct call.
-// `..Default::default()` sets nothing today; it leaves unset any field the
-// spec adds, which would otherwise break the build.
-#[allow(clippy::needless_update)]
-pub(crate) fn participation(access: Option<Access>, notify: Option<Notify>) -> ParticipationInput {
-    ParticipationInput {
-        access: access.map(|access| match access {
+/// The generated input's access right of an [`Access`], so that
+/// [`ParticipationInput::access`] takes either.
+impl From<Access> for ParticipationInputAccess {
+    fn from(access: Access) -> Self {
+        match access {
             Access::ReadWrite => ParticipationInputAccess::ReadWrite,
             Access::Read => ParticipationInputAccess::Read,
             Access::None => ParticipationInputAccess::None,
-        }),
-        notify: notify.map(|notify| match notify {
+        }
+    }
+}
+
+/// The generated input's notification setting of a [`Notify`], so that
+/// [`ParticipationInput::notify`] takes either.
+impl From<Notify> for ParticipationInputNotify {
+    fn from(notify: Notify) -> Self {
+        match notify {
             Notify::All => ParticipationInputNotify::Boolean(true),
             Notify::Off => ParticipationInputNotify::Boolean(false),
             Notify::MentionsOnly => {
                 ParticipationInputNotify::String(ParticipationInputNotifyString::MentionsOnly)
             }
-        }),
-        ..Default::default()
+        }
     }
 }
 
@@ -115,42 +117,13 @@ pub(crate) fn read_marker(until: ReadUntil) -> MarkConversationReadBody {
     }
 }
 
-/// The settings of a participant to change with
-/// [`Conversations::update_participant`]: those left unset keep their value.
-///
-/// ```
-/// use talkjs::{Access, Notify, ParticipantUpdate};
-/// let mute = ParticipantUpdate::default().notify(Notify::Off);
-/// let demote_and_mute = mute.access(Access::Read);
-/// assert_eq!((mute.access, mute.notify), (None, Some(Notify::Off)));
-/// ```
-#[non_exhaustive]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ParticipantUpdate {
-    /// The new access right, if it changes.
-    pub access: Option<Access>,
-    /// The new notification setting, if it changes.
-    pub notify: Option<Notify>,
-}
-
-impl ParticipantUpdate {
-    /// Changes the access right.
-    pub fn access(mut self, access: Access) -> Self {
-        self.access = Some(access);
-        self
-    }
-
-    /// Changes the notification setting.
-    pub fn notify(mut self, notify: Notify) -> Self {
-        self.notify = Some(notify);
-        self
-    }
-}
-
 /// An update must change something: a PATCH with neither field changes
 /// nothing.
-fn check_update(update: ParticipantUpdate) -> Result<(), Error> {
-    if update.access.is_none() && update.notify.is_none() {
+fn check_update(update: &ParticipationInput) -> Result<(), Error> {
+    // Any field set counts, one a newer spec adds too.
+    let empty = serde_json::to_value(update)
+        .is_ok_and(|body| body.as_object().is_some_and(|o| o.is_empty()));
+    if empty {
         return Err(Error::validation(
             "access, notify",
             "an update needs at least one of them: with neither there is nothing to change",
@@ -265,9 +238,10 @@ impl<'a> Conversations<'a> {
     ///
     /// ```no_run
     /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
-    /// use talkjs::{Notify, ParticipantUpdate};
+    /// use talkjs::Notify;
+    /// use talkjs::types::ParticipationInput;
     /// // Mute carol without touching her access right.
-    /// let mute = ParticipantUpdate::default().notify(Notify::Off);
+    /// let mute = ParticipationInput::default().notify(Notify::Off);
     /// client.conversations().update_participant("order-42", "carol", mute).await?;
     /// # Ok(()) }
     /// ```
@@ -275,9 +249,9 @@ impl<'a> Conversations<'a> {
         &self,
         conversation_id: &str,
         user_id: &str,
-        update: ParticipantUpdate,
+        update: ParticipationInput,
     ) -> Result<(), Error> {
-        let request = update_participant(conversation_id, user_id, update)?;
+        let request = update_participant(conversation_id, user_id, &update)?;
         self.client.perform(request).await
     }
 
@@ -357,7 +331,7 @@ pub(crate) fn join(
     notify: Notify,
 ) -> Result<Request, Error> {
     participant(Method::PUT, "join_conversation", conversation_id, user_id)?
-        .json(&participation(Some(access), Some(notify)))
+        .json(&ParticipationInput::default().access(access).notify(notify))
 }
 
 /// `PATCH /conversations/{conversationId}/participants/{userId}`, only the
@@ -365,7 +339,7 @@ pub(crate) fn join(
 pub(crate) fn update_participant(
     conversation_id: &str,
     user_id: &str,
-    update: ParticipantUpdate,
+    update: &ParticipationInput,
 ) -> Result<Request, Error> {
     let request = participant(
         Method::PATCH,
@@ -374,7 +348,7 @@ pub(crate) fn update_participant(
         user_id,
     )?;
     check_update(update)?;
-    request.json(&participation(update.access, update.notify))
+    request.json(update)
 }
 
 /// `GET /conversations/{conversationId}/participants/{userId}/email`.

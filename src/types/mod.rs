@@ -23,6 +23,6 @@ mod setters;
 mod shorthands;
 
 pub use crate::raw::types::*;
-pub use crate::resources::conversations::{Access, Notify, ParticipantUpdate, ReadUntil};
+pub use crate::resources::conversations::{Access, Notify, ReadUntil};
 pub use crate::resources::filters::{ConversationOrder, OrderDirection};
 pub use fields::{MessageType, ParticipantAccess, ParticipantNotify, UnixMillis};

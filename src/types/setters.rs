@@ -22,8 +22,9 @@
 use crate::raw::types::{
     AppInput, ConversationInput, Custom, EditMessageBody, EmailNotificationSettings,
     ImportMessageInput, NotificationsInput, NullableCustom, NullableString, NullableStringList,
-    PresenceInput, PresenceInputAvailability, PresencesQuery, SendMessageInput,
-    SmsNotificationSettings, UserInput,
+    ParticipationInput, ParticipationInputAccess, ParticipationInputNotify, PresenceInput,
+    PresenceInputAvailability, PresencesQuery, SendMessageInput, SmsNotificationSettings,
+    UserInput,
 };
 
 /// `pub fn field(self, value: impl Into<Type>) -> Self` setting
@@ -194,6 +195,13 @@ setters!(AppInput {
     default_locale: String;
     /// The app's id: only its own is taken.
     id: String;
+});
+
+setters!(ParticipationInput {
+    /// The access right ([`crate::Access`] or the generated value).
+    access: ParticipationInputAccess;
+    /// The notification setting ([`crate::Notify`] or the generated value).
+    notify: ParticipationInputNotify;
 });
 
 setters!(EditMessageBody {

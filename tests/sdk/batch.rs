@@ -5,8 +5,8 @@
 use serde_json::{Value, json};
 use talkjs::pagination::List;
 use talkjs::raw::types::{ConversationInput, EditMessageBody, NullableString, PresenceInput};
-use talkjs::types::Conversation;
-use talkjs::{Access, BatchOp, Error, Notify, ParticipantUpdate, ReadUntil};
+use talkjs::types::{Conversation, ParticipationInput};
+use talkjs::{Access, BatchOp, Error, Notify, ReadUntil};
 use talkjs_emulator::Emulator;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate, matchers::any};
 
@@ -141,7 +141,7 @@ async fn batch_tuples_of_every_operation() {
         BatchOp::update_participant(
             "c 1",
             "bob",
-            ParticipantUpdate::default().notify(Notify::Off),
+            ParticipationInput::default().notify(Notify::Off),
         )
         .unwrap(),
         BatchOp::leave("c 1", "bob").unwrap(),
@@ -236,11 +236,11 @@ async fn batch_operations_refuse_what_the_direct_calls_refuse() {
         "unreadsOnly",
     );
     assert_validation(
-        BatchOp::update_participant("c", "bob", ParticipantUpdate::default()),
+        BatchOp::update_participant("c", "bob", ParticipationInput::default()),
         "access, notify",
     );
     assert_validation(
-        BatchOp::update_participant("..", "bob", ParticipantUpdate::default()),
+        BatchOp::update_participant("..", "bob", ParticipationInput::default()),
         "conversationId",
     );
     assert_validation(BatchOp::join("c", ".", Access::Read, Notify::All), "userId");
@@ -518,7 +518,7 @@ async fn batch_participant_message_and_import_operations_reach_the_emulator() {
             BatchOp::update_participant(
                 "chat",
                 "carol",
-                ParticipantUpdate::default().notify(Notify::Off),
+                ParticipationInput::default().notify(Notify::Off),
             )
             .unwrap(),
             BatchOp::edit_message("chat", &id, &edit).unwrap(),

@@ -2,7 +2,8 @@
 //! markers (`mark_read`); participant ids no URL can address.
 
 use serde_json::json;
-use talkjs::{Access, BatchOp, Notify, ParticipantUpdate, ReadUntil};
+use talkjs::types::ParticipationInput;
+use talkjs::{Access, BatchOp, Notify, ReadUntil};
 use talkjs_emulator::Emulator;
 
 use crate::common::{assert_not_found, assert_validation, emulator, text, with_participants};
@@ -98,24 +99,24 @@ async fn update_participant_sends_only_the_given_fields() {
     c.update_participant(
         "c 1",
         "bob/2",
-        ParticipantUpdate::default().notify(Notify::Off),
+        ParticipationInput::default().notify(Notify::Off),
     )
     .await
     .unwrap();
     c.update_participant(
         "c 1",
         "bob/2",
-        ParticipantUpdate::default().access(Access::Read),
+        ParticipationInput::default().access(Access::Read),
     )
     .await
     .unwrap();
-    let both = ParticipantUpdate::default()
+    let both = ParticipationInput::default()
         .access(Access::ReadWrite)
         .notify(Notify::MentionsOnly);
     c.update_participant("c 1", "bob/2", both).await.unwrap();
     // Neither field, or an id no URL can carry: refused, nothing sent.
     assert_validation(
-        c.update_participant("c 1", "bob", ParticipantUpdate::default())
+        c.update_participant("c 1", "bob", ParticipationInput::default())
             .await,
         "access, notify",
     );
@@ -123,7 +124,7 @@ async fn update_participant_sends_only_the_given_fields() {
         c.update_participant(
             "..",
             "bob",
-            ParticipantUpdate::default().access(Access::Read),
+            ParticipationInput::default().access(Access::Read),
         )
         .await,
         "conversationId",
@@ -132,7 +133,7 @@ async fn update_participant_sends_only_the_given_fields() {
     c.update_participant(
         "c 1",
         "bob/2",
-        ParticipantUpdate::default().access(Access::None),
+        ParticipationInput::default().access(Access::None),
     )
     .await
     .unwrap();
@@ -295,7 +296,7 @@ async fn update_participant_changes_only_the_given_setting() {
     c.update_participant(
         "room",
         "carol",
-        ParticipantUpdate::default().notify(Notify::Off),
+        ParticipationInput::default().notify(Notify::Off),
     )
     .await
     .unwrap();
@@ -307,7 +308,7 @@ async fn update_participant_changes_only_the_given_setting() {
     c.update_participant(
         "room",
         "carol",
-        ParticipantUpdate::default().access(Access::ReadWrite),
+        ParticipationInput::default().access(Access::ReadWrite),
     )
     .await
     .unwrap();
@@ -328,7 +329,7 @@ async fn update_participant_changes_only_the_given_setting() {
 
     emu.clear_log();
     assert_validation(
-        c.update_participant("room", "carol", ParticipantUpdate::default())
+        c.update_participant("room", "carol", ParticipationInput::default())
             .await,
         "access, notify",
     );
@@ -337,7 +338,7 @@ async fn update_participant_changes_only_the_given_setting() {
         c.update_participant(
             "no-such-room",
             "carol",
-            ParticipantUpdate::default().access(Access::Read),
+            ParticipationInput::default().access(Access::Read),
         )
         .await,
     );
@@ -346,7 +347,7 @@ async fn update_participant_changes_only_the_given_setting() {
         c.update_participant(
             "room",
             "alice-not-here",
-            ParticipantUpdate::default().access(Access::Read),
+            ParticipationInput::default().access(Access::Read),
         )
         .await,
     );
@@ -354,7 +355,7 @@ async fn update_participant_changes_only_the_given_setting() {
     c.update_participant(
         "room",
         "carol",
-        ParticipantUpdate::default().access(Access::None),
+        ParticipationInput::default().access(Access::None),
     )
     .await
     .unwrap();
