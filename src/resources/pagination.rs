@@ -177,33 +177,23 @@ pub trait Item: DeserializeOwned + Send + 'static {
     fn cursor(&self) -> Option<&str>;
 }
 
-impl Item for User {
-    type Envelope = UserList;
-    fn items(envelope: UserList) -> Vec<Self> {
-        envelope.data.unwrap_or_default()
-    }
-    fn cursor(&self) -> Option<&str> {
-        self.id.as_deref()
-    }
+/// `Item` for a generated type whose pages come in the generated
+/// `$envelope` (`{"data": [...]}`) and whose cursor is its `id`.
+macro_rules! item {
+    ($($item:ty => $envelope:ty),+ $(,)?) => {$(
+        impl Item for $item {
+            type Envelope = $envelope;
+            fn items(envelope: $envelope) -> Vec<Self> {
+                envelope.data.unwrap_or_default()
+            }
+            fn cursor(&self) -> Option<&str> {
+                self.id.as_deref()
+            }
+        }
+    )+};
 }
-impl Item for Conversation {
-    type Envelope = ConversationList;
-    fn items(envelope: ConversationList) -> Vec<Self> {
-        envelope.data.unwrap_or_default()
-    }
-    fn cursor(&self) -> Option<&str> {
-        self.id.as_deref()
-    }
-}
-impl Item for Message {
-    type Envelope = MessageList;
-    fn items(envelope: MessageList) -> Vec<Self> {
-        envelope.data.unwrap_or_default()
-    }
-    fn cursor(&self) -> Option<&str> {
-        self.id.as_deref()
-    }
-}
+
+item!(User => UserList, Conversation => ConversationList, Message => MessageList);
 
 impl<'a, T: Item> List<'a, T> {
     /// A list whose pages `describe` gives (limit and cursor added here).
