@@ -5,7 +5,7 @@
 //! Written here rather than with `governor`: its quota is fixed when the
 //! limiter is built, and the adaptive mode changes the rate at run time
 //! (as aws-sdk-rust's adaptive retry does), and pauses every waiting call
-//! for a `Retry-After`; one small scheduler serves both modes.
+//! for a `Retry-After`; one small token bucket serves both modes.
 
 use std::{sync::Mutex, time::Duration};
 
@@ -49,9 +49,12 @@ pub enum RateLimit {
     },
     /// The limit is not known: start at `initial` requests a second and
     /// double the rate every second of accepted requests until the first
-    /// 429, which halves it (slow start, as TCP's); after that, multiply it
-    /// by 0.8 on a 429 and add back up to 1 request a second for every
-    /// second of accepted requests, between `min` and `max`. A 429 pauses
+    /// 429, which halves it (slow start, as TCP's). After that, each 429
+    /// sets the rate to 95 % of the limit measured since the previous one
+    /// (between two 429s the server's bucket went from empty to empty, so
+    /// what it accepted in between is what it refilled), slowing by at
+    /// least a tenth and at most a half; while requests are accepted the
+    /// rate grows by 2 % a second, between `min` and `max`. A 429 pauses
     /// every call for its `Retry-After`.
     Adaptive {
         /// The first rate.
@@ -85,10 +88,28 @@ impl RateLimit {
 /// The share of a known rate a client paces at (see [`RateLimit::Fixed`]).
 const FIXED_HEADROOM: f64 = 0.97;
 
+/// Adaptive: the share of the measured limit paced at after a 429.
+const ADAPTIVE_MARGIN: f64 = 0.95;
+
+/// Adaptive, after slow start: what each accepted request adds to the rate
+/// (in requests a second). At `r` requests a second that is 2 % of the
+/// rate a second: once the limit is measured, the client probes above it
+/// slowly, so that a limit that rises is found and one that does not costs
+/// a 429 now and then rather than every few seconds.
+const ADAPTIVE_GROWTH: f64 = 0.02;
+
 /// The shared state of one client's pacing.
 #[derive(Debug)]
 pub(crate) struct Limiter {
     state: Mutex<State>,
+    /// Callers take their turns in the order they ask: tokio's mutex is
+    /// fair (first come, first served), and a caller that gives up (its
+    /// call dropped) leaves the queue with its guard.
+    turns: tokio::sync::Mutex<()>,
+    /// The rate changed or a pause began: the caller whose turn it is
+    /// works out its wait again, rather than keeping one computed at the
+    /// old rate (with many callers waiting, that lag made slow start slow).
+    changed: tokio::sync::Notify,
     adaptive: Option<(f64, f64)>,
 }
 
@@ -98,22 +119,28 @@ struct State {
     rate: f64,
     /// How many may go at once.
     burst: f64,
-    /// The theoretical arrival time of the next request (GCRA): a request
-    /// may go when `tat - burst_window <= now`.
-    tat: Instant,
+    /// Requests that may go now (a token bucket), as of `at`.
+    tokens: f64,
+    at: Instant,
     /// No request goes before this (a `Retry-After`).
     paused_until: Instant,
-    /// The last slowdown: 429s of requests already in flight do not slow
-    /// the client again within one interval.
+    /// Adaptive: the last slowdown. A 429 of a request sent before it is
+    /// of the same flight, and does not slow the client again.
     slowed_at: Option<Instant>,
+    /// Adaptive: requests accepted since the last slowdown.
+    accepted: u64,
     /// Adaptive, before its first 429: the rate doubles every second.
     slow_start: bool,
 }
 
 impl State {
-    /// The time between two requests at the current rate.
-    fn interval(&self) -> Duration {
-        Duration::from_secs_f64(1.0 / self.rate)
+    /// Adds what the time since `at` earned (nothing while paused).
+    fn refill(&mut self, now: Instant) {
+        if now > self.at {
+            let earned = now.duration_since(self.at).as_secs_f64() * self.rate;
+            self.tokens = (self.tokens + earned).min(self.burst);
+            self.at = now;
+        }
     }
 }
 
@@ -136,89 +163,114 @@ impl Limiter {
         Some(Limiter {
             state: Mutex::new(State {
                 rate: rate.max(0.01),
-                burst: burst.max(1.0),
-                tat: now,
+                burst,
+                tokens: burst,
+                at: now,
                 paused_until: now,
                 slowed_at: None,
+                accepted: 0,
                 slow_start: adaptive.is_some(),
             }),
+            turns: tokio::sync::Mutex::new(()),
+            changed: tokio::sync::Notify::new(),
             adaptive,
         })
     }
 
-    /// Waits for this request's turn. Turns are handed out in the order
-    /// callers ask (each reserves the next slot), so no caller starves.
-    pub(crate) async fn acquire(&self) {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        // A poisoned lock only means another thread panicked holding it;
+        // the numbers in it are whole.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits for this request's turn and takes it; returns when, for
+    /// [`Limiter::throttled`].
+    pub(crate) async fn acquire(&self) -> Instant {
+        let _turn = self.turns.lock().await;
         loop {
-            let (slot, paused) = {
-                let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            // Created before the state is read, so a change made after
+            // the read still wakes this caller.
+            let changed = self.changed.notified();
+            let ready_at = {
+                let mut s = self.state();
                 let now = Instant::now();
-                let interval = s.interval();
-                let window = interval.mul_f64(s.burst - 1.0);
-                let start = s.tat.max(now).max(s.paused_until);
-                let slot = start
-                    .checked_sub(window)
-                    .map_or(now, |earliest| earliest.max(now))
-                    .max(s.paused_until);
-                s.tat = start + interval;
-                (slot, s.paused_until)
+                s.refill(now);
+                // A hair under one: the sleep below ends when the bucket
+                // holds one, give or take the float's rounding.
+                if now >= s.paused_until && s.tokens >= 1.0 - 1e-9 {
+                    s.tokens -= 1.0;
+                    return now;
+                }
+                let missing = (1.0 - s.tokens).max(0.0);
+                s.at.max(now) + Duration::from_secs_f64(missing / s.rate)
             };
-            tokio::time::sleep_until(slot).await;
-            // A pause that began while this call waited holds it too.
-            let pause = self
-                .state
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .paused_until;
-            if pause <= paused || pause <= Instant::now() {
-                return;
-            }
+            let _ = tokio::time::timeout_at(ready_at, changed).await;
         }
     }
 
-    /// A 429 came back: pause everyone for `retry_after` (or one interval),
-    /// and in adaptive mode slow down.
-    pub(crate) fn throttled(&self, retry_after: Option<Duration>) {
-        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+    /// A 429 came back for a request whose turn came at `sent_at` (what
+    /// [`Limiter::acquire`] returned): the server's bucket
+    /// is empty, so this one is too, and every caller waits out
+    /// `retry_after` (or one interval). In adaptive mode, the first 429 of
+    /// a flight slows the client down: in slow start to half the rate;
+    /// after it, to [`ADAPTIVE_MARGIN`] of the limit measured since the
+    /// last 429 (between two 429s the server's bucket went from empty to
+    /// empty, so what it accepted in between is what it refilled), but by
+    /// no more than half and no less than a tenth.
+    pub(crate) fn throttled(&self, sent_at: Instant, retry_after: Option<Duration>) {
+        let mut s = self.state();
         let now = Instant::now();
-        let interval = s.interval();
         if let Some((min, _)) = self.adaptive
-            && s.slowed_at
-                .is_none_or(|at| now.duration_since(at) >= interval)
+            && s.slowed_at.is_none_or(|at| sent_at > at)
         {
-            let factor = if s.slow_start { 0.5 } else { 0.8 };
-            s.rate = (s.rate * factor).max(min);
+            s.rate = if s.slow_start {
+                s.rate * 0.5
+            } else {
+                let since = s
+                    .slowed_at
+                    .map_or(0.0, |at| now.duration_since(at).as_secs_f64());
+                let measured = if since > 0.0 {
+                    ADAPTIVE_MARGIN * s.accepted as f64 / since
+                } else {
+                    0.0
+                };
+                measured.clamp(s.rate * 0.5, s.rate * 0.9)
+            }
+            .max(min);
             s.slowed_at = Some(now);
+            s.accepted = 0;
             s.slow_start = false;
         }
-        // After the slowdown: the pause without a Retry-After is one
-        // interval of the new rate.
-        let until = now + retry_after.unwrap_or(s.interval());
-        s.paused_until = s.paused_until.max(until);
-        // The bucket is empty: the next turn starts after the pause.
-        s.tat = s.tat.max(s.paused_until);
+        let pause = retry_after.unwrap_or_else(|| Duration::from_secs_f64(1.0 / s.rate));
+        s.paused_until = s.paused_until.max(now + pause);
+        s.tokens = 0.0;
+        s.at = s.at.max(s.paused_until);
+        drop(s);
+        self.changed.notify_waiters();
     }
 
-    /// A request was accepted: in adaptive mode, speed up by one
-    /// interval's share of what a second earns (in slow start, ln 2 per
-    /// request doubles the rate every second; after it, 1 / rate per
-    /// request adds 1 a second).
+    /// A request was accepted: in adaptive mode, speed up (in slow start,
+    /// ln 2 per request doubles the rate every second; after it, each adds
+    /// [`ADAPTIVE_GROWTH`] of the rate a second).
     pub(crate) fn accepted(&self) {
         if let Some((_, max)) = self.adaptive {
-            let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            let mut s = self.state();
+            s.accepted += 1;
             let step = if s.slow_start {
                 std::f64::consts::LN_2
             } else {
-                1.0 / s.rate
+                ADAPTIVE_GROWTH
             };
             s.rate = (s.rate + step).min(max);
+            drop(s);
+            self.changed.notify_waiters();
         }
     }
 
     /// The current rate.
     #[cfg(test)]
     fn rate(&self) -> f64 {
-        self.state.lock().unwrap().rate
+        self.state().rate
     }
 }
 
@@ -249,9 +301,9 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_429_pauses_every_caller_for_its_retry_after() {
         let limiter = Limiter::new(&RateLimit::fixed(100, 100)).unwrap();
-        limiter.acquire().await;
+        let sent = limiter.acquire().await;
         let start = tokio::time::Instant::now();
-        limiter.throttled(Some(Duration::from_secs(2)));
+        limiter.throttled(sent, Some(Duration::from_secs(2)));
         limiter.acquire().await;
         assert!(
             start.elapsed() >= Duration::from_secs(2),
@@ -260,23 +312,110 @@ mod tests {
         );
     }
 
-    #[test]
-    fn adaptive_slows_on_429_once_per_interval_and_recovers() {
+    #[tokio::test(start_paused = true)]
+    async fn a_pause_that_begins_while_a_caller_waits_holds_it_too() {
+        let limiter = std::sync::Arc::new(Limiter::new(&RateLimit::fixed(10, 2)).unwrap());
+        let sent = limiter.acquire().await;
+        let start = tokio::time::Instant::now();
+        // Its turn is 0.1 s away; the pause begins first.
+        let waiter = tokio::spawn({
+            let limiter = limiter.clone();
+            async move { limiter.acquire().await }
+        });
+        tokio::task::yield_now().await;
+        limiter.throttled(sent, Some(Duration::from_secs(1)));
+        let went = waiter.await.unwrap();
+        assert!(went.duration_since(start) >= Duration::from_secs(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_faster_rate_reaches_a_caller_already_waiting() {
+        let limiter = std::sync::Arc::new(
+            Limiter::new(&RateLimit::Adaptive {
+                initial: 1.0,
+                min: 1.0,
+                max: 1_000.0,
+            })
+            .unwrap(),
+        );
+        let start = limiter.acquire().await;
+        // At 1 a second the next turn is a second away...
+        let waiter = tokio::spawn({
+            let limiter = limiter.clone();
+            async move { limiter.acquire().await }
+        });
+        tokio::task::yield_now().await;
+        // ...until the rate grows past 100 a second.
+        for _ in 0..200 {
+            limiter.accepted();
+        }
+        let went = waiter.await.unwrap();
+        assert!(
+            went.duration_since(start) < Duration::from_millis(20),
+            "{:?}",
+            went.duration_since(start)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn turns_are_taken_in_the_order_asked() {
+        let limiter = std::sync::Arc::new(Limiter::new(&RateLimit::fixed(100, 2)).unwrap());
+        let order = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let callers: Vec<_> = (0..5)
+            .map(|i| {
+                let (limiter, order) = (limiter.clone(), order.clone());
+                tokio::spawn(async move {
+                    limiter.acquire().await;
+                    order.lock().unwrap().push(i);
+                })
+            })
+            .collect();
+        for caller in callers {
+            caller.await.unwrap();
+        }
+        assert_eq!(*order.lock().unwrap(), [0, 1, 2, 3, 4]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn adaptive_halves_in_slow_start_then_paces_under_the_measured_limit() {
         let limiter = Limiter::new(&RateLimit::Adaptive {
             initial: 20.0,
             min: 1.0,
             max: 40.0,
         })
         .unwrap();
-        // Slow start: the first 429 halves the rate.
-        limiter.throttled(None);
-        limiter.throttled(None); // a second 429 of the same flight
+        // Slow start: the first 429 halves the rate; a second 429 of the
+        // same flight (sent before the slowdown) does not slow it again.
+        let sent = limiter.acquire().await;
+        limiter.throttled(sent, None);
+        limiter.throttled(sent, None);
         assert_eq!(limiter.rate(), 10.0);
-        // After it: 0.8, once per interval.
-        limiter.state.lock().unwrap().slowed_at = None;
-        limiter.throttled(None);
-        assert_eq!(limiter.rate(), 8.0);
-        for _ in 0..1_000 {
+        // 12 accepted over the next 2 s, then a 429: the limit measured
+        // is 6 a second, and the client paces at 95 % of it.
+        tokio::time::advance(Duration::from_secs(2)).await;
+        let sent = limiter.acquire().await;
+        let grown = 12.0 * ADAPTIVE_GROWTH;
+        for _ in 0..12 {
+            limiter.accepted();
+        }
+        assert!((limiter.rate() - (10.0 + grown)).abs() < 1e-9);
+        limiter.throttled(sent, None);
+        assert!(
+            (limiter.rate() - 0.95 * 6.0).abs() < 1e-6,
+            "{}",
+            limiter.rate()
+        );
+        // A 429 right after another measures nothing: at most 0.9 of the
+        // rate, at least half.
+        let before = limiter.rate();
+        let sent = limiter.acquire().await;
+        limiter.throttled(sent, None);
+        assert!(
+            (limiter.rate() - 0.5 * before).abs() < 1e-9,
+            "{}",
+            limiter.rate()
+        );
+        for _ in 0..10_000 {
             limiter.accepted();
         }
         assert_eq!(limiter.rate(), 40.0, "capped at max");

@@ -269,13 +269,11 @@ impl Transport {
             let write = !matches!(*request.method(), Method::GET | Method::HEAD);
             // The app's pace, before the token is minted and the attempt's
             // time measured.
-            let paced = match &self.inner.limiter {
-                Some(limiter) => {
-                    limiter.acquire().await;
-                    true
-                }
-                None => false,
+            let turn = match &self.inner.limiter {
+                Some(limiter) => Some(limiter.acquire().await),
+                None => None,
             };
+            let paced = turn.is_some();
             let counters = &self.inner.counters;
             if attempt > 1 {
                 counters.retries.fetch_add(1, Ordering::Relaxed);
@@ -305,8 +303,8 @@ impl Transport {
                     span.record("status", status.as_u16());
                     if status == StatusCode::TOO_MANY_REQUESTS {
                         counters.throttled.fetch_add(1, Ordering::Relaxed);
-                        if let Some(limiter) = &self.inner.limiter {
-                            limiter.throttled(crate::retry::retry_after(response.headers()));
+                        if let (Some(limiter), Some(turn)) = (&self.inner.limiter, turn) {
+                            limiter.throttled(turn, crate::retry::retry_after(response.headers()));
                         }
                     } else if let Some(limiter) = &self.inner.limiter {
                         limiter.accepted();
