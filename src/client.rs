@@ -19,6 +19,9 @@ use crate::{ClientConfig, raw};
 #[derive(Clone)]
 pub struct Client {
     pub(crate) raw: raw::Client,
+    /// The raw client's base URL, parsed once: typed calls append their
+    /// paths to it.
+    pub(crate) api_url: reqwest::Url,
     pub(crate) config: ClientConfig,
     /// When this client last sent a batch: TalkJS takes one per second.
     pub(crate) batch_gate: std::sync::Arc<tokio::sync::Mutex<Option<std::time::Instant>>>,
@@ -48,9 +51,14 @@ impl Client {
         ClientConfig::from_env()?.build()
     }
 
-    pub(crate) fn from_parts(raw: raw::Client, config: ClientConfig) -> Self {
+    pub(crate) fn from_parts(
+        raw: raw::Client,
+        api_url: reqwest::Url,
+        config: ClientConfig,
+    ) -> Self {
         Client {
             raw,
+            api_url,
             config,
             batch_gate: Default::default(),
         }

@@ -223,6 +223,9 @@ impl ClientConfig {
     /// cannot be a header) is a [`ConfigError`] saying what.
     pub fn build(self) -> Result<Client, ConfigError> {
         let api_url = self.api_url()?;
+        // Parsed once here: typed calls append their paths to it.
+        let parsed = reqwest::Url::parse(&api_url)
+            .map_err(|e| ConfigError::Invalid(format!("the API URL is not a URL: {e}")))?;
         let transport = self.transport()?;
         install_default_crypto_provider();
         let http = reqwest::Client::builder()
@@ -242,13 +245,13 @@ impl ClientConfig {
         // only, where reqwest tunnels through CONNECT and the proxy sees
         // the encrypted stream. Plain http (loopback, or opted in) would
         // hand the proxy the credentials in clear text: it goes direct.
-        let plain_http = reqwest::Url::parse(&api_url).is_ok_and(|url| url.scheme() == "http");
+        let plain_http = parsed.scheme() == "http";
         let http = if plain_http { http.no_proxy() } else { http };
         let http = http
             .build()
             .map_err(|e| ConfigError::Invalid(format!("cannot build the HTTP client: {e}")))?;
         let raw = crate::raw::Client::new_with_client(&api_url, http, transport);
-        Ok(Client::from_parts(raw, self))
+        Ok(Client::from_parts(raw, parsed, self))
     }
 
     /// The [`Transport`] of this configuration: the `inner` value of a

@@ -27,25 +27,15 @@ impl Answer {
         self.response.status()
     }
 
-    /// The body of a success decoded as `T`; an error status is the
-    /// matching [`Error`], with TalkJS's body as it was sent.
-    pub(crate) async fn json<T: DeserializeOwned>(self) -> Result<T, Error> {
-        let (status, bytes) = self.success_body().await?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::Decode {
-            status: status.as_u16(),
-            message: e.to_string(),
-            excerpt: crate::error::excerpt(&bytes, 512),
-        })
-    }
-
     /// `Ok` for a success, whatever its body; an error status is the
     /// matching [`Error`].
     pub(crate) async fn done(self) -> Result<(), Error> {
-        self.success_body().await.map(drop)
+        self.body().await.map(drop)
     }
 
-    /// The whole body of a 200, at most the cap.
-    async fn success_body(self) -> Result<(StatusCode, Bytes), Error> {
+    /// The whole body of a 200, at most the cap; an error status is the
+    /// matching [`Error`], with TalkJS's body as it was sent.
+    pub(crate) async fn body(self) -> Result<(StatusCode, Bytes), Error> {
         let status = self.status();
         if status != StatusCode::OK {
             return Err(self.into_error().await);
@@ -147,6 +137,15 @@ fn body_failure(
     }
 }
 
+/// The body of a success (answered `status`) decoded as `T`.
+pub(crate) fn decode<T: DeserializeOwned>(status: StatusCode, bytes: &[u8]) -> Result<T, Error> {
+    serde_json::from_slice(bytes).map_err(|e| Error::Decode {
+        status: status.as_u16(),
+        message: e.to_string(),
+        excerpt: crate::error::excerpt(bytes, 512),
+    })
+}
+
 /// Reads at most `cap` bytes of a body; the rest is dropped.
 pub(crate) async fn read_capped(mut response: Response, cap: usize) -> reqwest::Result<Bytes> {
     let mut out = BytesMut::new();
@@ -194,6 +193,12 @@ mod tests {
         }
     }
 
+    /// What `Client::fetch` does with an answer.
+    async fn json<T: DeserializeOwned>(answer: Answer) -> Result<T, Error> {
+        let (status, bytes) = answer.body().await?;
+        decode(status, &bytes)
+    }
+
     #[tokio::test]
     async fn decodes_a_body_in_any_number_of_chunks() {
         for chunks in [
@@ -201,17 +206,14 @@ mod tests {
             &[r#"{"a":1,"#, r#""b":"xy"}"#],
             &["", r#"{"a""#, r#":1,"b""#, r#":"x"#, r#"y"}"#, ""],
         ] {
-            let value: serde_json::Value = answer(200, chunks, 1024).json().await.unwrap();
+            let value: serde_json::Value = json(answer(200, chunks, 1024)).await.unwrap();
             assert_eq!(value, serde_json::json!({"a": 1, "b": "xy"}), "{chunks:?}");
         }
     }
 
     #[tokio::test]
     async fn a_body_of_another_shape_keeps_its_status_and_bytes() {
-        match answer(200, &["\"no", "t a number\""], 1024)
-            .json::<u32>()
-            .await
-        {
+        match json::<u32>(answer(200, &["\"no", "t a number\""], 1024)).await {
             Err(Error::Decode {
                 status, excerpt, ..
             }) => assert_eq!((status, &*excerpt), (200, "\"not a number\"")),
@@ -228,7 +230,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_success_over_the_cap_is_refused_and_an_error_body_is_cut() {
-        let too_large = answer(200, &["12345", "67890"], 8).json::<u64>().await;
+        let too_large = json::<u64>(answer(200, &["12345", "67890"], 8)).await;
         assert!(
             matches!(too_large, Err(Error::Decode { status: 200, ref message, .. }) if message.contains("8-byte cap")),
             "{too_large:?}"

@@ -9,7 +9,10 @@ pub(crate) mod request;
 pub(crate) mod retry;
 pub(crate) mod transport;
 
+use bytes::Bytes;
+use futures::future::BoxFuture;
 use progenitor_client::ClientInfo as _;
+use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 
 use crate::{Client, Error};
@@ -19,7 +22,7 @@ use transport::{Plan, Sent};
 impl Client {
     /// Sends `request` through the transport and says how it ended.
     async fn dispatch(&self, request: &Request) -> Result<Sent, Error> {
-        let url = request.url(self.raw.baseurl())?;
+        let url = request.url(&self.api_url);
         let plan = Plan {
             operation: request.operation,
             repeat: request.repeat,
@@ -34,25 +37,43 @@ impl Client {
             .await)
     }
 
-    /// Sends `request` and decodes its JSON answer as `T`.
-    pub(crate) async fn fetch<T: DeserializeOwned>(&self, request: Request) -> Result<T, Error> {
-        match self.dispatch(&request).await? {
-            Sent::Answered(answer) => answer.json().await,
-            // Only a DELETE ends so, and none decodes a body.
-            Sent::AlreadyDeleted(_) => Err(Error::Protocol(format!(
-                "{}: a lost DELETE has no body to decode",
-                request.operation
-            ))),
-            Sent::Failed { error, .. } => Err(error),
-        }
+    /// Sends `request` and reads the body of its successful answer.
+    ///
+    /// Boxed, and the same for every operation: the state of a call (the
+    /// retry loop, its timers, reqwest's request, the body being read)
+    /// lives once on the heap rather than inside every typed method's
+    /// future, which therefore stays small and is not copied whole each
+    /// time it moves (a `get user` future was 2.5 KB; BENCHMARKS.md), and
+    /// the loop is compiled once rather than once per operation.
+    fn answer_body(&self, request: Request) -> BoxFuture<'_, Result<(StatusCode, Bytes), Error>> {
+        Box::pin(async move {
+            match self.dispatch(&request).await? {
+                Sent::Answered(answer) => answer.body().await,
+                // Only a DELETE ends so, and none decodes a body.
+                Sent::AlreadyDeleted(_) => Err(Error::Protocol(format!(
+                    "{}: a lost DELETE has no body to decode",
+                    request.operation
+                ))),
+                Sent::Failed { error, .. } => Err(error),
+            }
+        })
     }
 
-    /// Sends `request`; its answer's body, if any, is not needed.
-    pub(crate) async fn perform(&self, request: Request) -> Result<(), Error> {
-        match self.dispatch(&request).await? {
-            Sent::Answered(answer) => answer.done().await,
-            Sent::AlreadyDeleted(_) => Ok(()),
-            Sent::Failed { error, .. } => Err(error),
-        }
+    /// Sends `request` and decodes its JSON answer as `T`.
+    pub(crate) async fn fetch<T: DeserializeOwned>(&self, request: Request) -> Result<T, Error> {
+        let (status, bytes) = self.answer_body(request).await?;
+        answer::decode(status, &bytes)
+    }
+
+    /// Sends `request`; its answer's body, if any, is not needed. Boxed,
+    /// as [`Client::answer_body`] is.
+    pub(crate) fn perform(&self, request: Request) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(async move {
+            match self.dispatch(&request).await? {
+                Sent::Answered(answer) => answer.done().await,
+                Sent::AlreadyDeleted(_) => Ok(()),
+                Sent::Failed { error, .. } => Err(error),
+            }
+        })
     }
 }
