@@ -153,7 +153,8 @@ impl Job<'_> {
             .into_iter()
             .zip(chunk.first..)
             .map(|(message, place)| self.marked(message, place))
-            .collect();
+            .collect::<Result<_, _>>()
+            .map_err(Failed::Request)?;
         let total = pending.len() as u64;
         if conversation.in_doubt {
             self.drop_present(conversation, &mut pending, false).await?;
@@ -198,16 +199,32 @@ impl Job<'_> {
         }))
     }
 
-    /// `message` with its marker, and the marker's value.
-    fn marked(&self, mut message: ImportMessageInput, place: u64) -> (String, ImportMessageInput) {
+    /// `message` with its marker, and the marker's value. A message that
+    /// already sets the marker's key (one exported from an earlier import,
+    /// say) is refused rather than having its value replaced.
+    fn marked(
+        &self,
+        mut message: ImportMessageInput,
+        place: u64,
+    ) -> Result<(String, ImportMessageInput), Error> {
         let Some((key, job)) = &self.marker else {
-            return (String::new(), message);
+            return Ok((String::new(), message));
         };
         let value = format!("{job}/{place}");
         let mut custom = message.custom.take().and_then(|c| c.0).unwrap_or_default();
+        if custom.contains_key(key) {
+            return Err(Error::validation(
+                format!("custom.{key}"),
+                format!(
+                    "message {place} of its conversation already sets it, and the import's \
+                     marker would replace its value; choose another key with Bulk::marker, \
+                     or import with Bulk::without_marker"
+                ),
+            ));
+        }
         custom.insert(key.clone(), value.clone());
         message.custom = Some(Custom(Some(custom)));
-        (value, message)
+        Ok((value, message))
     }
 
     /// Leaves out of `pending` what the conversation already holds (read

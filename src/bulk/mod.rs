@@ -119,7 +119,11 @@ impl<'a> Bulk<'a> {
     /// The `custom` key that marks each imported message with its place in
     /// the job (`"{job}/{n}"`: the n-th message of its conversation in the
     /// input), so that an import whose outcome is unknown can be checked
-    /// by reading the conversation back; default [`DEFAULT_MARKER`].
+    /// by reading the conversation back; default [`DEFAULT_MARKER`]. A
+    /// message whose `custom` already sets this key (one exported after an
+    /// earlier import, say) is not imported: its chunk is reported as an
+    /// [`crate::Error::Validation`] naming `custom.{key}`, and the value is
+    /// never replaced.
     pub fn marker(mut self, key: impl Into<String>) -> Self {
         self.marker = Some(key.into());
         self

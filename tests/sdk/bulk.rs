@@ -316,6 +316,71 @@ async fn without_a_marker_an_unknown_outcome_is_reported_not_guessed() {
 }
 
 #[tokio::test]
+async fn a_message_that_already_sets_the_marker_key_is_refused_not_overwritten() {
+    let (emulator, client) = emulator().await;
+    setup(&client).await;
+    // Exported after an earlier import: it carries that import's marker.
+    let exported = || {
+        ImportMessageInput::user_text("alice", "from before", 1_600_000_000_000).custom(
+            HashMap::from([("talkjsImportKey".to_owned(), "old/7".to_owned())]),
+        )
+    };
+    let items = vec![
+        ImportItem {
+            conversation: "c0".into(),
+            message: exported(),
+        },
+        ImportItem {
+            conversation: "c1".into(),
+            message: ImportMessageInput::user_text("alice", "plain", 1_600_000_000_000),
+        },
+    ];
+    let report = client
+        .bulk()
+        .import(stream::iter(items), &MemoryCheckpoint::new())
+        .await
+        .unwrap();
+    assert_eq!(report.failures.len(), 1, "{:?}", report.failures);
+    assert!(
+        matches!(&report.failures[0].error, Error::Validation { field, .. } if field == "custom.talkjsImportKey"),
+        "{:?}",
+        report.failures
+    );
+    assert!(emulator.messages("c0").is_empty(), "nothing sent for it");
+    assert_eq!(
+        emulator.messages("c1").len(),
+        1,
+        "other conversations go on"
+    );
+    // With a key of its own, the job imports it and keeps the old value.
+    let report = client
+        .bulk()
+        .marker("migrationKey")
+        .import(
+            stream::iter(vec![ImportItem {
+                conversation: "c0".into(),
+                message: exported(),
+            }]),
+            &MemoryCheckpoint::new(),
+        )
+        .await
+        .unwrap();
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    let stored = emulator.messages("c0");
+    assert_eq!(stored.len(), 1);
+    assert_eq!(
+        stored[0]["custom"]["talkjsImportKey"], "old/7",
+        "{}",
+        stored[0]
+    );
+    assert_eq!(
+        stored[0]["custom"]["migrationKey"], "import/0",
+        "{}",
+        stored[0]
+    );
+}
+
+#[tokio::test]
 async fn users_are_upserted_100_per_request_and_a_bad_chunk_is_reported() {
     let (emulator, client) = emulator().await;
     let users: Vec<_> = (0..250)
