@@ -352,7 +352,7 @@ impl ClientConfig {
             "https" => {}
             "http" if self.allow_insecure_http || is_loopback(&url) => {}
             "http" => {
-                return Err(ConfigError::Invalid(format!(
+                return Err(ConfigError::InsecureUrl(format!(
                     "base URL {given:?} is plain http to a host that is not loopback: the \
                      secret key would travel in clear text; use https, or \
                      ClientConfig::allow_insecure_http(true) if you really mean it"

@@ -97,21 +97,17 @@ impl Connection {
             .rate_limit(limit)
             .user_agent(concat!("talkjs-cli/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| {
-                let message = e.to_string();
+            .map_err(|e| match e {
                 // The SDK's own advice names a library setting; on the
                 // command line there is no opting in to plain http.
-                if message.contains("plain http") {
-                    return Failure::config(format!(
-                        "the API URL (--api-url or {API_URL_ENV}) is plain http to a host that \
-                         is not loopback: the credentials would travel in clear text; use \
-                         https:// (plain http is taken only for 127.0.0.1 or ::1, e.g. a local \
-                         emulator)"
-                    ));
-                }
-                Failure::config(format!(
-                    "{message} (the URL comes from --api-url or {API_URL_ENV})"
-                ))
+                talkjs::ConfigError::InsecureUrl(_) => Failure::config(format!(
+                    "the API URL (--api-url or {API_URL_ENV}) is plain http to a host that is \
+                     not loopback: the credentials would travel in clear text; use https:// \
+                     (plain http is taken only for 127.0.0.1 or ::1, e.g. a local emulator)"
+                )),
+                other => Failure::config(format!(
+                    "{other} (the URL comes from --api-url or {API_URL_ENV})"
+                )),
             })
     }
 }

@@ -78,7 +78,8 @@ async fn the_apps_api_url_works_as_the_base_url() {
 }
 
 /// Whatever is wrong with a configuration is one variant, `ConfigError::Invalid`,
-/// saying what (and never echoing a password).
+/// saying what (and never echoing a password); plain http to a host that is
+/// not loopback has its own, `ConfigError::InsecureUrl`.
 #[test]
 fn every_configuration_error_is_a_config_error() {
     let config = |app: &str, key: &str| ClientConfig::new(app, key).base_url("http://127.0.0.1:9");
@@ -137,7 +138,7 @@ async fn plain_http_is_refused_unless_loopback_or_opted_in() {
         .base_url("http://api.talkjs.com")
         .build();
     assert!(
-        matches!(refused, Err(ConfigError::Invalid(ref m)) if m.contains("clear text")),
+        matches!(refused, Err(ConfigError::InsecureUrl(ref m)) if m.contains("clear text")),
         "{refused:?}"
     );
     for ok in [
