@@ -17,10 +17,12 @@
 
 mod common;
 
+use std::time::{Duration, SystemTime};
+
 use common::{connect, step};
 use talkjs::{
     Error,
-    types::{ConversationInput, ImportMessageInput, UserInput},
+    types::{ConversationInput, ImportMessageInput, UnixMillis, UserInput},
 };
 
 #[tokio::main]
@@ -37,11 +39,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     step("Import 25 messages, one an hour, starting two days ago");
-    let start = chrono::Utc::now() - chrono::Duration::days(2);
+    let start = SystemTime::now() - Duration::from_secs(2 * 86_400);
     let history = (0..25)
         .map(|i| {
             let sender = if i % 2 == 0 { "im-alice" } else { "im-bob" };
-            let at = start + chrono::Duration::hours(i);
+            let at = start + Duration::from_secs(3_600 * i);
             ImportMessageInput::user_text(sender, format!("old message #{i}"), at)
         })
         .collect::<Vec<_>>();
@@ -73,7 +75,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     {
         let at = m
             .created_at
-            .and_then(|t| t.to_datetime())
+            // chrono (a dev-dependency here) only to print the time.
+            .and_then(|t| chrono::DateTime::from_timestamp_millis(t.0))
             .unwrap_or_default();
         let text = m.text.as_deref().unwrap_or_default();
         let sender = m.sender_id.as_deref().unwrap_or_default();
@@ -82,7 +85,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     step("A failure part-way: message 12 is from a non-participant");
-    let t0 = start.timestamp_millis();
+    let t0 = UnixMillis::from(start).0;
     let mut batch = (0..15)
         .map(|i| ImportMessageInput::user_text("im-alice", format!("batch #{i}"), t0 + i))
         .collect::<Vec<_>>();

@@ -15,12 +15,14 @@
 
 mod common;
 
+use std::time::{Duration, SystemTime};
+
 use common::{connect, step};
 use futures::{StreamExt, TryStreamExt, stream};
 use talkjs::{
     Error,
     pagination::List,
-    types::{Conversation, ConversationInput, ImportMessageInput, UserInput},
+    types::{Conversation, ConversationInput, ImportMessageInput, UnixMillis, UserInput},
 };
 
 #[tokio::main]
@@ -82,27 +84,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     step("Time filters: lastMessageBefore / lastMessageAfter");
-    let month_ago = chrono::Utc::now() - chrono::Duration::days(30);
+    let month_ago = SystemTime::now() - Duration::from_secs(30 * 86_400);
     for (i, id) in ids[..15].iter().enumerate() {
         // Imports keep their timestamp: 10 conversations went quiet a
         // month ago, 5 had a message just now.
-        let at = if i < 10 {
-            month_ago
-        } else {
-            chrono::Utc::now()
-        };
+        let at = if i < 10 { month_ago } else { SystemTime::now() };
         let message = ImportMessageInput::user_text("pg-alice", "News", at);
         client.messages(id.as_str()).import(vec![message]).await?;
     }
     println!("  pg-000..009: last message a month ago; pg-010..014: now; others: none");
-    // A chrono::DateTime<Utc> or Unix milliseconds.
-    let day_ago = chrono::Utc::now() - chrono::Duration::days(1);
+    // A SystemTime or Unix milliseconds (or, with the `chrono` feature, a
+    // chrono::DateTime<Utc>).
+    let day_ago = SystemTime::now() - Duration::from_secs(86_400);
     let recent = client.conversations().list().after(day_ago);
     println!("  after(a day ago): {}", count(recent).await?);
     let quiet = client
         .conversations()
         .list()
-        .before(day_ago.timestamp_millis());
+        .before(UnixMillis::from(day_ago));
     println!("  before(a day ago, in ms): {}", count(quiet).await?);
 
     println!("\nDone.");

@@ -12,6 +12,8 @@
 
 mod common;
 
+use std::time::{Duration, SystemTime};
+
 use common::{connect, step};
 use futures::TryStreamExt;
 use talkjs::{
@@ -137,7 +139,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     step("A filtered conversation list: last message within the past hour");
-    let hour_ago = chrono::Utc::now() - chrono::Duration::hours(1);
+    let hour_ago = SystemTime::now() - Duration::from_secs(3_600);
     let recent: Vec<_> = client
         .conversations()
         .list()
@@ -162,7 +164,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     step("Import history with original timestamps");
-    let yesterday = chrono::Utc::now().timestamp_millis() - 86_400_000;
+    let yesterday = talkjs::types::UnixMillis::from(SystemTime::now()).0 - 86_400_000;
     let welcome =
         ImportMessageInput::user_text("qs-bob", "(imported) Welcome to the shop!", yesterday)
             .read_by(["qs-alice"]);

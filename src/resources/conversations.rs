@@ -201,7 +201,8 @@ impl<'a> Conversations<'a> {
     /// ```no_run
     /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
     /// use futures::TryStreamExt;
-    /// let week_ago = chrono::Utc::now() - chrono::Duration::days(7);
+    /// use std::time::{Duration, SystemTime};
+    /// let week_ago = SystemTime::now() - Duration::from_secs(7 * 86_400);
     /// let active: Vec<_> = client.conversations().list().after(week_ago).stream().try_collect().await?;
     /// # Ok(()) }
     /// ```

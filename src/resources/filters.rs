@@ -108,8 +108,10 @@ impl ConversationFilter {
 /// ```no_run
 /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
 /// use talkjs::{ConversationOrder, OrderDirection};
-/// let week_ago = chrono::Utc::now() - chrono::Duration::days(7);
-/// let hour_ago = chrono::Utc::now().timestamp_millis() - 3_600_000; // Unix ms work too
+/// use std::time::{Duration, SystemTime};
+/// use talkjs::types::UnixMillis;
+/// let week_ago = SystemTime::now() - Duration::from_secs(7 * 86_400);
+/// let hour_ago = UnixMillis::from(SystemTime::now()).0 - 3_600_000; // Unix ms work too
 /// let page = client
 ///     .users()
 ///     .conversations("alice")

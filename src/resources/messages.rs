@@ -129,7 +129,8 @@ impl<'a> Messages<'a> {
     /// ```no_run
     /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
     /// use talkjs::types::ImportMessageInput;
-    /// let last_year = chrono::Utc::now() - chrono::Duration::days(365);
+    /// use std::time::{Duration, SystemTime};
+    /// let last_year = SystemTime::now() - Duration::from_secs(365 * 86_400);
     /// let old = ImportMessageInput::user_text("alice", "Imported from the old chat system", last_year)
     ///     .read_by(["bob"]);
     /// let imported = client.messages("order-42").import(vec![old]).await?;

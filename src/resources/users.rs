@@ -129,7 +129,7 @@ impl<'a> Users<'a> {
     /// use futures::TryStreamExt;
     /// let unread = client.users().conversations("alice").unreads_only().limit(20).send().await?;
     /// println!("alice has {} unread conversation(s) on the first page", unread.items.len());
-    /// let day_ago = chrono::Utc::now() - chrono::Duration::days(1);
+    /// let day_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(86_400);
     /// let recent: Vec<_> = client.users().conversations("alice").after(day_ago).stream().try_collect().await?;
     /// # Ok(()) }
     /// ```

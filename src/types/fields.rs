@@ -4,16 +4,22 @@
 //! fail to decode the response. `build/rules.rs` (`typed_fields`) points
 //! the generated response types at these.
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A time as TalkJS sends it: Unix milliseconds. From an `i64` or a
-/// `chrono::DateTime<Utc>`; [`UnixMillis::to_datetime`] goes back.
+/// [`SystemTime`]; [`UnixMillis::to_system_time`] goes back. With the
+/// `chrono` feature, also from and to a `chrono::DateTime<Utc>`.
 ///
 /// ```
+/// use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// use talkjs::types::UnixMillis;
-/// let at = chrono::DateTime::from_timestamp_millis(1_700_000_000_000).unwrap();
+/// let at = UNIX_EPOCH + Duration::from_millis(1_700_000_000_000);
 /// assert_eq!(UnixMillis::from(at), UnixMillis::from(1_700_000_000_000));
-/// assert_eq!(UnixMillis(1_700_000_000_000).to_datetime(), Some(at));
+/// assert_eq!(UnixMillis(1_700_000_000_000).to_system_time(), Some(at));
+/// let week_ago = UnixMillis::from(SystemTime::now() - Duration::from_secs(7 * 86_400));
+/// # let _ = week_ago;
 /// ```
 #[derive(
     Debug, Default, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
@@ -23,7 +29,25 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub struct UnixMillis(pub i64);
 
 impl UnixMillis {
+    /// The same instant as a [`SystemTime`]; `None` out of its range.
+    pub fn to_system_time(self) -> Option<SystemTime> {
+        let since_epoch = Duration::from_millis(self.0.unsigned_abs());
+        if self.0 >= 0 {
+            UNIX_EPOCH.checked_add(since_epoch)
+        } else {
+            UNIX_EPOCH.checked_sub(since_epoch)
+        }
+    }
+
     /// The same instant as a `chrono` time; `None` out of chrono's range.
+    ///
+    /// ```
+    /// use talkjs::types::UnixMillis;
+    /// let at = chrono::DateTime::from_timestamp_millis(1_700_000_000_000).unwrap();
+    /// assert_eq!(UnixMillis::from(at), UnixMillis::from(1_700_000_000_000));
+    /// assert_eq!(UnixMillis(1_700_000_000_000).to_datetime(), Some(at));
+    /// ```
+    #[cfg(feature = "chrono")]
     pub fn to_datetime(self) -> Option<chrono::DateTime<chrono::Utc>> {
         chrono::DateTime::from_timestamp_millis(self.0)
     }
@@ -35,6 +59,25 @@ impl From<i64> for UnixMillis {
     }
 }
 
+/// Whole milliseconds, rounded towards the past; saturating at `i64`'s
+/// range (hundreds of millions of years away).
+impl From<SystemTime> for UnixMillis {
+    fn from(at: SystemTime) -> Self {
+        // A `Duration`'s milliseconds fit an i128 with room to spare.
+        let millis = |d: Duration| i128::try_from(d.as_millis()).unwrap_or(i128::MAX);
+        let ms = match at.duration_since(UNIX_EPOCH) {
+            Ok(after) => millis(after),
+            Err(before) => {
+                let before = before.duration();
+                // -1.5 ms is -2 ms: towards the past, as after the epoch.
+                -millis(before) - i128::from(before.subsec_nanos() % 1_000_000 != 0)
+            }
+        };
+        UnixMillis(i64::try_from(ms).unwrap_or(if ms < 0 { i64::MIN } else { i64::MAX }))
+    }
+}
+
+#[cfg(feature = "chrono")]
 impl From<chrono::DateTime<chrono::Utc>> for UnixMillis {
     fn from(at: chrono::DateTime<chrono::Utc>) -> Self {
         UnixMillis(at.timestamp_millis())
@@ -178,7 +221,51 @@ impl schemars::JsonSchema for ParticipantNotify {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde_json::json;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Every millisecond within ±10,000 years goes to a `SystemTime`
+        /// and back unchanged, and a time between two milliseconds maps
+        /// to the earlier one, before the epoch as after it.
+        #[test]
+        fn unix_millis_and_system_time_round_trip(ms in -315_569_520_000_000i64..315_569_520_000_000, sub in 0u32..1_000_000) {
+            let at = UnixMillis(ms).to_system_time().unwrap();
+            prop_assert_eq!(UnixMillis::from(at), UnixMillis(ms));
+            let between = at + Duration::from_nanos(sub.into());
+            prop_assert_eq!(UnixMillis::from(between), UnixMillis(ms));
+        }
+    }
+
+    #[test]
+    fn system_times_at_the_edges() {
+        assert_eq!(UnixMillis::from(UNIX_EPOCH), UnixMillis(0));
+        assert_eq!(
+            UnixMillis::from(UNIX_EPOCH - Duration::from_micros(1)),
+            UnixMillis(-1)
+        );
+        assert_eq!(
+            UnixMillis(-1).to_system_time(),
+            Some(UNIX_EPOCH - Duration::from_millis(1))
+        );
+        // i64's extremes are beyond what some platforms' clocks hold:
+        // `None` or the instant itself, never a panic.
+        for ms in [i64::MIN, i64::MAX] {
+            if let Some(at) = UnixMillis(ms).to_system_time() {
+                assert_eq!(UnixMillis::from(at), UnixMillis(ms));
+            }
+        }
+    }
+
+    #[cfg(feature = "chrono")]
+    #[test]
+    fn chrono_times_convert_both_ways() {
+        let at = chrono::DateTime::from_timestamp_millis(-1_234_567).unwrap();
+        assert_eq!(UnixMillis::from(at), UnixMillis(-1_234_567));
+        assert_eq!(UnixMillis(-1_234_567).to_datetime(), Some(at));
+    }
 
     #[test]
     fn known_values_decode_typed_and_unknown_ones_are_kept() {

@@ -76,11 +76,13 @@ fn message(
 
 impl ImportMessageInput {
     /// A historical `UserMessage` of `text` from `sender`, sent at `at`
-    /// (a `chrono::DateTime<Utc>` or Unix milliseconds).
+    /// (a `SystemTime`, Unix milliseconds, or with the `chrono` feature a
+    /// `chrono::DateTime<Utc>`).
     ///
     /// ```
     /// use talkjs::types::ImportMessageInput;
-    /// let last_year = chrono::Utc::now() - chrono::Duration::days(365);
+    /// use std::time::{Duration, SystemTime};
+    /// let last_year = SystemTime::now() - Duration::from_secs(365 * 86_400);
     /// let old = ImportMessageInput::user_text("alice", "From the old system", last_year)
     ///     .read_by(["bob"]);
     /// assert!(talkjs::validate::imports(&[old]).is_ok());

@@ -2,7 +2,8 @@
 //! app's and a user's) with their filters and order. Paging through them
 //! is in `pagination`.
 
-use chrono::{DateTime, Utc};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use futures::TryStreamExt;
 use serde_json::{Value, json};
 use talkjs::pagination::List;
@@ -72,7 +73,7 @@ async fn user_conversations_with_every_filter() {
         .users()
         .conversations("alice")
         .before(1_700_000_000_000i64)
-        .after(chrono::DateTime::from_timestamp_millis(1_600_000_000_123).unwrap())
+        .after(UNIX_EPOCH + Duration::from_millis(1_600_000_000_123))
         .unreads_only()
         .limit(5)
         .starting_after("c1")
@@ -239,7 +240,7 @@ async fn user_conversations_with_filters() {
     let page = alice().before(1_500_000i64).send().await.unwrap();
     assert_eq!(conv_ids(&page.items), ["c1"]);
 
-    let at: DateTime<Utc> = DateTime::from_timestamp_millis(1_500_000).unwrap();
+    let at: SystemTime = UNIX_EPOCH + Duration::from_millis(1_500_000);
     let page = alice().after(at).send().await.unwrap();
     assert_eq!(conv_ids(&page.items), ["c2"]);
     let query = requests_to(&emu, "GET", "/users/alice/conversations")
@@ -252,7 +253,7 @@ async fn user_conversations_with_filters() {
 
     let window = alice()
         .after(500_000i64)
-        .before(DateTime::from_timestamp_millis(3_000_000).unwrap());
+        .before(UNIX_EPOCH + Duration::from_millis(3_000_000));
     let page = window.clone().send().await.unwrap();
     assert_eq!(conv_ids(&page.items), ["c2", "c1"], "latest activity first");
 

@@ -2,8 +2,8 @@
 //! its end, each item once, and a server whose paging would never end.
 
 use std::collections::HashSet;
+use std::time::{Duration, UNIX_EPOCH};
 
-use chrono::DateTime;
 use futures::TryStreamExt;
 use talkjs::{ConversationOrder, Error, OrderDirection};
 use wiremock::ResponseTemplate;
@@ -137,7 +137,7 @@ async fn conversations_page_and_stream_with_filters() {
 
     let page = by_creation().before(2_500i64).send().await.unwrap();
     assert_eq!(conv_ids(&page.items), ["conv00", "conv01"]);
-    let after = by_creation().after(DateTime::from_timestamp_millis(1_500).unwrap());
+    let after = by_creation().after(UNIX_EPOCH + Duration::from_millis(1_500));
     let streamed: Vec<_> = after.limit(1).stream().try_collect().await.unwrap();
     assert_eq!(conv_ids(&streamed), ["conv01", "conv02"]);
 

@@ -1,6 +1,8 @@
 //! Participants: join (with access and notify), update, leave, and read
 //! markers (`mark_read`); participant ids no URL can address.
 
+use std::time::{Duration, UNIX_EPOCH};
+
 use serde_json::json;
 use talkjs::types::ParticipationInput;
 use talkjs::{Access, BatchOp, Notify, ReadUntil};
@@ -62,7 +64,7 @@ async fn mark_read_sent_and_at_on_the_wire() {
     c.mark_read("c1", "bob", ReadUntil::At(1_700_000_000_000i64.into()))
         .await
         .unwrap();
-    let at = chrono::DateTime::from_timestamp_millis(1_650_000_000_001).unwrap();
+    let at = UNIX_EPOCH + Duration::from_millis(1_650_000_000_001);
     c.mark_read("c1", "bob", ReadUntil::At(at.into()))
         .await
         .unwrap();
