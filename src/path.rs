@@ -77,7 +77,7 @@ pub fn check_segment(field: &str, segment: &str) -> Result<(), crate::Error> {
 }
 
 /// What [`check_segment`] requires, in one phrase: the reason a raw
-/// builder gives when it refuses an id (build.rs, `state_id_rule`). It must
+/// builder gives when it refuses an id (build/rewrites.rs, `state_id_rule`). It must
 /// not contain " for " or " failed", which `call::invalid_request` splits
 /// the message on (a unit test there pins the parse).
 pub(crate) const ID_RULE: &str =

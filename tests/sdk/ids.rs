@@ -123,7 +123,7 @@ async fn unaddressable_ids_are_refused_before_sending() {
     for id in ["", ".", ".."] {
         let result = client.raw().get_user().user_id(id).send().await;
         // The conversion's own message, naming the field and the rule
-        // (build.rs, `state_id_rule`).
+        // (build/rewrites.rs, `state_id_rule`).
         match result {
             Err(talkjs::raw::Error::InvalidRequest(message)) => assert_eq!(
                 message,
