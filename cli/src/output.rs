@@ -10,6 +10,22 @@ use serde::Serialize;
 
 use crate::failure::Failure;
 
+/// Prints `text` and a newline on stdout. A reader that stopped early
+/// (`| head`) wanted no more: that is not a failure (and not the panic
+/// `println!` gives on a closed pipe).
+pub fn print_line(what: &str, text: impl std::fmt::Display) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    stdout_written(what, writeln!(out, "{text}").and_then(|()| out.flush()))
+}
+
+/// The outcome of writing `what` to stdout: a closed pipe is success.
+pub fn stdout_written(what: &str, written: std::io::Result<()>) -> Result<(), Failure> {
+    match written {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(|e| Failure::output(what, e)),
+    }
+}
+
 /// A JSON-lines sink.
 pub struct JsonLines {
     out: Box<dyn Write>,

@@ -46,7 +46,7 @@ pub async fn run(
     };
     if !args.yes {
         let report = job.dry_run().send().await.map_err(failed)?;
-        println!("{}", summary(user, &report));
+        crate::output::print_line("the summary", summary(user, &report))?;
         eprintln!(
             "dry run: nothing was changed; to apply it, run the same command with --yes \
              ({} message(s) in {} conversation(s) would be edited to [DELETED])",
@@ -93,10 +93,7 @@ pub async fn run(
     };
     progress.finish();
     match outcome {
-        Some(Ok(report)) => {
-            println!("{}", summary(user, &report));
-            Ok(())
-        }
+        Some(Ok(report)) => crate::output::print_line("the summary", summary(user, &report)),
         Some(Err(talkjs::Error::Partial {
             applied_ids,
             source,

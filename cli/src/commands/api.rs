@@ -209,11 +209,7 @@ fn print_answer(bytes: &[u8]) -> Result<(), Failure> {
             .and_then(|()| out.write_all(b"\n")),
         Err(_) => out.write_all(bytes),
     };
-    match written {
-        // A reader that stopped early (`| head`) wanted no more.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.map_err(|e| Failure::output("the answer", e)),
-    }
+    crate::output::stdout_written("the answer", written)
 }
 
 /// The failure of a non-success answer, with what to do.

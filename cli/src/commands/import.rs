@@ -139,7 +139,7 @@ pub async fn run(
     slot.take()?;
     let report = PassReport::of_bulk(&report);
     summary.insert("messages".into(), report.json());
-    println!("{}", Value::Object(summary));
+    crate::output::print_line("the summary", Value::Object(summary))?;
     report.check("messages", &resume)?;
     if interrupt.requested() {
         return Err(interrupted(&resume));

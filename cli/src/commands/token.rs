@@ -17,6 +17,5 @@ pub fn user(connection: &Connection, args: &UserTokenArgs) -> Result<(), Failure
         token = token.expires_in(Duration::from_secs(seconds));
     }
     let jwt = token.sign(&connection.app_id()?, &connection.secret_key()?)?;
-    println!("{jwt}");
-    Ok(())
+    crate::output::print_line("the token", jwt)
 }

@@ -62,7 +62,7 @@ pub async fn sync(
     let report = upsert(client, users, total, plain, interrupt, "users sync").await;
     slot.take()?;
     let report = report?;
-    println!("{}", report.json());
+    crate::output::print_line("the summary", report.json())?;
     let again = "run the same command again (upserts are idempotent)";
     report.check("users sync", again)?;
     if interrupt.requested() {

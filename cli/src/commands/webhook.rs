@@ -66,6 +66,5 @@ pub fn verify(connection: &Connection, args: &VerifyArgs) -> Result<(), Failure>
         "type": event.as_ref().map(|e| e.event_type().to_owned()),
         "id": event.as_ref().and_then(|e| e.id().map(str::to_owned)),
     });
-    println!("{summary}");
-    Ok(())
+    crate::output::print_line("the summary", summary)
 }

@@ -40,6 +40,25 @@ async fn a_user_token_is_signed_for_the_app() {
     );
 }
 
+/// A reader that stopped before the output (`talkjs token .. | true`) is
+/// not an error: no panic, exit 0.
+#[tokio::test(flavor = "multi_thread")]
+async fn output_to_a_closed_pipe_is_not_a_failure() {
+    let emu = emulator().await;
+    let (reader, writer) = std::io::pipe().unwrap();
+    // Closed before the binary starts: its first write meets EPIPE.
+    drop(reader);
+    let mut command = talkjs(&emu);
+    command
+        .args(["token", "user", "alice"])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped());
+    let output = run(command).await;
+    let (code, _, stderr) = parts(&output);
+    assert_eq!(code, Some(0), "stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_saved_webhook_request_is_verified() {
     let emu = emulator().await;
