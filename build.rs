@@ -101,7 +101,7 @@ fn run() -> Result<(), String> {
         .with_tag(TagStyle::Merged)
         // The SDK's transport (auth, retries, tracing) is the client's inner
         // value; `Expected` makes forgetting its hooks a compile error.
-        .with_inner_type(rust_tokens("crate::http::transport::Transport")?)
+        .with_inner_type(rewrites::tokens_of("crate::http::transport::Transport")?)
         .with_hooks(HooksMode::Expected)
         // Path ids: a hand-written check of the same rule as the spec's
         // pattern (src/path.rs), instead of a regex run per id per call.
@@ -136,9 +136,4 @@ fn env(name: &str) -> Result<String, String> {
 
 fn write(path: &Path, contents: &str) -> Result<(), String> {
     fs::write(path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))
-}
-
-fn rust_tokens(path: &str) -> Result<proc_macro2::TokenStream, String> {
-    path.parse()
-        .map_err(|e: proc_macro2::LexError| format!("bad token stream {path:?}: {e}"))
 }

@@ -163,7 +163,8 @@ fn is_punct(token: &TokenTree, c: char) -> bool {
     matches!(token, TokenTree::Punct(punct) if punct.as_char() == c)
 }
 
-fn tokens_of(code: &str) -> Result<TokenStream, String> {
+/// `code` as tokens (build.rs passes progenitor its inner type so too).
+pub fn tokens_of(code: &str) -> Result<TokenStream, String> {
     code.parse()
         .map_err(|e: proc_macro2::LexError| format!("bad token stream {code:?}: {e}"))
 }
