@@ -69,13 +69,5 @@ pub fn heap_growth_mib(start: usize) -> f64 {
 
 /// The process's peak RSS, MiB.
 pub fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
+    super::proc_kb("/proc/self/status", "VmHWM").map_or(f64::NAN, |kb| kb / 1024.0)
 }

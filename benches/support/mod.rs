@@ -429,14 +429,17 @@ pub fn machine() -> String {
         })
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let mem = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("MemTotal"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
+    let mem = proc_kb("/proc/meminfo", "MemTotal")
         .map_or("?".into(), |kb| format!("{:.0} GiB", kb / 1048576.0));
     format!("{cpu}, {cores} cores, {mem} RAM")
+}
+
+/// The kB figure of the line `key` of a `/proc` file (`MemTotal:  123 kB`).
+pub fn proc_kb(path: &str, key: &str) -> Option<f64> {
+    std::fs::read_to_string(path).ok().and_then(|s| {
+        s.lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+    })
 }
