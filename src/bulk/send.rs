@@ -50,9 +50,11 @@ impl Bulk<'_> {
                 }
                 let mut messages = chunk.messages;
                 for (message, place) in messages.iter_mut().zip(places.clone()) {
-                    let key = format!("{job}:{}:{place}", conversation.id);
-                    if message.idempotency_key.is_none() && key.len() <= MAX_IDEMPOTENCY_KEY_LEN {
-                        message.idempotency_key = Some(key);
+                    if message.idempotency_key.is_none() {
+                        let key = format!("{job}:{}:{place}", conversation.id);
+                        if key.len() <= MAX_IDEMPOTENCY_KEY_LEN {
+                            message.idempotency_key = Some(key);
+                        }
                     }
                 }
                 let sent = client
