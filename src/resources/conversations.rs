@@ -5,7 +5,7 @@ use reqwest::Method;
 use crate::{
     Client, Error,
     filters::ConversationFilter,
-    http::request::Request,
+    http::request::{Body, Request},
     pagination::List,
     path::check_segment,
     raw::types::{
@@ -115,21 +115,6 @@ pub(crate) fn read_marker(until: ReadUntil) -> MarkConversationReadBody {
         read_until: Some(read_until),
         ..Default::default()
     }
-}
-
-/// An update must change something: a PATCH with neither field changes
-/// nothing.
-fn check_update(update: &ParticipationInput) -> Result<(), Error> {
-    // Any field set counts, one a newer spec adds too.
-    let empty = serde_json::to_value(update)
-        .is_ok_and(|body| body.as_object().is_some_and(|o| o.is_empty()));
-    if empty {
-        return Err(Error::validation(
-            "access, notify",
-            "an update needs at least one of them: with neither there is nothing to change",
-        ));
-    }
-    Ok(())
 }
 
 impl<'a> Conversations<'a> {
@@ -347,9 +332,17 @@ pub(crate) fn update_participant(
         "update_participation",
         conversation_id,
         user_id,
-    )?;
-    check_update(update)?;
-    request.json(update)
+    )?
+    .json(update)?;
+    // An update must change something. Any field set counts, one a newer
+    // spec adds too: the body is `{}` only when none is.
+    if matches!(&request.body, Body::Json(body) if body.as_ref() == b"{}") {
+        return Err(Error::validation(
+            "access, notify",
+            "an update needs at least one of them: with neither there is nothing to change",
+        ));
+    }
+    Ok(request)
 }
 
 /// `GET /conversations/{conversationId}/participants/{userId}/email`.
