@@ -377,6 +377,27 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_caller_arriving_as_a_turn_comes_due_does_not_jump_the_queue() {
+        use futures::FutureExt;
+        let limiter = std::sync::Arc::new(Limiter::new(&RateLimit::fixed(10, 2)).unwrap());
+        limiter.acquire().await; // the one token of the burst
+        let first = tokio::spawn({
+            let limiter = limiter.clone();
+            async move { limiter.acquire().await }
+        });
+        tokio::task::yield_now().await;
+        // The next token is due (1 / 9.7 s); the first caller has not run
+        // since its timer fired. A newcomer polled now finds a token in the
+        // bucket, but the turn is the first caller's.
+        tokio::time::advance(Duration::from_millis(104)).await;
+        assert!(
+            limiter.acquire().now_or_never().is_none(),
+            "the newcomer waits"
+        );
+        first.await.unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn adaptive_halves_in_slow_start_then_paces_under_the_measured_limit() {
         let limiter = Limiter::new(&RateLimit::Adaptive {
             initial: 20.0,
