@@ -125,12 +125,12 @@ struct State {
     /// No request goes before this (a `Retry-After`).
     paused_until: Instant,
     /// Adaptive: the last slowdown. A 429 of a request sent before it is
-    /// of the same flight, and does not slow the client again.
+    /// of the same flight, and does not slow the client again. `None`
+    /// before the first 429: slow start, where the rate doubles every
+    /// second.
     slowed_at: Option<Instant>,
     /// Adaptive: requests accepted since the last slowdown.
     accepted: u64,
-    /// Adaptive, before its first 429: the rate doubles every second.
-    slow_start: bool,
 }
 
 impl State {
@@ -169,7 +169,6 @@ impl Limiter {
                 paused_until: now,
                 slowed_at: None,
                 accepted: 0,
-                slow_start: adaptive.is_some(),
             }),
             turns: tokio::sync::Mutex::new(()),
             changed: tokio::sync::Notify::new(),
@@ -223,23 +222,21 @@ impl Limiter {
         if let Some((min, _)) = self.adaptive
             && s.slowed_at.is_none_or(|at| sent_at > at)
         {
-            s.rate = if s.slow_start {
-                s.rate * 0.5
-            } else {
-                let since = s
-                    .slowed_at
-                    .map_or(0.0, |at| now.duration_since(at).as_secs_f64());
-                let measured = if since > 0.0 {
-                    ADAPTIVE_MARGIN * s.accepted as f64 / since
-                } else {
-                    0.0
-                };
-                measured.clamp(s.rate * 0.5, s.rate * 0.9)
+            s.rate = match s.slowed_at {
+                None => s.rate * 0.5,
+                Some(at) => {
+                    let since = now.duration_since(at).as_secs_f64();
+                    let measured = if since > 0.0 {
+                        ADAPTIVE_MARGIN * s.accepted as f64 / since
+                    } else {
+                        0.0
+                    };
+                    measured.clamp(s.rate * 0.5, s.rate * 0.9)
+                }
             }
             .max(min);
             s.slowed_at = Some(now);
             s.accepted = 0;
-            s.slow_start = false;
         }
         let pause = retry_after.unwrap_or_else(|| Duration::from_secs_f64(1.0 / s.rate));
         s.paused_until = s.paused_until.max(now + pause);
@@ -256,7 +253,7 @@ impl Limiter {
         if let Some((_, max)) = self.adaptive {
             let mut s = self.state();
             s.accepted += 1;
-            let step = if s.slow_start {
+            let step = if s.slowed_at.is_none() {
                 std::f64::consts::LN_2
             } else {
                 ADAPTIVE_GROWTH

@@ -273,12 +273,11 @@ impl Transport {
                 Some(limiter) => Some(limiter.acquire().await),
                 None => None,
             };
-            let paced = turn.is_some();
             let counters = &self.inner.counters;
             if attempt > 1 {
                 counters.retries.fetch_add(1, Ordering::Relaxed);
             }
-            let (request, timeout) = self.prepare(request, attempt, clock, paced);
+            let (request, timeout) = self.prepare(request, attempt, clock, turn.is_some());
             let span = tracing::info_span!(
                 "talkjs.request",
                 operation = plan.operation,
