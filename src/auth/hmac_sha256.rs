@@ -109,19 +109,14 @@ mod with_ring {
                 .expect("HMAC-SHA256 tags are 32 bytes")
         }
 
-        /// Whether `tag` is this message's tag, compared in constant time.
+        /// Whether `tag` is this message's tag, compared in constant time
+        /// (a signature check must not tell how much of a forged tag was
+        /// right).
         pub(crate) fn verify(self, tag: &[u8; 32]) -> bool {
-            super::same_tag(&self.finalize(), tag)
+            use subtle::ConstantTimeEq;
+            self.finalize().ct_eq(tag).into()
         }
     }
-}
-
-/// `a == b`, looking at every byte whatever the first difference (a
-/// signature check must not tell how much of a forged tag was right).
-#[cfg(feature = "rustls-ring")]
-fn same_tag(a: &[u8; 32], b: &[u8; 32]) -> bool {
-    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    std::hint::black_box(diff) == 0
 }
 
 /// `bytes` as hex digits, lowercase or uppercase.
