@@ -56,6 +56,15 @@ pub enum RateLimit {
     /// least a tenth and at most a half; while requests are accepted the
     /// rate grows by 2 % a second, between `min` and `max`. A 429 pauses
     /// every call for its `Retry-After`.
+    ///
+    /// What that costs against the limit's bound (`BENCHMARKS.md`, with a
+    /// `Retry-After` of a whole second): finding the limit takes about a
+    /// second once per client (slow start, then the first 429's pause,
+    /// during which the server's bucket fills only to its burst), so a job
+    /// of a hundred requests runs at about 0.8 of what the limit allows;
+    /// after that the margin and a probing 429 now and then keep a long
+    /// job at about 0.9. Keep one client for several jobs, and give the
+    /// limit with [`RateLimit::fixed`] when it is known (about 0.97).
     Adaptive {
         /// The first rate.
         initial: f64,
