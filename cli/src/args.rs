@@ -150,16 +150,29 @@ pub enum UsersCommand {
 /// `talkjs users sync`.
 #[derive(Debug, Args)]
 #[command(after_help = "\
-CSV (a .csv file): a header row naming the columns: id, then any fields of a
+CSV (a .csv file, or --format csv): a header row naming the columns: id, then any fields of a
 user as the API names them (name, email, phone, photoUrl, role, locale,
 welcomeMessage, availabilityText) and custom.KEY for custom data; email and
 phone take several values separated by ';'; an empty cell leaves the field out.
-JSONL (any other file): {\"id\": \"alice\", \"name\": \"Alice\", ...} a line; the user
+JSONL (any other file, or --format jsonl): {\"id\": \"alice\", \"name\": \"Alice\", ...} a line; the user
 lines of `talkjs export` are taken too. Upserts are idempotent: running the
 same command again after a failure or Ctrl-C is safe.")]
 pub struct SyncArgs {
-    /// The CSV or JSONL file.
+    /// The CSV or JSONL file (read twice: checked whole, then sent; so a
+    /// file, not a pipe).
     pub file: PathBuf,
+    /// The file's format [default: csv for a .csv file, else jsonl].
+    #[arg(long, value_enum)]
+    pub format: Option<UsersFormat>,
+}
+
+/// The formats `talkjs users sync` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum UsersFormat {
+    /// A header row, then a user a row.
+    Csv,
+    /// A JSON object a line.
+    Jsonl,
 }
 
 /// `talkjs anonymise`.

@@ -21,10 +21,12 @@ impl Interrupt {
                 // record, never a stored message's.
                 return;
             }
-            eprintln!("\nstopping after the current chunk (Ctrl-C again to stop at once)");
+            crate::output::note(
+                "\nstopping after the current chunk (Ctrl-C again to stop at once)",
+            );
             pressed.send_replace(true);
             if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("stopped at once: run the same command again to resume");
+                crate::output::note("stopped at once: run the same command again to resume");
                 std::process::exit(i32::from(code::INTERRUPTED));
             }
         });

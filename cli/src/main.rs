@@ -2,6 +2,10 @@
 //! `talkjs` SDK. `talkjs --help` lists the commands and the exit codes;
 //! the crate's README has examples.
 
+// Output goes through `output` (stdout: a closed pipe is success; stderr:
+// never a panic), not through the print macros that panic on a closed pipe.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 mod args;
 mod commands;
 mod convert;
@@ -33,14 +37,14 @@ fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            output::note(format_args!("error: cannot start the async runtime: {e}"));
             return ExitCode::FAILURE;
         }
     };
     match runtime.block_on(commands::run(cli, &matches)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("error: {failure}");
+            output::note(format_args!("error: {failure}"));
             ExitCode::from(failure.code)
         }
     }

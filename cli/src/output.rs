@@ -18,6 +18,14 @@ pub fn print_line(what: &str, text: impl std::fmt::Display) -> Result<(), Failur
     stdout_written(what, writeln!(out, "{text}").and_then(|()| out.flush()))
 }
 
+/// Prints `text` and a newline on stderr (progress, warnings, the final
+/// error). Unlike `eprintln!`, a closed or full stderr is not a panic: a
+/// note that cannot be shown has nowhere else to go, and the job's outcome
+/// (its exit code, stdout, the files it writes) does not depend on it.
+pub fn note(text: impl std::fmt::Display) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}
+
 /// The outcome of writing `what` to stdout: a closed pipe is success.
 pub fn stdout_written(what: &str, written: std::io::Result<()>) -> Result<(), Failure> {
     match written {

@@ -126,7 +126,7 @@ impl Progress {
                 };
                 if due {
                     plain.last_line = Some(now);
-                    eprintln!("{}", self.line(&plain, counts, &detail));
+                    crate::output::note(self.line(&plain, counts, &detail));
                 }
             }
         }

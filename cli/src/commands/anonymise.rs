@@ -47,12 +47,12 @@ pub async fn run(
     if !args.yes {
         let report = job.dry_run().send().await.map_err(failed)?;
         crate::output::print_line("the summary", summary(user, &report))?;
-        eprintln!(
+        crate::output::note(format_args!(
             "dry run: nothing was changed; to apply it, run the same command with --yes \
              ({} message(s) in {} conversation(s) would be edited to [DELETED])",
             report.messages_edited,
             report.conversations.len()
-        );
+        ));
         return Ok(());
     }
 
@@ -168,10 +168,10 @@ impl Recorder {
             && !self.warned
         {
             self.warned = true;
-            eprintln!(
+            crate::output::note(format_args!(
                 "warning: cannot record progress in {}: {e}",
                 self.path.display()
-            );
+            ));
         }
     }
 }

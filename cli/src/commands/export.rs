@@ -79,10 +79,10 @@ pub async fn run(
     match flow {
         Ok(Flow::Done) => {
             flushed?;
-            eprintln!(
+            crate::output::note(format_args!(
                 "export: {} lines written ({} users and conversations already in the file)",
                 job.lines, job.skipped
-            );
+            ));
             Ok(())
         }
         Ok(Flow::Stopped) => {

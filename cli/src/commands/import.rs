@@ -67,10 +67,10 @@ pub async fn run(
     });
     let checked = check(&args.file)?;
     if checked.system > 0 {
-        eprintln!(
+        crate::output::note(format_args!(
             "import: {} system message(s) left out: TalkJS's import takes user messages only",
             checked.system
-        );
+        ));
     }
     let resume = format!(
         "run the same command again to resume: the checkpoint {} records what TalkJS stored, \

@@ -9,7 +9,7 @@ use talkjs::{Client, raw::types::UserInput};
 
 use super::import_export::upsert;
 use crate::{
-    args::SyncArgs,
+    args::{SyncArgs, UsersFormat},
     convert,
     failure::{Failure, code},
     interrupt::Interrupt,
@@ -25,9 +25,12 @@ pub async fn sync(
     interrupt: &Interrupt,
 ) -> Result<(), Failure> {
     let path = args.file.as_path();
-    let csv = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let csv = match args.format {
+        Some(format) => format == UsersFormat::Csv,
+        None => path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv")),
+    };
     // Checked whole first: nothing is sent from a file with a bad row.
     let total = if csv {
         csv_users(path)?.try_fold(0u64, |n, row| row.map(|_| n + 1))?

@@ -60,6 +60,28 @@ async fn output_to_a_closed_pipe_is_not_a_failure() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn progress_to_a_closed_stderr_is_not_a_failure() {
+    let emu = emulator().await;
+    let files = dir("closed-stderr");
+    let lines: String = (0..300)
+        .map(|n| format!("{{\"id\": \"u{n}\", \"name\": \"User {n}\"}}\n"))
+        .collect();
+    std::fs::write(files.join("users.jsonl"), lines).unwrap();
+    let (reader, writer) = std::io::pipe().unwrap();
+    // Closed before the binary starts: every progress line meets EPIPE.
+    drop(reader);
+    let mut command = talkjs(&emu);
+    command
+        .args(["users", "sync"])
+        .arg(files.join("users.jsonl"))
+        .stderr(writer);
+    let output = run(command).await;
+    assert_eq!(output.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("\"done\":300"));
+    assert_eq!(emu.user_count(), 300);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_saved_webhook_request_is_verified() {
     let emu = emulator().await;
     let files = dir("webhook");
@@ -124,6 +146,15 @@ async fn users_sync_upserts_csv_and_jsonl() {
     ok(&run(command).await);
     assert_eq!(emu.user_count(), 252);
     assert_eq!(emu.user("u249").unwrap()["name"], "User 249");
+
+    // A CSV whose name does not say so.
+    std::fs::write(files.join("users.txt"), "id,name\ncarol,Carol\n").unwrap();
+    let mut command = talkjs(&emu);
+    command
+        .args(["users", "sync", "--format", "csv"])
+        .arg(files.join("users.txt"));
+    ok(&run(command).await);
+    assert_eq!(emu.user("carol").unwrap()["name"], "Carol");
 }
 
 #[tokio::test(flavor = "multi_thread")]
