@@ -2,7 +2,7 @@
 //! program mints for itself and its frontend, and webhook verification.
 
 pub(crate) mod authorization;
-mod hmac_sha256;
+pub(crate) mod hmac_sha256;
 mod signing;
 pub mod tokens;
 pub mod webhooks;

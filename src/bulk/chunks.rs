@@ -72,10 +72,13 @@ impl Conversation {
 
     /// The outcome of a chunk that may not go.
     pub(crate) fn after_failure(&self, places: std::ops::Range<u64>) -> Outcome {
-        let error = crate::Error::Protocol(format!(
-            "not sent: an earlier request of conversation {:?} failed",
-            self.id
-        ));
+        let error = crate::Error::NotSent {
+            reason: format!(
+                "an earlier request of conversation {:?} failed (reported with its own error); \
+                 a later run resumes the conversation from there",
+                self.id
+            ),
+        };
         self.failed(places, error)
     }
 }

@@ -11,6 +11,7 @@ use super::{
     Bulk, BulkReport,
     checkpoint::{Checkpoint, CheckpointEvent, resume_points},
     chunks::{Chunk, Conversation, Piece, pieces},
+    fingerprint::fingerprint,
     progress::{Outcome, Tracker},
 };
 use crate::{
@@ -46,11 +47,15 @@ impl Bulk<'_> {
     /// over the same input and checkpoint skips what was acknowledged and
     /// resolves what was started but not acknowledged by reading the
     /// conversation back: every message carries a marker in its `custom`
-    /// data ([`Bulk::marker`], `"{job}/{place}"`), and only the messages
-    /// whose marker is missing are imported. The same reading back resolves
-    /// a request whose answer was lost while the job runs. Without a marker
+    /// data ([`Bulk::marker`], `"{job}/{place}/{fingerprint}"`, the last
+    /// part a hash of the message's content), and only the messages whose
+    /// marker is missing are imported. The same reading back resolves a
+    /// request whose answer was lost while the job runs. Either reading
+    /// waits [`Bulk::settle`] first (on resume, from the job's start): a
+    /// request of the earlier run may still be on its way. Without a marker
     /// ([`Bulk::without_marker`]) such a request is reported as a failure
-    /// with [`Error::OutcomeUnknown`].
+    /// with [`Error::OutcomeUnknown`], in this run or a later one: never
+    /// sent again on a guess.
     ///
     /// A conversation whose request failed (TalkJS refused it, or an
     /// unknown outcome could not be resolved) is left there: its later
@@ -74,8 +79,9 @@ impl Bulk<'_> {
         let job = Job {
             client,
             checkpoint,
-            marker: marker.map(|key| (key, job)),
+            marker: marker.map(|key| (key, job.unwrap_or_else(|| "import".to_owned()))),
             settle,
+            started: tokio::time::Instant::now(),
         };
         let job = &job;
         let outcomes = pieces(items.map(|item| (item.conversation, item.message)), resume)
@@ -100,6 +106,9 @@ struct Job<'a> {
     marker: Option<(String, String)>,
     /// The wait before an unknown outcome is read back.
     settle: std::time::Duration,
+    /// When the job started: a chunk the checkpoint leaves in doubt is
+    /// read back no earlier than `settle` after it.
+    started: tokio::time::Instant,
 }
 
 /// Outcomes that may have been applied although no answer says so.
@@ -157,6 +166,22 @@ impl Job<'_> {
             .map_err(Failed::Request)?;
         let total = pending.len() as u64;
         if conversation.in_doubt {
+            if self.marker.is_none() {
+                return Err(Failed::Request(Error::OutcomeUnknown {
+                    operation: "import_messages",
+                    reason: format!(
+                        "an earlier run sent messages from place {} of conversation {:?} and \
+                         recorded no answer, and without a marker the SDK cannot tell whether \
+                         TalkJS stored them; read the conversation, then record what is there \
+                         as acknowledged in the checkpoint (CheckpointEvent::Acked) or import \
+                         with a marker",
+                        chunk.first, conversation.id
+                    ),
+                }));
+            }
+            // A request of the earlier run (a dropped future, a killed
+            // process) may still be applied: read back after it settles.
+            tokio::time::sleep_until(self.started + self.settle).await;
             self.drop_present(conversation, &mut pending, false).await?;
         }
         // An unknown outcome is read back and only the rest sent again; a
@@ -210,7 +235,10 @@ impl Job<'_> {
         let Some((key, job)) = &self.marker else {
             return Ok((String::new(), message));
         };
-        let value = format!("{job}/{place}");
+        // The content's fingerprint, taken before the marker is added: a
+        // different message at this place (another import under the same
+        // job name) is never taken for this one.
+        let value = format!("{job}/{place}/{}", fingerprint(&message)?);
         let mut custom = message.custom.take().and_then(|c| c.0).unwrap_or_default();
         if custom.contains_key(key) {
             return Err(Error::validation(

@@ -39,6 +39,7 @@
 mod checkpoint;
 mod chunks;
 mod export;
+mod fingerprint;
 mod import;
 mod progress;
 mod send;
@@ -59,7 +60,8 @@ pub struct Bulk<'a> {
     total: Option<u64>,
     on_progress: Option<progress::OnProgress<'a>>,
     marker: Option<String>,
-    job: String,
+    /// `None` until [`Bulk::job`] names it.
+    job: Option<String>,
     settle: std::time::Duration,
 }
 
@@ -89,7 +91,7 @@ impl Client {
             total: None,
             on_progress: None,
             marker: Some(DEFAULT_MARKER.to_owned()),
-            job: "import".to_owned(),
+            job: None,
             settle: std::time::Duration::from_secs(5),
         }
     }
@@ -117,13 +119,15 @@ impl<'a> Bulk<'a> {
     }
 
     /// The `custom` key that marks each imported message with its place in
-    /// the job (`"{job}/{n}"`: the n-th message of its conversation in the
-    /// input), so that an import whose outcome is unknown can be checked
-    /// by reading the conversation back; default [`DEFAULT_MARKER`]. A
-    /// message whose `custom` already sets this key (one exported after an
-    /// earlier import, say) is not imported: its chunk is reported as an
-    /// [`crate::Error::Validation`] naming `custom.{key}`, and the value is
-    /// never replaced.
+    /// the job and its content (`"{job}/{n}/{fingerprint}"`: the n-th
+    /// message of its conversation in the input, and 16 hex digits of a
+    /// hash of the message), so that an import whose outcome is unknown
+    /// can be checked by reading the conversation back; default
+    /// [`DEFAULT_MARKER`]. A message whose `custom` already sets this key
+    /// (one exported after an earlier import, say) is not imported, and the
+    /// value is never replaced: its chunk is reported as an
+    /// [`crate::Error::Validation`] naming `custom.{key}`, and the rest of
+    /// its conversation as [`crate::Error::NotSent`].
     pub fn marker(mut self, key: impl Into<String>) -> Self {
         self.marker = Some(key.into());
         self
@@ -146,11 +150,17 @@ impl<'a> Bulk<'a> {
         self
     }
 
-    /// The job's name in each marker (default `"import"`): give each
-    /// distinct import into the same conversations its own, so that one
-    /// job's markers are never taken for another's.
+    /// The job's name: in each import marker (default `"import"`), and in
+    /// each default idempotency key of [`Bulk::send`] (default a random
+    /// name, new for every send). A run that resumes a job must use the
+    /// same name: name a send to make running it again after a crash store
+    /// nothing twice. Markers and keys also carry a hash of the message,
+    /// so a different message is never taken for another job's; give
+    /// distinct imports into the same conversations their own names all
+    /// the same, so that a message imported again on purpose is not taken
+    /// for the earlier copy.
     pub fn job(mut self, name: impl Into<String>) -> Self {
-        self.job = name.into();
+        self.job = Some(name.into());
         self
     }
 }

@@ -6,6 +6,7 @@ use futures::{Stream, StreamExt};
 use super::{
     Bulk, BulkReport,
     chunks::{Piece, pieces},
+    fingerprint::fingerprint,
     progress::{Outcome, Tracker},
 };
 use crate::{Error, raw::types::SendMessageInput, validate::MAX_IDEMPOTENCY_KEY_LEN};
@@ -15,13 +16,15 @@ impl Bulk<'_> {
     /// conversation's in input order, up to 10 consecutive ones per
     /// request, conversations in parallel. Every message carries an
     /// idempotency key, so retries never store it twice: its own, or
-    /// `"{job}:{conversation}:{place}"` ([`Bulk::job`], the message's place
-    /// among its conversation's in the input), so that running the same job
-    /// again over the same input after a crash stores nothing twice either,
-    /// within TalkJS's de-duplication window (unconfirmed). A key that
-    /// would pass 255 bytes is left to the SDK's random one. A
-    /// conversation whose request failed is left there: its later
-    /// messages are reported as failed too.
+    /// `"{job}:{conversation}:{place}:{fingerprint}"` ([`Bulk::job`], the
+    /// message's place among its conversation's in the input, a hash of
+    /// its content). The job's name is random unless given: name it, and
+    /// running the same job again over the same input after a crash stores
+    /// nothing twice either, within TalkJS's de-duplication window
+    /// (unconfirmed); a send under a new name is new messages, even with
+    /// the same text. A key that would pass 255 bytes is left to the SDK's
+    /// random one. A conversation whose request failed is left there: its
+    /// later messages are reported as [`Error::NotSent`].
     ///
     /// ```no_run
     /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {
@@ -36,7 +39,10 @@ impl Bulk<'_> {
         S: Stream<Item = (String, SendMessageInput)> + Send,
     {
         let client = self.client;
-        let job = self.job.as_str();
+        let job = self
+            .job
+            .unwrap_or_else(|| format!("send-{:016x}", crate::retry::random_u64()));
+        let job = job.as_str();
         let outcomes = pieces(messages, Default::default())
             .map(|piece| async move {
                 // No checkpoint, so nothing is skipped.
@@ -51,7 +57,11 @@ impl Bulk<'_> {
                 let mut messages = chunk.messages;
                 for (message, place) in messages.iter_mut().zip(places.clone()) {
                     if message.idempotency_key.is_none() {
-                        let key = format!("{job}:{}:{place}", conversation.id);
+                        let fingerprint = match fingerprint(message) {
+                            Ok(fingerprint) => fingerprint,
+                            Err(error) => return Ok(conversation.failed(places, error)),
+                        };
+                        let key = format!("{job}:{}:{place}:{fingerprint}", conversation.id);
                         if key.len() <= MAX_IDEMPOTENCY_KEY_LEN {
                             message.idempotency_key = Some(key);
                         }

@@ -16,7 +16,9 @@ impl Bulk<'_> {
     /// that fails is reported with its user ids in the report's failures
     /// (an id that appears twice within 100 consecutive users is such a
     /// failure: one request could not say which to apply); the others go
-    /// on.
+    /// on. Requests run concurrently, so input order is not kept between
+    /// them: an id that appears twice further apart ends with either
+    /// entry's fields. List each user once (the last entry of each, say).
     ///
     /// ```no_run
     /// # async fn demo(client: &talkjs::Client) -> Result<(), talkjs::Error> {

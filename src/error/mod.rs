@@ -124,6 +124,15 @@ pub enum Error {
         /// What happened (timeout, connection lost after sending, ...).
         reason: String,
     },
+    /// Not sent, because an earlier request of the same bulk job failed:
+    /// the later messages of a conversation whose request failed (that
+    /// failure is reported on its own). A later run resumes the
+    /// conversation in order.
+    #[error("not sent: {reason}")]
+    NotSent {
+        /// Which failure held it back.
+        reason: String,
+    },
     /// A response body that could not be read as the API promises: not the
     /// documented JSON, or larger than the configured cap.
     #[error("cannot decode TalkJS's {status} response: {message}; body starts with {excerpt:?}")]

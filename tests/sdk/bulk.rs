@@ -142,9 +142,15 @@ async fn an_import_stores_every_message_once_in_order_and_a_rerun_skips_it_all()
         "progress only grows"
     );
     assert_exactly_once(&emulator);
-    // Each imported message carries its place, for reading back.
+    // Each imported message carries its place and its content's
+    // fingerprint, for reading back.
     let first = &emulator.messages("c0")[0];
-    assert_eq!(first["custom"]["talkjsImportKey"], "import/0", "{first}");
+    let marker = first["custom"]["talkjsImportKey"].as_str().unwrap();
+    let fingerprint = marker.strip_prefix("import/0/").expect(marker);
+    assert!(
+        fingerprint.len() == 16 && fingerprint.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{first}"
+    );
     // Every request was started, then acknowledged.
     let events = checkpoint.events();
     let acked = events
@@ -295,24 +301,29 @@ async fn without_a_marker_an_unknown_outcome_is_reported_not_guessed() {
         conversation: "c0".into(),
         message: ImportMessageInput::user_text("alice", "once", 1_600_000_000_000),
     }];
-    let report = client
-        .bulk()
-        .without_marker()
-        .import(stream::iter(one), &MemoryCheckpoint::new())
-        .await
-        .unwrap();
-    assert_eq!(report.failures.len(), 1);
-    assert!(
-        matches!(report.failures[0].error, Error::OutcomeUnknown { .. }),
-        "{:?}",
-        report.failures
-    );
-    assert_eq!(report.failures[0].items, ["0"]);
-    assert_eq!(
-        emulator.messages("c0").len(),
-        1,
-        "applied once, never sent again"
-    );
+    let checkpoint = MemoryCheckpoint::new();
+    // The run that lost the answer, and a run resuming it: neither knows
+    // whether TalkJS stored the message, and neither sends it again.
+    for run in 0..2 {
+        let report = client
+            .bulk()
+            .without_marker()
+            .import(stream::iter(one.clone()), &checkpoint)
+            .await
+            .unwrap();
+        assert_eq!(report.failures.len(), 1, "run {run}");
+        assert!(
+            matches!(report.failures[0].error, Error::OutcomeUnknown { .. }),
+            "run {run}: {:?}",
+            report.failures
+        );
+        assert_eq!(report.failures[0].items, ["0"]);
+        assert_eq!(
+            emulator.messages("c0").len(),
+            1,
+            "applied once, never sent again"
+        );
+    }
 }
 
 #[tokio::test]
@@ -373,8 +384,10 @@ async fn a_message_that_already_sets_the_marker_key_is_refused_not_overwritten()
         "{}",
         stored[0]
     );
-    assert_eq!(
-        stored[0]["custom"]["migrationKey"], "import/0",
+    assert!(
+        stored[0]["custom"]["migrationKey"]
+            .as_str()
+            .is_some_and(|marker| marker.starts_with("import/0/")),
         "{}",
         stored[0]
     );
@@ -415,6 +428,120 @@ async fn users_are_upserted_100_per_request_and_a_bad_chunk_is_reported() {
 }
 
 #[tokio::test]
+async fn two_unnamed_sends_are_two_messages_even_with_the_same_text() {
+    let (emulator, client) = emulator().await;
+    setup(&client).await;
+    let notice = || {
+        stream::iter([(
+            "c0".to_owned(),
+            SendMessageInput::user_text("bob", "We have moved!"),
+        )])
+    };
+    for _ in 0..2 {
+        let report = client.bulk().send(notice()).await.unwrap();
+        assert_eq!(report.progress.done, 1);
+    }
+    // And under one name, a different text at the same place is a new
+    // message too (the key carries the content's fingerprint).
+    let other = stream::iter([(
+        "c0".to_owned(),
+        SendMessageInput::user_text("bob", "We are back!"),
+    )]);
+    client.bulk().job("notices").send(notice()).await.unwrap();
+    client.bulk().job("notices").send(other).await.unwrap();
+    let texts: Vec<_> = emulator
+        .messages("c0")
+        .iter()
+        .map(|m| m["text"].clone())
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            "We have moved!",
+            "We have moved!",
+            "We have moved!",
+            "We are back!"
+        ],
+    );
+}
+
+#[tokio::test]
+async fn two_imports_under_one_name_never_take_each_others_messages() {
+    let (emulator, client) = emulator().await;
+    setup(&client).await;
+    let item = |text: &str, at: i64| ImportItem {
+        conversation: "c0".into(),
+        message: ImportMessageInput::user_text("alice", text, 1_600_000_000_000 + at),
+    };
+    let first = [item("2019 a", 0), item("2019 b", 1)];
+    let report = client
+        .bulk()
+        .import(stream::iter(first), &MemoryCheckpoint::new())
+        .await
+        .unwrap();
+    assert_eq!(report.progress.done, 2);
+    // The second import's request is lost before TalkJS applies it: the
+    // read-back finds the first import's `import/0` and `import/1`, whose
+    // content differs, so it sends its own.
+    emulator.inject_fault(Fault::DropBeforeApply);
+    let second = [item("2020 a", 10), item("2020 b", 11)];
+    let report = client
+        .bulk()
+        .settle(Duration::ZERO)
+        .import(stream::iter(second), &MemoryCheckpoint::new())
+        .await
+        .unwrap();
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert_eq!((report.progress.done, report.progress.skipped), (2, 0));
+    let mut texts: Vec<_> = emulator
+        .messages("c0")
+        .iter()
+        .map(|m| m["text"].clone())
+        .collect();
+    texts.sort_by_key(|t| t.to_string());
+    assert_eq!(texts, ["2019 a", "2019 b", "2020 a", "2020 b"]);
+}
+
+#[tokio::test]
+async fn a_resumed_import_reads_back_only_after_the_cut_off_run_s_request_lands() {
+    let (emulator, client) = emulator().await;
+    setup(&client).await;
+    let items = || {
+        stream::iter((0..3).map(|i| ImportItem {
+            conversation: "c0".into(),
+            message: ImportMessageInput::user_text("alice", format!("m{i}"), 1_600_000_000_000 + i),
+        }))
+    };
+    let checkpoint = MemoryCheckpoint::new();
+    // TalkJS takes a second to apply the request, and the first run is cut
+    // off (a crash, a dropped future) while it waits: the chunk is started,
+    // not acknowledged, and still on its way.
+    emulator.inject_fault(Fault::Delay(Duration::from_secs(1)));
+    let cut = tokio::time::timeout(
+        Duration::from_millis(200),
+        client.bulk().import(items(), &checkpoint),
+    )
+    .await;
+    assert!(cut.is_err(), "the first run is cut off");
+    // Resumed at once: the read-back waits `settle` from the job's start,
+    // finds the request applied, and sends nothing again.
+    let report = client
+        .bulk()
+        .settle(Duration::from_secs(3))
+        .import(items(), &checkpoint)
+        .await
+        .unwrap();
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert_eq!((report.progress.done, report.progress.skipped), (0, 3));
+    let texts: Vec<_> = emulator
+        .messages("c0")
+        .iter()
+        .map(|m| m["text"].clone())
+        .collect();
+    assert_eq!(texts, ["m0", "m1", "m2"]);
+}
+
+#[tokio::test]
 async fn sends_reach_many_conversations_in_order_and_an_export_holds_everything() {
     let (_emulator, client) = emulator().await;
     setup(&client).await;
@@ -427,13 +554,19 @@ async fn sends_reach_many_conversations_in_order_and_an_export_holds_everything(
     let messages: Vec<_> = messages.collect();
     let report = client
         .bulk()
+        .job("notices")
         .send(stream::iter(messages.clone()))
         .await
         .unwrap();
     assert_eq!(report.progress.done, 40);
-    // The same job again (a rerun after a crash): the same keys, so
+    // The named job run again (a rerun after a crash): the same keys, so
     // nothing is stored twice (the order checks below would see it).
-    client.bulk().send(stream::iter(messages)).await.unwrap();
+    client
+        .bulk()
+        .job("notices")
+        .send(stream::iter(messages))
+        .await
+        .unwrap();
     for c in 0..4 {
         let stored: Vec<_> = client
             .messages(format!("c{c}"))
