@@ -6,7 +6,7 @@
 
 use std::{
     collections::HashMap,
-    fs::{File, OpenOptions},
+    fs::{File, OpenOptions, TryLockError},
     io::{BufRead, BufReader, Read, Seek, SeekFrom, Write},
     path::{Path, PathBuf},
     sync::Mutex,
@@ -131,54 +131,46 @@ pub struct FileCheckpoint {
 }
 
 impl FileCheckpoint {
-    /// Opens (or creates) the checkpoint at `path`.
+    /// Opens (or creates) the checkpoint at `path`, and locks it for this
+    /// job: a second job over the same checkpoint, in this process or
+    /// another, is refused (both would import everything) until this one
+    /// is dropped. A last line cut short by a crash is cut off.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref().to_path_buf();
+        let io = |source: std::io::Error| Error::Io {
+            path: path.clone(),
+            source,
+        };
         let file = OpenOptions::new()
             .create(true)
             .append(true)
             .read(true)
             .open(&path)
-            .map_err(|source| Error::Io {
-                path: path.clone(),
-                source,
-            })?;
-        // A line cut short by a crash is ended, so that the next event
-        // starts a line of its own; only the last byte is read for that.
-        let len = file
-            .metadata()
-            .map_err(|source| Error::Io {
-                path: path.clone(),
-                source,
-            })?
-            .len();
-        if len > 0 {
-            let mut last = [0u8];
-            (&file)
-                .seek(SeekFrom::Start(len - 1))
-                .and_then(|_| (&file).read_exact(&mut last))
-                .and_then(|()| {
-                    if last[0] == b'\n' {
-                        Ok(())
-                    } else {
-                        (&file).write_all(b"\n")
-                    }
-                })
-                .map_err(|source| Error::Io {
-                    path: path.clone(),
-                    source,
-                })?;
+            .map_err(io)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                return Err(io(std::io::Error::new(
+                    std::io::ErrorKind::WouldBlock,
+                    "another job holds this checkpoint (two jobs over one checkpoint would \
+                     both import everything): wait for it to end, or give this job its own",
+                )));
+            }
+            // A file system without locks: the job goes on unlocked.
+            Err(TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => {}
+            Err(TryLockError::Error(e)) => return Err(io(e)),
+        }
+        let len = file.metadata().map_err(io)?.len();
+        let whole = whole_lines_len(&file, len).map_err(io)?;
+        if whole < len {
+            file.set_len(whole).map_err(io)?;
         }
         // A new file is durable only once its directory entry is.
-        sync_parent(&path).map_err(|source| Error::Io {
-            path: path.clone(),
-            source,
-        })?;
-        let checkpoint = FileCheckpoint {
+        sync_parent(&path).map_err(io)?;
+        Ok(FileCheckpoint {
             path,
             file: Mutex::new(file),
-        };
-        Ok(checkpoint)
+        })
     }
 
     fn io(&self, source: std::io::Error) -> Error {
@@ -193,12 +185,23 @@ impl Checkpoint for FileCheckpoint {
     fn load(&self) -> Result<Vec<CheckpointEvent>, Error> {
         let file = File::open(&self.path).map_err(|e| self.io(e))?;
         let mut events = Vec::new();
-        for line in BufReader::new(file).lines() {
+        for (number, line) in BufReader::new(file).lines().enumerate() {
             let line = line.map_err(|e| self.io(e))?;
-            // A line cut short by a crash was never acknowledged to anyone.
-            if let Ok(event) = serde_json::from_str(&line) {
-                events.push(event);
-            }
+            // `open` cut a torn last line off and every record is a whole
+            // line: a line that is not an event was damaged, and guessing
+            // past it could send a started chunk again unchecked.
+            let event = serde_json::from_str(&line).map_err(|e| {
+                self.io(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!(
+                        "line {} is not a checkpoint event ({e}): the file was changed by \
+                         something else than this job; restore it, or remove that line if \
+                         you know what it recorded",
+                        number + 1
+                    ),
+                ))
+            })?;
+            events.push(event);
         }
         Ok(events)
     }
@@ -215,6 +218,25 @@ impl Checkpoint for FileCheckpoint {
             .and_then(|()| file.sync_data())
             .map_err(|e| self.io(e))
     }
+}
+
+/// The length of the first `len` bytes of `file` up to its last newline:
+/// without a last line cut short by a crash. Read backwards by blocks, so
+/// that opening a long checkpoint reads only its end.
+fn whole_lines_len(mut file: &File, len: u64) -> std::io::Result<u64> {
+    let mut block = [0u8; 4096];
+    let mut end = len;
+    while end > 0 {
+        let start = end.saturating_sub(block.len() as u64);
+        let bytes = &mut block[..(end - start) as usize];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(bytes)?;
+        if let Some(at) = bytes.iter().rposition(|&b| b == b'\n') {
+            return Ok(start + at as u64 + 1);
+        }
+        end = start;
+    }
+    Ok(0)
 }
 
 /// Syncs the directory that holds `path`, so that a file created there
@@ -299,6 +321,41 @@ mod tests {
             reopened.load().unwrap(),
             vec![started("a", 0, 10), acked("a", 10), started("a", 10, 5)]
         );
+        drop(reopened);
+        // Reopened again: the torn line was cut off, not left in the middle.
+        assert_eq!(
+            FileCheckpoint::open(&path).unwrap().load().unwrap().len(),
+            3
+        );
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn a_file_checkpoint_is_held_by_one_job_at_a_time() {
+        let path =
+            std::env::temp_dir().join(format!("talkjs-checkpoint-lock-{}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let first = FileCheckpoint::open(&path).unwrap();
+        let second = FileCheckpoint::open(&path).unwrap_err();
+        assert!(
+            matches!(&second, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::WouldBlock),
+            "{second:?}"
+        );
+        assert!(second.to_string().contains("another job"), "{second}");
+        drop(first);
+        FileCheckpoint::open(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn a_damaged_line_before_the_last_is_refused_not_skipped() {
+        let path =
+            std::env::temp_dir().join(format!("talkjs-checkpoint-damaged-{}", std::process::id()));
+        let line = |event: &CheckpointEvent| serde_json::to_string(event).unwrap() + "\n";
+        let text = line(&started("a", 0, 10)) + "{\"event\":\"sta\n" + &line(&acked("b", 3));
+        std::fs::write(&path, text).unwrap();
+        let error = FileCheckpoint::open(&path).unwrap().load().unwrap_err();
+        assert!(error.to_string().contains("line 2"), "{error}");
         std::fs::remove_file(&path).unwrap();
     }
 }
