@@ -62,9 +62,9 @@ pub struct ClientConfig {
 impl std::fmt::Debug for ClientConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientConfig")
-            .field("app_id", &self.app_id)
+            .field("app_id", &shown(&self.app_id))
             .field("secret_key", &"[redacted]")
-            .field("base_url", &redacted_url(&self.base_url))
+            .field("base_url", &shown(&redacted_url(&self.base_url)))
             .field("auth", &self.auth)
             .field("connect_timeout", &self.connect_timeout)
             .field("attempt_timeout", &self.attempt_timeout)
@@ -330,6 +330,22 @@ impl ClientConfig {
     /// `/v1/{appId}` at its end is taken off ([`ClientConfig::base_url`]).
     /// Errors as [`ClientConfig::build`]'s.
     pub fn api_url(&self) -> Result<String, ConfigError> {
+        // Refused without echoing them: a key in the wrong setting would
+        // otherwise reach an error message, a log or a URL.
+        if looks_like_secret_key(&self.app_id) {
+            return Err(ConfigError::Invalid(
+                "the app id looks like a secret key (it holds sk_test_ or sk_live_): the app id \
+                 is the short public id on the TalkJS dashboard; are the two swapped?"
+                    .into(),
+            ));
+        }
+        if looks_like_secret_key(&self.base_url) {
+            return Err(ConfigError::Invalid(
+                "the base URL holds what looks like a secret key (sk_test_ or sk_live_): give \
+                 the API's origin, e.g. https://api.talkjs.com, and the key as the secret key"
+                    .into(),
+            ));
+        }
         crate::path::check_segment("app id", &self.app_id).map_err(config_error)?;
         // Only ever echoed redacted, parsable or not: the text may carry a
         // password or a query token.
@@ -370,6 +386,22 @@ impl ClientConfig {
             url.as_str().trim_end_matches('/'),
             crate::path::encode_path(&self.app_id)
         ))
+    }
+}
+
+/// Whether `text` holds a TalkJS secret key, which starts `sk_test_` or
+/// `sk_live_` (talkjs.com/docs/Reference/REST_API/Getting_Started/Introduction/):
+/// a key given as the app id or in the base URL.
+pub(crate) fn looks_like_secret_key(text: &str) -> bool {
+    text.contains("sk_test_") || text.contains("sk_live_")
+}
+
+/// `text` as `Debug` may show it: redacted when it holds a secret key.
+pub(crate) fn shown(text: &str) -> &str {
+    if looks_like_secret_key(text) {
+        "[redacted: holds a secret key]"
+    } else {
+        text
     }
 }
 

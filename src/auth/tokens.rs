@@ -64,7 +64,7 @@ pub struct AppTokenMinter {
 impl fmt::Debug for AppTokenMinter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AppTokenMinter")
-            .field("app_id", &self.app_id)
+            .field("app_id", &crate::config::shown(&self.app_id))
             .field("key", &"[REDACTED]")
             .field("lifetime_secs", &self.lifetime_secs)
             .finish()

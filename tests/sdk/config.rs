@@ -102,8 +102,19 @@ fn every_configuration_error_is_a_config_error() {
             config("app", "sk_test_x").base_url("https://me:hunter2@proxy.example"),
             "carries credentials",
         ),
+        // A key in the wrong setting is refused without being echoed.
+        (
+            config("sk_live_hunter2", "sk_test_x"),
+            "are the two swapped",
+        ),
+        (
+            config("app", "sk_test_x").base_url("sk_live_hunter2"),
+            "looks like a secret key",
+        ),
     ];
     for (config, expected) in refused {
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
         match config.build() {
             Err(ConfigError::Invalid(message)) => {
                 assert!(message.contains(expected), "{message}");
