@@ -6,6 +6,7 @@
 use serde_json::{Map, Value};
 use talkjs::{
     Access, Notify,
+    bulk::ImportItem,
     raw::types::{ConversationInput, ImportMessageInput, UserInput},
 };
 
@@ -129,6 +130,29 @@ pub fn message(object: &Map<String, Value>) -> Result<Option<MessagePlan>, Strin
     }))
 }
 
+/// An import line, `{"conversation": ..., "message": {...}}`, any field of
+/// either that TalkJS's import does not know refused by name (a misspelt
+/// `"txt"` would otherwise be dropped, and TalkJS refuse the request).
+pub fn item(object: &Map<String, Value>) -> Result<ImportItem, String> {
+    if let Some(unknown) = object
+        .keys()
+        .find(|key| !matches!(key.as_str(), "conversation" | "message"))
+    {
+        return Err(format!(
+            "unknown field {unknown:?} of an import line: it has \"conversation\" and \"message\""
+        ));
+    }
+    let conversation = string(object, "conversation")?;
+    let message = match object.get("message") {
+        Some(Value::Object(message)) => message.clone(),
+        _ => return Err("\"message\" (an object) is missing".into()),
+    };
+    Ok(ImportItem {
+        conversation,
+        message: typed(message, "message")?,
+    })
+}
+
 fn string(object: &Map<String, Value>, field: &str) -> Result<String, String> {
     match object.get(field) {
         Some(Value::String(value)) if !value.is_empty() => Ok(value.clone()),
@@ -150,7 +174,7 @@ where
     if let Some(unknown) = object.keys().find(|key| known.get(key.as_str()).is_none()) {
         return Err(format!(
             "unknown field {unknown:?} of a {what}: check its spelling (fields are named as in \
-             TalkJS's API, e.g. photoUrl, welcomeMessage)"
+             TalkJS's API, e.g. photoUrl, welcomeMessage, readBy)"
         ));
     }
     Ok(parsed)

@@ -103,7 +103,7 @@ impl Connection {
                 talkjs::ConfigError::InsecureUrl(_) => Failure::config(format!(
                     "the API URL (--api-url or {API_URL_ENV}) is plain http to a host that is \
                      not loopback: the credentials would travel in clear text; use https:// \
-                     (plain http is taken only for 127.0.0.1 or ::1, e.g. a local emulator)"
+                     (plain http is taken only for loopback: 127.0.0.1, ::1 or localhost, e.g. a local emulator)"
                 )),
                 other => Failure::config(format!(
                     "{other} (the URL comes from --api-url or {API_URL_ENV})"

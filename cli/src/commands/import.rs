@@ -11,10 +11,7 @@ use std::{
 
 use futures::{StreamExt, stream};
 use serde_json::{Map, Value};
-use talkjs::{
-    Client,
-    bulk::{FileCheckpoint, ImportItem},
-};
+use talkjs::{Client, bulk::FileCheckpoint};
 
 use super::import_export::{self, PassReport, Passes};
 use crate::{
@@ -77,6 +74,14 @@ pub async fn run(
          and nothing is imported twice",
         checkpoint_path.display()
     );
+    // Opened (and locked) before anything is sent: a checkpoint that
+    // cannot be written must stop the job while nothing is changed yet.
+    let checkpoint = FileCheckpoint::open(&checkpoint_path).map_err(|e| {
+        Failure::input(format!(
+            "cannot open the checkpoint {}: {e}",
+            checkpoint_path.display()
+        ))
+    })?;
     let mut summary = Map::new();
     if checked.format == Format::Export {
         let passes = Passes {
@@ -98,12 +103,6 @@ pub async fn run(
             return Err(interrupted(&resume));
         }
     }
-    let checkpoint = FileCheckpoint::open(&checkpoint_path).map_err(|e| {
-        Failure::input(format!(
-            "cannot open the checkpoint {}: {e}",
-            checkpoint_path.display()
-        ))
-    })?;
     let slot = Slot::default();
     let progress = Progress::new("import", "messages", Some(checked.messages), plain);
     let bulk = client
@@ -115,9 +114,7 @@ pub async fn run(
     let report = match checked.format {
         Format::Items => {
             let items = records(&args.file, "an import line", &slot, |object| {
-                serde_json::from_value::<ImportItem>(Value::Object(object.clone()))
-                    .map(Some)
-                    .map_err(|e| e.to_string())
+                convert::item(object).map(Some)
             })?;
             let items =
                 stream::iter(items).take_while(move |_| std::future::ready(!stop.requested()));
@@ -179,8 +176,7 @@ fn check(path: &Path) -> Result<Checked, Failure> {
         }
         match format {
             Format::Items => {
-                serde_json::from_value::<ImportItem>(Value::Object(object))
-                    .map_err(|e| bad(&e.to_string()))?;
+                convert::item(&object).map_err(|e| bad(&e))?;
                 checked.messages += 1;
             }
             Format::Export => match object.get("kind").and_then(Value::as_str) {

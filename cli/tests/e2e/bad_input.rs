@@ -45,6 +45,24 @@ async fn a_malformed_line_is_named_and_nothing_stored_is_lost() {
         stderr.contains("field.jsonl:1:") && stderr.contains("message"),
         "{stderr}"
     );
+
+    // A misspelt field is named, and nothing of the file is sent.
+    let typo = text_of_first_line(&good).replace("\"text\"", "\"txt\"");
+    std::fs::write(files.join("typo.jsonl"), typo + "\n").unwrap();
+    let (code, _, stderr) = parts(&run(import("typo.jsonl")).await);
+    assert_eq!(code, Some(5), "{stderr}");
+    assert!(
+        stderr.contains("typo.jsonl:1:") && stderr.contains("\"txt\""),
+        "{stderr}"
+    );
+    assert_eq!(texts(&emu, "c1"), ["c1-0", "c1-1", "c1-2", "c1-3"]);
+}
+
+fn text_of_first_line(path: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    let first = text.lines().next().unwrap().replace("c1-0", "c1-typo");
+    assert!(first.contains("\"text\""), "{first}");
+    first
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -193,4 +211,30 @@ async fn a_bad_csv_row_names_its_line_and_field() {
         "{stderr}"
     );
     assert_eq!(emu.user_count(), 0, "nothing of a bad file is sent");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_checkpoint_that_cannot_be_opened_stops_the_import_before_anything_is_sent() {
+    let emu = emulator().await;
+    let files = dir("bad-checkpoint");
+    let export = files.join("export.jsonl");
+    std::fs::write(
+        &export,
+        "{\"kind\": \"user\", \"id\": \"alice\", \"name\": \"Alice\"}\n",
+    )
+    .unwrap();
+    let mut command = talkjs(&emu);
+    command
+        .arg("import")
+        .arg(&export)
+        .arg("--checkpoint")
+        .arg(files.join("no-such-dir").join("cp"));
+    let (code, _, stderr) = parts(&run(command).await);
+    assert_eq!(code, Some(5), "{stderr}");
+    assert!(stderr.contains("cannot open the checkpoint"), "{stderr}");
+    assert_eq!(
+        emu.user_count(),
+        0,
+        "the users pass waits for the checkpoint"
+    );
 }
