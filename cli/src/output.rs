@@ -78,15 +78,29 @@ impl JsonLines {
 
     /// Writes `item` as one line.
     pub fn write(&mut self, item: &impl Serialize) -> Result<(), Failure> {
-        serde_json::to_writer(&mut self.out, item)
+        let written = serde_json::to_writer(&mut self.out, item)
             .map_err(std::io::Error::from)
-            .and_then(|()| self.out.write_all(b"\n"))
-            .map_err(|e| Failure::output(&self.name, e))
+            .and_then(|()| self.out.write_all(b"\n"));
+        self.outcome(written)
     }
 
     /// Flushes what was written (a line is either whole or cut, and a cut
     /// one is dropped on resume).
     pub fn flush(&mut self) -> Result<(), Failure> {
-        self.out.flush().map_err(|e| Failure::output(&self.name, e))
+        let flushed = self.out.flush();
+        self.outcome(flushed)
+    }
+
+    /// A write's outcome. On stdout, a reader that stopped early (`| head`)
+    /// wanted no more: the process ends at once, successfully, rather than
+    /// fetching the rest of the app for nobody (an export to stdout has no
+    /// state to keep: it cannot be resumed).
+    fn outcome(&self, written: std::io::Result<()>) -> Result<(), Failure> {
+        match written {
+            Err(e) if self.path.is_none() && e.kind() == std::io::ErrorKind::BrokenPipe => {
+                std::process::exit(0)
+            }
+            other => other.map_err(|e| Failure::output(&self.name, e)),
+        }
     }
 }

@@ -60,6 +60,23 @@ async fn output_to_a_closed_pipe_is_not_a_failure() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_export_to_a_closed_pipe_stops_quietly() {
+    let emu = emulator().await;
+    let sdk = client(&emu);
+    seed_conversation(&sdk, "c1", &["alice", "bob"]).await;
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut command = talkjs(&emu);
+    command
+        .arg("export")
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped());
+    let (code, _, stderr) = parts(&run(command).await);
+    assert_eq!(code, Some(0), "stderr: {stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn progress_to_a_closed_stderr_is_not_a_failure() {
     let emu = emulator().await;
     let files = dir("closed-stderr");
