@@ -20,9 +20,11 @@ pub struct BulkProgress {
     /// Items left out as already applied (a checkpoint, or found in the
     /// conversation when its outcome was unknown).
     pub skipped: u64,
-    /// Attempts the client repeated during the job.
+    /// Attempts the client repeated during the job. Counted by the client
+    /// (and its clones): another job or call running on it meanwhile
+    /// counts here too.
     pub retried: u64,
-    /// 429 answers the client got during the job.
+    /// 429 answers the client got during the job; counted as `retried`.
     pub throttled: u64,
     /// All items, when known ([`super::Bulk::total`]).
     pub total: Option<u64>,
