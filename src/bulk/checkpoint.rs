@@ -37,14 +37,23 @@ pub enum CheckpointEvent {
         conversation: String,
         /// One past the last stored place.
         upto: u64,
+        /// A hash over the content of every message before `upto`, in
+        /// order: a later run over an input whose first `upto` messages of
+        /// the conversation differ is refused, rather than skipping other
+        /// messages by their count. `None` (an event recorded by hand, say):
+        /// not checked.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        chain: Option<String>,
     },
 }
 
 /// What a checkpoint says of one conversation.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Resume {
     /// Messages before this place are stored.
     pub(crate) acked: u64,
+    /// The content hash of those messages, when recorded.
+    pub(crate) chain: Option<String>,
     /// A chunk was sent after the last acknowledgement: its outcome is not
     /// known.
     pub(crate) in_doubt: bool,
@@ -74,9 +83,16 @@ pub(crate) fn resume_points(events: &[CheckpointEvent]) -> HashMap<String, Resum
                 let point = points.entry(conversation.clone()).or_default();
                 point.in_doubt |= first + count > point.acked;
             }
-            CheckpointEvent::Acked { conversation, upto } => {
+            CheckpointEvent::Acked {
+                conversation,
+                upto,
+                chain,
+            } => {
                 let point = points.entry(conversation.clone()).or_default();
-                point.acked = point.acked.max(*upto);
+                if *upto >= point.acked {
+                    point.acked = *upto;
+                    point.chain.clone_from(chain);
+                }
                 point.in_doubt = false;
             }
         }
@@ -273,6 +289,7 @@ mod tests {
         CheckpointEvent::Acked {
             conversation: c.into(),
             upto,
+            chain: Some(format!("chain-{upto}")),
         }
     }
 
@@ -289,6 +306,7 @@ mod tests {
             points["a"],
             Resume {
                 acked: 10,
+                chain: Some("chain-10".into()),
                 in_doubt: true
             }
         );
@@ -296,6 +314,7 @@ mod tests {
             points["b"],
             Resume {
                 acked: 5,
+                chain: Some("chain-5".into()),
                 in_doubt: false
             }
         );

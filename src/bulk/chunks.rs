@@ -15,10 +15,11 @@ use tokio::sync::watch;
 use super::{BulkFailure, checkpoint::Resume, progress::Outcome};
 use crate::MAX_MESSAGES_PER_REQUEST;
 
-/// What the input becomes: a message left out as acknowledged, or a
-/// request's worth of messages.
+/// What the input becomes: an outcome known without sending (messages
+/// left out as acknowledged, or refused as not the input the checkpoint
+/// recorded), or a request's worth of messages.
 pub(crate) enum Piece<M> {
-    Skipped,
+    Settled(Outcome),
     Chunk(Chunk<M>),
 }
 
@@ -41,9 +42,88 @@ pub(crate) struct Conversation {
     /// The checkpoint says a chunk's outcome is unknown: read it back
     /// before importing more.
     pub(crate) in_doubt: bool,
+    /// The content hash of the messages before the next chunk
+    /// ([`super::fingerprint::chained`]), for the checkpoint.
+    pub(crate) chain: Mutex<String>,
+}
+
+/// [`pieces`]'s state between two pieces.
+struct State<S, M> {
+    items: std::pin::Pin<Box<S>>,
+    resume: HashMap<String, Resume>,
+    /// Per conversation: its turn-taking and the next place.
+    seen: HashMap<String, (Arc<Conversation>, u64)>,
+    open: Option<Chunk<M>>,
+    /// After the input's end: what is left to report.
+    left: Option<Vec<Piece<M>>>,
+}
+
+impl<S, M> State<S, M> {
+    /// Conversations whose input ended before the place the checkpoint
+    /// acknowledged: that input is not the one recorded.
+    fn left_at_end(&mut self) -> Vec<Piece<M>> {
+        let mut left: Vec<Piece<M>> = self
+            .seen
+            .values()
+            .filter_map(|(conversation, next)| {
+                let acked = self.resume.get(&conversation.id)?.acked;
+                (*next < acked).then(|| {
+                    Piece::Settled(conversation.not_the_input(
+                        *next,
+                        format!("the input has {next} messages for it, fewer than the {acked} the checkpoint records as imported"),
+                    ))
+                })
+            })
+            .collect();
+        // Popped from the end: the open chunk goes first.
+        left.extend(self.open.take().map(Piece::Chunk));
+        left
+    }
 }
 
 impl Conversation {
+    /// Takes in the message at `place`, below `acked` (so stored by an
+    /// earlier run): its content joins the conversation's hash, and at the
+    /// last of them the hash is checked against the `recorded` one. The
+    /// outcome of all `acked` messages, once known.
+    fn skip<M: serde::Serialize>(
+        &self,
+        place: u64,
+        acked: u64,
+        recorded: Option<&str>,
+        message: &M,
+    ) -> Option<Outcome> {
+        let mut chain = self.chain.lock().unwrap_or_else(|e| e.into_inner());
+        // A message that cannot be encoded (none of TalkJS's can fail)
+        // hashes as empty: the check below then refuses the input.
+        let fingerprint = super::fingerprint::fingerprint(message).unwrap_or_default();
+        *chain = super::fingerprint::chained(&chain, &fingerprint);
+        if place + 1 < acked {
+            return None;
+        }
+        Some(match recorded {
+            Some(recorded) if recorded != *chain => self.not_the_input(
+                acked,
+                format!("its first {acked} messages differ from those the checkpoint records as imported"),
+            ),
+            _ => Outcome::skipped(acked),
+        })
+    }
+
+    /// Ends the conversation, its first `count` messages refused: the
+    /// input is not the one the checkpoint recorded.
+    fn not_the_input(&self, count: u64, why: String) -> Outcome {
+        let error = crate::Error::validation(
+            "input",
+            format!(
+                "conversation {:?}: {why}; resume with the same input, or import a new input \
+                 with a new checkpoint and a new job name",
+                self.id
+            ),
+        );
+        self.failed(0..count, error)
+    }
+
     /// Waits until the chunk starting at `first` may go: `false` when an
     /// earlier chunk of the conversation failed.
     pub(crate) async fn turn_of(&self, first: u64) -> bool {
@@ -84,55 +164,54 @@ impl Conversation {
 }
 
 /// The items in pieces: places counted per conversation, acknowledged ones
-/// left out, consecutive messages of one conversation grouped by up to 10.
+/// left out (once their content is found to be what the checkpoint
+/// recorded), consecutive messages of one conversation grouped by up to 10.
 pub(crate) fn pieces<M, S>(
     items: S,
     resume: HashMap<String, Resume>,
 ) -> impl Stream<Item = Piece<M>> + Send
 where
-    M: Send,
+    M: Send + serde::Serialize,
     S: Stream<Item = (String, M)> + Send,
 {
-    struct State<S, M> {
-        items: std::pin::Pin<Box<S>>,
-        resume: HashMap<String, Resume>,
-        /// Per conversation: its turn-taking and the next place.
-        seen: HashMap<String, (Arc<Conversation>, u64)>,
-        open: Option<Chunk<M>>,
-        ended: bool,
-    }
     let state = State {
         items: Box::pin(items),
         resume,
         seen: HashMap::new(),
         open: None,
-        ended: false,
+        left: None,
     };
     stream::unfold(state, |mut state| async move {
         loop {
-            if state.ended {
-                return state.open.take().map(|chunk| (Piece::Chunk(chunk), state));
+            if let Some(left) = &mut state.left {
+                return left.pop().map(|piece| (piece, state));
             }
             let Some(item) = state.items.next().await else {
-                state.ended = true;
+                state.left = Some(state.left_at_end());
                 continue;
             };
             let (conversation, place) = {
-                let resume = state.resume.get(&item.0).copied().unwrap_or_default();
+                let resume = state.resume.get(&item.0);
+                let acked = resume.map_or(0, |resume| resume.acked);
                 let (conversation, next) = state.seen.entry(item.0.clone()).or_insert_with(|| {
-                    let (turn, _) = watch::channel(Some(resume.acked));
+                    let (turn, _) = watch::channel(Some(acked));
                     let conversation = Conversation {
                         id: item.0.clone(),
                         turn,
                         present: Mutex::new(None),
-                        in_doubt: resume.in_doubt,
+                        in_doubt: resume.is_some_and(|resume| resume.in_doubt),
+                        chain: Mutex::new(String::new()),
                     };
                     (Arc::new(conversation), 0)
                 });
                 let place = *next;
                 *next += 1;
-                if place < resume.acked {
-                    return Some((Piece::Skipped, state));
+                if place < acked {
+                    let recorded = resume.and_then(|resume| resume.chain.as_deref());
+                    if let Some(settled) = conversation.skip(place, acked, recorded, &item.1) {
+                        return Some((Piece::Settled(settled), state));
+                    }
+                    continue;
                 }
                 (conversation.clone(), place)
             };

@@ -27,6 +27,18 @@ pub(crate) fn fingerprint(message: &impl Serialize) -> Result<String, Error> {
     Ok(hmac_sha256::hex(&hash.finalize()[..8], false))
 }
 
+/// The content hash of a conversation's messages up to one more message:
+/// `previous` (of the messages before it; `""` for none) and the new one's
+/// [`fingerprint`]. Recorded with each acknowledgement in a checkpoint, so
+/// that a resumed run can tell that its input is the one recorded.
+pub(crate) fn chained(previous: &str, fingerprint: &str) -> String {
+    let mut hash = hmac_sha256::HmacKey::new(b"talkjs bulk conversation chain v1").start();
+    hash.update(previous.as_bytes());
+    hash.update(b"/");
+    hash.update(fingerprint.as_bytes());
+    hmac_sha256::hex(&hash.finalize()[..8], false)
+}
+
 /// `value` as JSON with object keys in order.
 fn write_canonical(value: &Value, out: &mut Vec<u8>) {
     match value {

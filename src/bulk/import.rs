@@ -11,7 +11,7 @@ use super::{
     Bulk, BulkReport,
     checkpoint::{Checkpoint, CheckpointEvent, resume_points},
     chunks::{Chunk, Conversation, Piece, pieces},
-    fingerprint::fingerprint,
+    fingerprint::{chained, fingerprint},
     progress::{Outcome, Tracker},
 };
 use crate::{
@@ -87,7 +87,7 @@ impl Bulk<'_> {
         let outcomes = pieces(items.map(|item| (item.conversation, item.message)), resume)
             .map(|piece| async move {
                 match piece {
-                    Piece::Skipped => Ok(Outcome::skipped(1)),
+                    Piece::Settled(outcome) => Ok(outcome),
                     Piece::Chunk(chunk) => job.run(chunk).await,
                 }
             })
@@ -132,12 +132,26 @@ impl Job<'_> {
         if !conversation.turn_of(chunk.first).await {
             return Ok(conversation.after_failure(places));
         }
-        match self.import(&conversation, chunk).await {
+        let fingerprints: Vec<String> = match chunk.messages.iter().map(fingerprint).collect() {
+            Ok(fingerprints) => fingerprints,
+            Err(error) => return Ok(conversation.failed(places, error)),
+        };
+        match self.import(&conversation, chunk, &fingerprints).await {
             Ok((done, skipped)) => {
+                // The content hash up to this chunk's end, for a later run
+                // to check its input against.
+                let chain = {
+                    let before = conversation.chain.lock().unwrap_or_else(|e| e.into_inner());
+                    fingerprints
+                        .iter()
+                        .fold(before.clone(), |chain, next| chained(&chain, next))
+                };
                 self.checkpoint.record(&CheckpointEvent::Acked {
                     conversation: conversation.id.clone(),
                     upto: places.end,
+                    chain: Some(chain.clone()),
                 })?;
+                *conversation.chain.lock().unwrap_or_else(|e| e.into_inner()) = chain;
                 conversation.done_upto(places.end);
                 Ok(Outcome {
                     done,
@@ -156,12 +170,14 @@ impl Job<'_> {
         &self,
         conversation: &Conversation,
         chunk: Chunk<ImportMessageInput>,
+        fingerprints: &[String],
     ) -> Result<(u64, u64), Failed> {
         let mut pending: Vec<(String, ImportMessageInput)> = chunk
             .messages
             .into_iter()
             .zip(chunk.first..)
-            .map(|(message, place)| self.marked(message, place))
+            .zip(fingerprints)
+            .map(|((message, place), fingerprint)| self.marked(message, place, fingerprint))
             .collect::<Result<_, _>>()
             .map_err(Failed::Request)?;
         let total = pending.len() as u64;
@@ -231,14 +247,15 @@ impl Job<'_> {
         &self,
         mut message: ImportMessageInput,
         place: u64,
+        fingerprint: &str,
     ) -> Result<(String, ImportMessageInput), Error> {
         let Some((key, job)) = &self.marker else {
             return Ok((String::new(), message));
         };
-        // The content's fingerprint, taken before the marker is added: a
-        // different message at this place (another import under the same
-        // job name) is never taken for this one.
-        let value = format!("{job}/{place}/{}", fingerprint(&message)?);
+        // The content's fingerprint (of the message as given, without the
+        // marker): a different message at this place (another import
+        // under the same job name) is never taken for this one.
+        let value = format!("{job}/{place}/{fingerprint}");
         let mut custom = message.custom.take().and_then(|c| c.0).unwrap_or_default();
         if custom.contains_key(key) {
             return Err(Error::validation(

@@ -45,9 +45,10 @@ impl Bulk<'_> {
         let job = job.as_str();
         let outcomes = pieces(messages, Default::default())
             .map(|piece| async move {
-                // No checkpoint, so nothing is skipped.
-                let Piece::Chunk(chunk) = piece else {
-                    return Ok(Outcome::skipped(1));
+                // No checkpoint, so nothing is settled before sending.
+                let chunk = match piece {
+                    Piece::Settled(outcome) => return Ok(outcome),
+                    Piece::Chunk(chunk) => chunk,
                 };
                 let conversation = chunk.conversation;
                 let places = chunk.first..chunk.first + chunk.messages.len() as u64;

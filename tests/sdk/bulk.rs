@@ -503,6 +503,96 @@ async fn two_imports_under_one_name_never_take_each_others_messages() {
 }
 
 #[tokio::test]
+async fn a_checkpoint_resumed_with_another_input_is_refused_not_skipped_by_count() {
+    let (emulator, client) = emulator().await;
+    setup(&client).await;
+    let item = |conversation: &str, text: &str| ImportItem {
+        conversation: conversation.into(),
+        message: ImportMessageInput::user_text("alice", text, 1_600_000_000_000),
+    };
+    let checkpoint = MemoryCheckpoint::new();
+    let first = [item("c0", "jan"), item("c1", "jan"), item("c1", "feb")];
+    let report = client
+        .bulk()
+        .import(stream::iter(first.clone()), &checkpoint)
+        .await
+        .unwrap();
+    assert_eq!(report.progress.done, 3);
+
+    // The next month's file under the same checkpoint: c0's first message
+    // is not the one recorded (it used to be skipped by its count), c1's
+    // two are in another order; c2 is new to the checkpoint.
+    let next = [
+        item("c0", "feb"),
+        item("c0", "mar"),
+        item("c1", "feb"),
+        item("c1", "jan"),
+        item("c2", "mar"),
+    ];
+    let report = client
+        .bulk()
+        .import(stream::iter(next), &checkpoint)
+        .await
+        .unwrap();
+    assert_eq!((report.progress.done, report.progress.skipped), (1, 0));
+    // Failures come in the order they complete.
+    let mut refused: Vec<_> = report
+        .failures
+        .iter()
+        .map(|f| {
+            let kind = match &f.error {
+                Error::Validation { field, rule }
+                    if field == "input" && rule.contains("differ") =>
+                {
+                    "not the recorded input"
+                }
+                Error::NotSent { .. } => "not sent",
+                other => panic!("{other:?}"),
+            };
+            (f.conversation_id.clone().unwrap(), f.items.join(","), kind)
+        })
+        .collect();
+    refused.sort();
+    assert_eq!(
+        refused,
+        [
+            ("c0".to_owned(), "0".to_owned(), "not the recorded input"),
+            ("c0".to_owned(), "1".to_owned(), "not sent"),
+            ("c1".to_owned(), "0,1".to_owned(), "not the recorded input"),
+        ]
+    );
+    let texts = |c: &str| -> Vec<_> {
+        emulator
+            .messages(c)
+            .iter()
+            .map(|m| m["text"].clone())
+            .collect()
+    };
+    assert_eq!(texts("c0"), ["jan"]);
+    assert_eq!(texts("c1"), ["jan", "feb"]);
+    assert_eq!(texts("c2"), ["mar"]);
+
+    // A shorter input is not the recorded one either; the same input is.
+    let report = client
+        .bulk()
+        .import(stream::iter([item("c1", "jan")]), &checkpoint)
+        .await
+        .unwrap();
+    assert!(
+        matches!(&report.failures[..], [f] if f.error.to_string().contains("fewer than the 2")),
+        "{:?}",
+        report.failures
+    );
+    let report = client
+        .bulk()
+        .import(stream::iter(first), &checkpoint)
+        .await
+        .unwrap();
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert_eq!((report.progress.done, report.progress.skipped), (0, 3));
+}
+
+#[tokio::test]
 async fn a_resumed_import_reads_back_only_after_the_cut_off_run_s_request_lands() {
     let (emulator, client) = emulator().await;
     setup(&client).await;
