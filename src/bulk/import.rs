@@ -57,6 +57,12 @@ impl Bulk<'_> {
     /// with [`Error::OutcomeUnknown`], in this run or a later one: never
     /// sent again on a guess.
     ///
+    /// The checkpoint also records a hash of each conversation's messages
+    /// so far: a run over other input (other messages, another order,
+    /// fewer) refuses the conversations whose recorded messages differ,
+    /// with [`Error::Validation`] on `input`, instead of skipping messages
+    /// by their count.
+    ///
     /// A conversation whose request failed (TalkJS refused it, or an
     /// unknown outcome could not be resolved) is left there: its later
     /// messages are reported as failed too, and a later run resumes it in
