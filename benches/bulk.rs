@@ -22,8 +22,8 @@
 //! 100,000 within a few MB of 10,000.
 //!
 //! Run: `cargo bench --bench bulk` (about ten minutes);
-//! `BENCH_MODE=fixed` or `adaptive` for one mode, `BENCH_QUICK=1` for a
-//! smoke run (a tenth of the sizes).
+//! `BENCH_MODE=fixed` or `adaptive` for one mode (`memory` for memory
+//! only), `BENCH_QUICK=1` for a smoke run (a tenth of the sizes).
 
 mod support;
 
@@ -212,8 +212,8 @@ async fn main() {
         messages: 20_000 / scale,
         conversations: 200 / scale,
     };
-    // BENCH_MODE=fixed|adaptive runs one mode only.
-    let mode = env_choice("BENCH_MODE", &["fixed", "adaptive"]);
+    // BENCH_MODE=fixed|adaptive runs one mode only; =memory, only memory.
+    let mode = env_choice("BENCH_MODE", &["fixed", "adaptive", "memory"]);
     for (name, limit, retry_after) in [
         ("fixed", RateLimit::fixed(RATE, BURST), true),
         ("adaptive", RateLimit::adaptive(), true),
