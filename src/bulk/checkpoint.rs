@@ -30,6 +30,16 @@ pub enum CheckpointEvent {
         first: u64,
         /// How many.
         count: u64,
+        /// The job's name ([`crate::bulk::Bulk::job`]) the chunk was sent
+        /// under: a run resuming a chunk in doubt under another name (or
+        /// marker) could not find it by reading back, and is refused.
+        /// `None`: not recorded (not checked).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        job: Option<String>,
+        /// The marker's key ([`crate::bulk::Bulk::marker`]), `None` when
+        /// sent without one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        marker: Option<String>,
     },
     /// Every message before place `upto` of the conversation is stored.
     Acked {
@@ -57,6 +67,15 @@ pub(crate) struct Resume {
     /// A chunk was sent after the last acknowledgement: its outcome is not
     /// known.
     pub(crate) in_doubt: bool,
+    /// What that chunk was sent as, when recorded.
+    pub(crate) sent_as: Option<SentAs>,
+}
+
+/// The job name and marker key a chunk was sent under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SentAs {
+    pub(crate) job: String,
+    pub(crate) marker: Option<String>,
 }
 
 /// Where an import's progress is kept: a file ([`FileCheckpoint`]), memory
@@ -79,9 +98,18 @@ pub(crate) fn resume_points(events: &[CheckpointEvent]) -> HashMap<String, Resum
                 conversation,
                 first,
                 count,
+                job,
+                marker,
             } => {
                 let point = points.entry(conversation.clone()).or_default();
-                point.in_doubt |= first + count > point.acked;
+                // Saturating: a hand-edited count must not overflow.
+                if first.saturating_add(*count) > point.acked {
+                    point.in_doubt = true;
+                    point.sent_as = job.clone().map(|job| SentAs {
+                        job,
+                        marker: marker.clone(),
+                    });
+                }
             }
             CheckpointEvent::Acked {
                 conversation,
@@ -94,6 +122,7 @@ pub(crate) fn resume_points(events: &[CheckpointEvent]) -> HashMap<String, Resum
                     point.chain.clone_from(chain);
                 }
                 point.in_doubt = false;
+                point.sent_as = None;
             }
         }
     }
@@ -179,7 +208,19 @@ impl FileCheckpoint {
         let len = file.metadata().map_err(io)?.len();
         let whole = whole_lines_len(&file, len).map_err(io)?;
         if whole < len {
-            file.set_len(whole).map_err(io)?;
+            // A whole event without its newline (added by hand) is kept and
+            // ended; anything else after the last newline is a line cut
+            // short by a crash, never acknowledged to anyone: cut off.
+            let mut tail = Vec::new();
+            (&file)
+                .seek(SeekFrom::Start(whole))
+                .and_then(|_| (&file).read_to_end(&mut tail))
+                .map_err(io)?;
+            if serde_json::from_slice::<CheckpointEvent>(&tail).is_ok() {
+                (&file).write_all(b"\n").map_err(io)?;
+            } else {
+                file.set_len(whole).map_err(io)?;
+            }
         }
         // A new file is durable only once its directory entry is.
         sync_parent(&path).map_err(io)?;
@@ -203,6 +244,10 @@ impl Checkpoint for FileCheckpoint {
         let mut events = Vec::new();
         for (number, line) in BufReader::new(file).lines().enumerate() {
             let line = line.map_err(|e| self.io(e))?;
+            // A blank line (an editor's, after an event added by hand).
+            if line.trim().is_empty() {
+                continue;
+            }
             // `open` cut a torn last line off and every record is a whole
             // line: a line that is not an event was damaged, and guessing
             // past it could send a started chunk again unchecked.
@@ -283,8 +328,15 @@ mod tests {
             conversation: c.into(),
             first,
             count,
+            job: Some("import".into()),
+            marker: None,
         }
     }
+    /// A checkpoint file of this test process's own.
+    fn temp_path(test: &str) -> PathBuf {
+        std::env::temp_dir().join(format!("talkjs-checkpoint-{test}-{}", std::process::id()))
+    }
+
     fn acked(c: &str, upto: u64) -> CheckpointEvent {
         CheckpointEvent::Acked {
             conversation: c.into(),
@@ -307,7 +359,11 @@ mod tests {
             Resume {
                 acked: 10,
                 chain: Some("chain-10".into()),
-                in_doubt: true
+                in_doubt: true,
+                sent_as: Some(SentAs {
+                    job: "import".into(),
+                    marker: None
+                }),
             }
         );
         assert_eq!(
@@ -315,14 +371,15 @@ mod tests {
             Resume {
                 acked: 5,
                 chain: Some("chain-5".into()),
-                in_doubt: false
+                in_doubt: false,
+                sent_as: None,
             }
         );
     }
 
     #[test]
     fn a_file_checkpoint_survives_reopening_and_a_torn_last_line() {
-        let path = std::env::temp_dir().join(format!("talkjs-checkpoint-{}", std::process::id()));
+        let path = temp_path("torn");
         let _ = std::fs::remove_file(&path);
         let checkpoint = FileCheckpoint::open(&path).unwrap();
         checkpoint.record(&started("a", 0, 10)).unwrap();
@@ -350,9 +407,30 @@ mod tests {
     }
 
     #[test]
+    fn a_hand_edited_count_does_not_overflow() {
+        let points = resume_points(&[started("a", 5, u64::MAX)]);
+        assert!(points["a"].in_doubt);
+    }
+
+    #[test]
+    fn blank_lines_and_a_whole_last_event_without_its_newline_are_kept() {
+        let path = temp_path("hand");
+        let line = |event: &CheckpointEvent| serde_json::to_string(event).unwrap();
+        let text = line(&started("a", 0, 10)) + "\n\n" + &line(&acked("a", 10));
+        std::fs::write(&path, text).unwrap();
+        let checkpoint = FileCheckpoint::open(&path).unwrap();
+        checkpoint.record(&started("a", 10, 5)).unwrap();
+        assert_eq!(
+            checkpoint.load().unwrap(),
+            vec![started("a", 0, 10), acked("a", 10), started("a", 10, 5)]
+        );
+        drop(checkpoint);
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
     fn a_file_checkpoint_is_held_by_one_job_at_a_time() {
-        let path =
-            std::env::temp_dir().join(format!("talkjs-checkpoint-lock-{}", std::process::id()));
+        let path = temp_path("lock");
         let _ = std::fs::remove_file(&path);
         let first = FileCheckpoint::open(&path).unwrap();
         let second = FileCheckpoint::open(&path).unwrap_err();
@@ -368,8 +446,7 @@ mod tests {
 
     #[test]
     fn a_damaged_line_before_the_last_is_refused_not_skipped() {
-        let path =
-            std::env::temp_dir().join(format!("talkjs-checkpoint-damaged-{}", std::process::id()));
+        let path = temp_path("damaged");
         let line = |event: &CheckpointEvent| serde_json::to_string(event).unwrap() + "\n";
         let text = line(&started("a", 0, 10)) + "{\"event\":\"sta\n" + &line(&acked("b", 3));
         std::fs::write(&path, text).unwrap();

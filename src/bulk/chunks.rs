@@ -12,7 +12,11 @@ use std::{
 use futures::{Stream, StreamExt, stream};
 use tokio::sync::watch;
 
-use super::{BulkFailure, checkpoint::Resume, progress::Outcome};
+use super::{
+    BulkFailure,
+    checkpoint::{Resume, SentAs},
+    progress::Outcome,
+};
 use crate::MAX_MESSAGES_PER_REQUEST;
 
 /// What the input becomes: an outcome known without sending (messages
@@ -42,6 +46,8 @@ pub(crate) struct Conversation {
     /// The checkpoint says a chunk's outcome is unknown: read it back
     /// before importing more.
     pub(crate) in_doubt: bool,
+    /// What the chunk in doubt was sent as, when the checkpoint says.
+    pub(crate) sent_as: Option<SentAs>,
     /// The content hash of the messages before the next chunk
     /// ([`super::fingerprint::chained`]), for the checkpoint.
     pub(crate) chain: Mutex<String>,
@@ -200,6 +206,7 @@ where
                         turn,
                         present: Mutex::new(None),
                         in_doubt: resume.is_some_and(|resume| resume.in_doubt),
+                        sent_as: resume.and_then(|resume| resume.sent_as.clone()),
                         chain: Mutex::new(String::new()),
                     };
                     (Arc::new(conversation), 0)

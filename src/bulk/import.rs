@@ -85,7 +85,8 @@ impl Bulk<'_> {
         let job = Job {
             client,
             checkpoint,
-            marker: marker.map(|key| (key, job.unwrap_or_else(|| "import".to_owned()))),
+            marker,
+            job: job.unwrap_or_else(|| "import".to_owned()),
             settle,
             started: tokio::time::Instant::now(),
         };
@@ -108,8 +109,10 @@ impl Bulk<'_> {
 struct Job<'a> {
     client: &'a Client,
     checkpoint: &'a dyn Checkpoint,
-    /// The marker's key and the job's name.
-    marker: Option<(String, String)>,
+    /// The marker's key.
+    marker: Option<String>,
+    /// The job's name.
+    job: String,
     /// The wait before an unknown outcome is read back.
     settle: std::time::Duration,
     /// When the job started: a chunk the checkpoint leaves in doubt is
@@ -128,6 +131,20 @@ fn unknown_outcome(error: &Error) -> bool {
                 ..
             }
     )
+}
+
+/// Answers that say TalkJS applied nothing: a 4xx, or a 503 the transport
+/// did not take for a gateway's (it carried `Retry-After`: a refusal on
+/// purpose). Not a 2xx whose body could not be read, nor any other 5xx.
+fn refused(error: &Error) -> bool {
+    match error {
+        Error::Unauthorized { .. }
+        | Error::NotFound { .. }
+        | Error::RateLimited { .. }
+        | Error::Redirect { .. } => true,
+        Error::Api { body } => (400..500).contains(&body.status) || body.status == 503,
+        _ => false,
+    }
 }
 
 impl Job<'_> {
@@ -167,6 +184,22 @@ impl Job<'_> {
             }
             Err(Failed::Checkpoint(error)) => Err(error),
             Err(Failed::Request(error)) => Ok(conversation.failed(places, error)),
+            Err(Failed::Refused(error)) => {
+                // Nothing of the chunk is stored: its start is answered, so
+                // that a later run sends it again without doubt (and, with
+                // no marker, is not left with an unknown outcome).
+                let chain = conversation
+                    .chain
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone();
+                self.checkpoint.record(&CheckpointEvent::Acked {
+                    conversation: conversation.id.clone(),
+                    upto: places.start,
+                    chain: Some(chain),
+                })?;
+                Ok(conversation.failed(places, error))
+            }
         }
     }
 
@@ -188,6 +221,25 @@ impl Job<'_> {
             .map_err(Failed::Request)?;
         let total = pending.len() as u64;
         if conversation.in_doubt {
+            if let Some(sent_as) = &conversation.sent_as
+                && (sent_as.job != self.job || sent_as.marker != self.marker)
+            {
+                return Err(Failed::Request(Error::validation(
+                    "job",
+                    format!(
+                        "conversation {:?}: the checkpoint's chunk in doubt (from place {}) was \
+                         sent by job {:?} with marker {:?}, and this run is job {:?} with marker \
+                         {:?}; resume with the same Bulk::job and Bulk::marker, so that reading \
+                         back can find it",
+                        conversation.id,
+                        chunk.first,
+                        sent_as.job,
+                        sent_as.marker,
+                        self.job,
+                        self.marker
+                    ),
+                )));
+            }
             if self.marker.is_none() {
                 return Err(Failed::Request(Error::OutcomeUnknown {
                     operation: "import_messages",
@@ -208,7 +260,7 @@ impl Job<'_> {
         }
         // An unknown outcome is read back and only the rest sent again; a
         // few rounds, as each round is a fresh chance to lose an answer.
-        for _round in 0..3 {
+        for round in 0..3 {
             if pending.is_empty() {
                 break;
             }
@@ -218,6 +270,8 @@ impl Job<'_> {
                     conversation: conversation.id.clone(),
                     first,
                     count: total,
+                    job: Some(self.job.clone()),
+                    marker: self.marker.clone(),
                 })
                 .map_err(Failed::Checkpoint)?;
             let messages: Vec<ImportMessageInput> =
@@ -233,6 +287,11 @@ impl Job<'_> {
                     tracing::info!(conversation = %conversation.id, %error, "import outcome unknown: reading the conversation back");
                     tokio::time::sleep(self.settle).await;
                     self.drop_present(conversation, &mut pending, true).await?;
+                }
+                // Refused outright, in the first round, with nothing of the
+                // chunk found stored: TalkJS stored none of it.
+                Err(error) if round == 0 && pending.len() as u64 == total && refused(&error) => {
+                    return Err(Failed::Refused(error));
                 }
                 Err(error) => return Err(Failed::Request(error)),
             }
@@ -255,7 +314,7 @@ impl Job<'_> {
         place: u64,
         fingerprint: &str,
     ) -> Result<(String, ImportMessageInput), Error> {
-        let Some((key, job)) = &self.marker else {
+        let (Some(key), job) = (&self.marker, &self.job) else {
             return Ok((String::new(), message));
         };
         // The content's fingerprint (of the message as given, without the
@@ -286,7 +345,7 @@ impl Job<'_> {
         pending: &mut Vec<(String, ImportMessageInput)>,
         fresh: bool,
     ) -> Result<(), Failed> {
-        let Some((key, job)) = &self.marker else {
+        let (Some(key), job) = (&self.marker, &self.job) else {
             return Ok(());
         };
         let cached = conversation
@@ -332,4 +391,7 @@ enum Failed {
     Checkpoint(Error),
     /// This conversation cannot go on.
     Request(Error),
+    /// TalkJS refused the chunk, storing none of it; the conversation
+    /// cannot go on.
+    Refused(Error),
 }

@@ -121,7 +121,9 @@ impl<'a> Bulk<'a> {
     /// The `custom` key that marks each imported message with its place in
     /// the job and its content (`"{job}/{n}/{fingerprint}"`: the n-th
     /// message of its conversation in the input, and 16 hex digits of a
-    /// hash of the message), so that an import whose outcome is unknown
+    /// hash of the message, its attachment token left out since uploading
+    /// the same file again gives a new one), so that an import whose
+    /// outcome is unknown
     /// can be checked by reading the conversation back; default
     /// [`DEFAULT_MARKER`]. A message whose `custom` already sets this key
     /// (one exported after an earlier import, say) is not imported, and the

@@ -327,6 +327,82 @@ async fn without_a_marker_an_unknown_outcome_is_reported_not_guessed() {
 }
 
 #[tokio::test]
+async fn without_a_marker_a_refused_conversation_is_not_left_in_doubt() {
+    let (emulator, client) = emulator().await;
+    setup(&client).await;
+    let items = || {
+        stream::iter([ImportItem {
+            conversation: "late".into(),
+            message: ImportMessageInput::user_text("alice", "hello", 1_600_000_000_000),
+        }])
+    };
+    let checkpoint = MemoryCheckpoint::new();
+    let import = || client.bulk().without_marker().import(items(), &checkpoint);
+    // The conversation does not exist yet: TalkJS refuses, storing nothing.
+    let report = import().await.unwrap();
+    assert!(
+        matches!(&report.failures[..], [f] if matches!(f.error, Error::NotFound { .. })),
+        "{:?}",
+        report.failures
+    );
+    client
+        .conversations()
+        .upsert("late", with_participants(&["alice"]))
+        .await
+        .unwrap();
+    // So the rerun sends it, rather than reporting an unknown outcome.
+    let report = import().await.unwrap();
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert_eq!(report.progress.done, 1);
+    assert_eq!(emulator.messages("late").len(), 1);
+}
+
+#[tokio::test]
+async fn a_chunk_in_doubt_is_resumed_only_under_the_job_and_marker_that_sent_it() {
+    let (emulator, client) = emulator().await;
+    setup(&client).await;
+    let checkpoint = MemoryCheckpoint::new();
+    // An earlier run, job "jan", sent c0's first two messages and died.
+    checkpoint
+        .record(&CheckpointEvent::Started {
+            conversation: "c0".into(),
+            first: 0,
+            count: 2,
+            job: Some("jan".into()),
+            marker: Some(talkjs::bulk::DEFAULT_MARKER.into()),
+        })
+        .unwrap();
+    let items = || {
+        stream::iter((0..2).map(|i| ImportItem {
+            conversation: "c0".into(),
+            message: ImportMessageInput::user_text("alice", format!("m{i}"), 1_600_000_000_000 + i),
+        }))
+    };
+    // Resumed under the default name, reading back could not find them.
+    let report = client
+        .bulk()
+        .settle(Duration::ZERO)
+        .import(items(), &checkpoint)
+        .await
+        .unwrap();
+    assert!(
+        matches!(&report.failures[..], [f] if matches!(&f.error, Error::Validation { field, .. } if field == "job")),
+        "{:?}",
+        report.failures
+    );
+    assert!(emulator.messages("c0").is_empty(), "nothing was sent");
+    let report = client
+        .bulk()
+        .job("jan")
+        .settle(Duration::ZERO)
+        .import(items(), &checkpoint)
+        .await
+        .unwrap();
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert_eq!(report.progress.done, 2);
+}
+
+#[tokio::test]
 async fn a_message_that_already_sets_the_marker_key_is_refused_not_overwritten() {
     let (emulator, client) = emulator().await;
     setup(&client).await;
