@@ -13,7 +13,10 @@ use futures::{StreamExt, stream};
 use serde_json::{Map, Value};
 use talkjs::{Client, bulk::FileCheckpoint};
 
-use super::import_export::{self, PassReport, Passes};
+use super::{
+    import_export::{self, PassReport, Passes},
+    import_passes::{Digest, DonePasses},
+};
 use crate::{
     args::ImportArgs,
     convert,
@@ -42,6 +45,10 @@ struct Checked {
     messages: u64,
     /// System messages of an export, left out.
     system: u64,
+    /// The user lines' digest.
+    user_lines: Digest,
+    /// The conversation lines' digest.
+    conversation_lines: Digest,
 }
 
 /// Runs the import.
@@ -90,18 +97,31 @@ pub async fn run(
             plain,
             interrupt,
         };
-        let users = passes.users(checked.users).await?;
+        // A pass an earlier run completed over the same lines is not
+        // sent again.
+        let mut done = DonePasses::open(&checkpoint_path);
+        let users = if done.done("users", &checked.user_lines) {
+            PassReport::skipped(checked.users)
+        } else {
+            passes.users(checked.users).await?
+        };
         summary.insert("users".into(), users.json());
         users.check("users", &resume)?;
         if interrupt.requested() {
             return Err(interrupted(&resume));
         }
-        let conversations = passes.conversations(checked.conversations).await?;
+        done.record("users", &checked.user_lines);
+        let conversations = if done.done("conversations", &checked.conversation_lines) {
+            PassReport::skipped(checked.conversations)
+        } else {
+            passes.conversations(checked.conversations).await?
+        };
         summary.insert("conversations".into(), conversations.json());
         conversations.check("conversations", &resume)?;
         if interrupt.requested() {
             return Err(interrupted(&resume));
         }
+        done.record("conversations", &checked.conversation_lines);
     }
     let slot = Slot::default();
     let progress = Progress::new("import", "messages", Some(checked.messages), plain);
@@ -166,6 +186,8 @@ fn check(path: &Path) -> Result<Checked, Failure> {
             conversations: 0,
             messages: 0,
             system: 0,
+            user_lines: Digest::default(),
+            conversation_lines: Digest::default(),
         });
         let bad = |why: &str| jsonl::bad_line(path, number, "an import line", why);
         if format != checked.format {
@@ -183,10 +205,12 @@ fn check(path: &Path) -> Result<Checked, Failure> {
                 Some("user") => {
                     convert::user(object).map_err(|e| bad(&e))?;
                     checked.users += 1;
+                    checked.user_lines.add(&line);
                 }
                 Some("conversation") => {
                     convert::conversation(&object).map_err(|e| bad(&e))?;
                     checked.conversations += 1;
+                    checked.conversation_lines.add(&line);
                 }
                 Some("message") => match convert::message(&object).map_err(|e| bad(&e))? {
                     Some(_) => checked.messages += 1,

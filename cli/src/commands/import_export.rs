@@ -91,6 +91,16 @@ impl PassReport {
     }
 
     /// The counts, for the JSON summary on stdout.
+    /// A pass an earlier run completed over the same lines: `items` left
+    /// out.
+    pub fn skipped(items: u64) -> Self {
+        PassReport {
+            skipped: items,
+            ..PassReport::default()
+        }
+    }
+
+    /// The report as JSON, for the summary.
     pub fn json(&self) -> Value {
         json!({"done": self.done, "skipped": self.skipped, "failed": self.failed,
                "retried": self.retried, "throttled": self.throttled})
@@ -126,7 +136,8 @@ fn kind(object: &Map<String, Value>) -> Option<&str> {
 }
 
 impl Passes<'_> {
-    /// Upserts the file's users (idempotent: a rerun upserts them again).
+    /// Upserts the file's users (idempotent; `talkjs import` skips the pass
+    /// when an earlier run completed it over the same lines).
     pub async fn users(&self, total: u64) -> Result<PassReport, Failure> {
         let slot = Slot::default();
         let users = records(self.file, "an export line", &slot, |object| {

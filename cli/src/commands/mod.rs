@@ -6,6 +6,7 @@ mod export;
 mod export_resume;
 mod import;
 mod import_export;
+mod import_passes;
 mod spec;
 mod token;
 mod users;

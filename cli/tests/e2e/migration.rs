@@ -148,9 +148,23 @@ async fn an_export_imports_into_another_app_with_everything_kept() {
     assert_eq!(target.user_count(), 3);
     assert_eq!(target.conversation_count(), 2);
 
-    // The same import again stores nothing twice.
+    // The same import again stores nothing twice, and sends no upsert of
+    // the users and conversations it already created.
     let summary = import().await;
     assert_eq!(summary["messages"]["skipped"], 26, "{summary}");
+    assert_eq!(
+        (&summary["users"]["done"], &summary["users"]["skipped"]),
+        (&json!(0), &json!(3)),
+        "{summary}"
+    );
+    assert_eq!(summary["conversations"]["skipped"], 2, "{summary}");
+    // A user line changed: the users pass runs again.
+    let text = std::fs::read_to_string(&export).unwrap();
+    std::fs::write(&export, text.replacen("\"Alice\"", "\"Alice B.\"", 1)).unwrap();
+    let summary = import().await;
+    assert_eq!(summary["users"]["done"], 3, "{summary}");
+    assert_eq!(summary["conversations"]["skipped"], 2, "{summary}");
+    assert_eq!(target.user("alice").unwrap()["name"], "Alice B.");
     assert_eq!(target.messages("order-42").len(), 23);
     assert_eq!(target.messages("support").len(), 3);
 }
