@@ -215,9 +215,10 @@ pub enum TokenCommand {
 #[derive(Debug, Args)]
 pub struct UserTokenArgs {
     /// The user's id.
+    #[arg(value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub id: String,
     /// Seconds until the token expires [default: no expiry].
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     pub expires_in: Option<u64>,
 }
 

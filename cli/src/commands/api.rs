@@ -22,7 +22,7 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use serde_json::Value;
 
-use super::spec::{self, Operation};
+use super::spec::{self, Operation, Scalar};
 use crate::failure::{Failure, code};
 
 /// The header the SDK adds to a 5xx it did not retry for fear of applying
@@ -63,7 +63,7 @@ fn subcommand(op: &'static Operation) -> Command {
         if param.repeated {
             arg = arg.action(ArgAction::Append);
         }
-        command = command.arg(arg);
+        command = command.arg(arg.value_parser(values_of(param.kind)));
     }
     if let Some(body) = &op.body {
         command = command.arg(
@@ -79,6 +79,25 @@ fn subcommand(op: &'static Operation) -> Command {
         );
     }
     command
+}
+
+/// A parser that refuses, as a usage error, a value the parameter's type
+/// cannot take (`--limit ten`), and keeps the value's text as given.
+fn values_of(kind: Scalar) -> clap::builder::ValueParser {
+    fn keep<T: std::str::FromStr>(what: &'static str) -> clap::builder::ValueParser {
+        clap::builder::ValueParser::new(move |value: &str| {
+            value
+                .parse::<T>()
+                .map(|_| value.to_owned())
+                .map_err(|_| format!("not {what}"))
+        })
+    }
+    match kind {
+        Scalar::Integer => keep::<i64>("an integer"),
+        Scalar::Number => keep::<f64>("a number"),
+        Scalar::Boolean => keep::<bool>("true or false"),
+        Scalar::Text => clap::builder::ValueParser::string(),
+    }
 }
 
 /// Runs the operation `name` with `matches`; the answer's JSON goes to

@@ -41,8 +41,24 @@ pub struct Param {
     pub required: bool,
     /// An array: the flag may be repeated.
     pub repeated: bool,
+    /// What each value must be.
+    pub kind: Scalar,
     /// Its description.
     pub description: Option<String>,
+}
+
+/// What a parameter's values must be, from its schema's `type` (its
+/// items' for an array): checked before anything is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scalar {
+    /// `integer`.
+    Integer,
+    /// `number`.
+    Number,
+    /// `boolean`.
+    Boolean,
+    /// Anything else: taken as given.
+    Text,
 }
 
 /// A request body.
@@ -128,6 +144,11 @@ fn resolve<'a>(spec: &'a Value, value: &'a Value) -> &'a Value {
     value
 }
 
+/// A schema's `type`.
+fn type_of(schema: Option<&Value>) -> Option<&str> {
+    schema.and_then(|s| s.get("type")).and_then(Value::as_str)
+}
+
 fn param_of(spec: &Value, param: &Value) -> Option<Param> {
     let param = resolve(spec, param);
     let name = param.get("name")?.as_str()?.to_owned();
@@ -138,12 +159,26 @@ fn param_of(spec: &Value, param: &Value) -> Option<Param> {
     }
     let in_path = location == "path";
     let schema = param.get("schema").map(|s| resolve(spec, s));
-    let repeated = schema.and_then(|s| s.get("type")).and_then(Value::as_str) == Some("array");
+    let repeated = type_of(schema) == Some("array");
+    let values = if repeated {
+        schema
+            .and_then(|s| s.get("items"))
+            .map(|items| resolve(spec, items))
+    } else {
+        schema
+    };
+    let kind = match type_of(values) {
+        Some("integer") => Scalar::Integer,
+        Some("number") => Scalar::Number,
+        Some("boolean") => Scalar::Boolean,
+        _ => Scalar::Text,
+    };
     Some(Param {
         flag: kebab(&name),
         in_path,
         required: in_path || param.get("required").and_then(Value::as_bool) == Some(true),
         repeated,
+        kind,
         description: text(param, "description"),
         name,
     })

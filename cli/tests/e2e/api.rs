@@ -73,6 +73,19 @@ async fn operations_take_bodies_from_the_flag_a_file_or_stdin() {
     ]);
     let list: Value = serde_json::from_str(&ok(&run(command).await)).unwrap();
     assert_eq!(list["data"][0]["subject"], "Hi");
+    // A value its type cannot take is a usage error, before anything is sent.
+    let mut command = talkjs(&emu);
+    command.args([
+        "api",
+        "list-user-conversations",
+        "--user-id",
+        "bob",
+        "--limit",
+        "five",
+    ]);
+    let (code, _, stderr) = parts(&run(command).await);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("not an integer"), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -38,6 +38,16 @@ async fn a_user_token_is_signed_for_the_app() {
         claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
         3600
     );
+    // A bad argument is a usage error (2), not a credentials one (6).
+    for bad in [
+        &["token", "user", ""][..],
+        &["token", "user", "alice", "--expires-in", "0"],
+    ] {
+        let mut command = talkjs(&emu);
+        command.args(bad);
+        let (code, _, stderr) = parts(&run(command).await);
+        assert_eq!(code, Some(2), "{bad:?}: {stderr}");
+    }
 }
 
 /// A reader that stopped before the output (`talkjs token .. | true`) is
