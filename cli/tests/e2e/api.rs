@@ -6,6 +6,8 @@ use std::process::Stdio;
 
 use serde_json::Value;
 
+use talkjs_emulator::Emulator;
+
 use crate::common::{dir, emulator, ok, parts, run, talkjs};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -73,19 +75,15 @@ async fn operations_take_bodies_from_the_flag_a_file_or_stdin() {
     ]);
     let list: Value = serde_json::from_str(&ok(&run(command).await)).unwrap();
     assert_eq!(list["data"][0]["subject"], "Hi");
-    // A value its type cannot take is a usage error, before anything is sent.
-    let mut command = talkjs(&emu);
-    command.args([
-        "api",
-        "list-user-conversations",
-        "--user-id",
-        "bob",
-        "--limit",
-        "five",
-    ]);
-    let (code, _, stderr) = parts(&run(command).await);
-    assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("not an integer"), "{stderr}");
+}
+
+/// Runs `talkjs ARGS` and asserts its exit code and a piece of its stderr.
+async fn fails(emu: &Emulator, args: &[&str], code: i32, says: &str) {
+    let mut command = talkjs(emu);
+    command.args(args);
+    let (got, _, stderr) = parts(&run(command).await);
+    assert_eq!(got, Some(code), "{args:?}: {stderr}");
+    assert!(stderr.contains(says), "{args:?}: {stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -100,18 +98,21 @@ async fn errors_have_exit_codes_and_say_what_to_do() {
         "{stderr}"
     );
 
-    let mut command = talkjs(&emu);
-    command.args([
-        "api",
-        "create-or-update-user",
-        "--user-id",
-        "a",
-        "--body",
-        "{not json",
-    ]);
-    let (code, _, stderr) = parts(&run(command).await);
-    assert_eq!(code, Some(5), "{stderr}");
-    assert!(stderr.contains("--body is not JSON"), "{stderr}");
+    let body = ["--body", "{not json"];
+    let args = [
+        &["api", "create-or-update-user", "--user-id", "a"][..],
+        &body,
+    ]
+    .concat();
+    fails(&emu, &args, 5, "--body is not JSON").await;
+    // A value its type cannot take is a usage error, before anything is sent.
+    let limit = ["--limit", "five"];
+    let args = [
+        &["api", "list-user-conversations", "--user-id", "bob"][..],
+        &limit,
+    ]
+    .concat();
+    fails(&emu, &args, 2, "not an integer").await;
 
     // Usage errors are clap's: exit code 2.
     let mut command = talkjs(&emu);
