@@ -57,8 +57,9 @@ impl Connection {
                     path.display()
                 ))
             })?;
-            // Trimmed: a key file usually ends in a newline.
-            let key = text.trim();
+            // Trimmed: a key file usually ends in a newline, and one saved
+            // by some Windows editors starts with a byte order mark.
+            let key = text.trim_start_matches('\u{feff}').trim();
             if key.is_empty() {
                 return Err(Failure::config(format!(
                     "the secret key file {} is empty: put the app's secret key in it (TalkJS \

@@ -130,9 +130,14 @@ async fn missing_credentials_say_which_and_how() {
         "{stderr}"
     );
 
-    // A key file works; a missing one is named.
+    // A key file works (a Windows editor's byte order mark and line end
+    // too); a missing one is named.
     let files = dir("credentials");
-    std::fs::write(files.join("key"), format!("{}\n", emu.secret_key())).unwrap();
+    std::fs::write(
+        files.join("key"),
+        format!("\u{feff}{}\r\n", emu.secret_key()),
+    )
+    .unwrap();
     let mut command = bare();
     command
         .args([
