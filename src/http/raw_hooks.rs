@@ -77,7 +77,11 @@ impl ClientHooks<Transport> for crate::raw::Client {
 /// string of its text, and the status always reaches the caller. The body
 /// is read up to the size cap, never refused.
 async fn error_as_typed(response: Response, cap: usize) -> Response {
+    use reqwest::ResponseBuilderExt;
     let status = response.status();
+    // Kept, so that the error a program prints says where it was answered
+    // (reqwest puts a placeholder in a response built without one).
+    let url = response.url().clone();
     let mut headers = response.headers().clone();
     let bytes = super::answer::read_capped(response, cap)
         .await
@@ -93,10 +97,15 @@ async fn error_as_typed(response: Response, cap: usize) -> Response {
         reqwest::header::CONTENT_TYPE,
         reqwest::header::HeaderValue::from_static("application/json"),
     );
-    let mut rebuilt = http::Response::new(reqwest::Body::from(body));
-    *rebuilt.status_mut() = status;
-    *rebuilt.headers_mut() = headers;
-    Response::from(rebuilt)
+    // Only an extension is set, which cannot fail: the default is never used.
+    let (mut parts, ()) = http::Response::builder()
+        .url(url)
+        .body(())
+        .unwrap_or_default()
+        .into_parts();
+    parts.status = status;
+    parts.headers = headers;
+    Response::from(http::Response::from_parts(parts, reqwest::Body::from(body)))
 }
 
 /// The marker error of a body cut off at the size cap, with what the

@@ -292,6 +292,23 @@ async fn redirects_are_not_followed_nor_retried() {
 }
 
 #[tokio::test]
+async fn a_raw_clients_error_names_the_url_it_was_answered_at() {
+    let (server, client) = redirecting(302, "https://elsewhere.example/x").await;
+    let error = client
+        .raw()
+        .get_user()
+        .user_id("u1")
+        .send()
+        .await
+        .unwrap_err();
+    let shown = format!("{error:?}");
+    assert!(
+        shown.contains(&server.uri()) && !shown.contains("no.url.provided"),
+        "{shown}"
+    );
+}
+
+#[tokio::test]
 async fn a_redirects_location_is_shown_redacted() {
     let (_server, client) =
         redirecting(302, "https://user:PASSWORD@evil.example/x?token=T0KEN").await;
