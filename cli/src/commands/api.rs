@@ -73,8 +73,19 @@ fn subcommand(op: &'static Operation) -> Command {
                 .required(body.required)
                 .help(format!(
                     "The request body ({}): the JSON itself, @FILE to read it from a file, or - \
-                     for stdin",
-                    body.content_type
+                     for stdin{}",
+                    body.content_type,
+                    body.shape
+                        .as_deref()
+                        .map(|shape| {
+                            let key = if shape.contains('*') {
+                                " (* required)"
+                            } else {
+                                ""
+                            };
+                            format!("; {shape}{key}")
+                        })
+                        .unwrap_or_default()
                 )),
         );
     }

@@ -68,6 +68,10 @@ pub struct Body {
     pub required: bool,
     /// Its media type (`application/json` when the spec offers it).
     pub content_type: String,
+    /// What the body is, from its schema, for `--help`: `an object with
+    /// name, email, ...` or `an array of objects with ...`; `None` when the
+    /// schema says nothing of use.
+    pub shape: Option<String>,
 }
 
 /// Every operation, in the spec's order; parsed once.
@@ -195,10 +199,53 @@ fn body_of(spec: &Value, body: &Value) -> Body {
         })
         .cloned()
         .unwrap_or_else(|| "application/json".to_owned());
+    let schema = content
+        .and_then(|c| c.get(&content_type))
+        .and_then(|media| media.get("schema"))
+        .map(|schema| resolve(spec, schema));
     Body {
         required: body.get("required").and_then(Value::as_bool) == Some(true),
         content_type,
+        shape: schema.and_then(|schema| shape_of(spec, schema)),
     }
+}
+
+/// A body schema's shape in words: its fields (the required ones marked
+/// with `*`), for an object or an array of objects.
+fn shape_of(spec: &Value, schema: &Value) -> Option<String> {
+    if type_of(Some(schema)) == Some("array") {
+        let items = resolve(spec, schema.get("items")?);
+        let fields = fields_of(items)?;
+        let max = schema
+            .get("maxItems")
+            .and_then(Value::as_u64)
+            .map(|n| format!(" (at most {n})"))
+            .unwrap_or_default();
+        return Some(format!("an array{max} of objects with {fields}"));
+    }
+    Some(format!("an object with {}", fields_of(schema)?))
+}
+
+/// `name, email*, ...`: an object schema's properties, `*` on the required.
+fn fields_of(schema: &Value) -> Option<String> {
+    let properties = schema.get("properties")?.as_object()?;
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let fields: Vec<String> = properties
+        .keys()
+        .map(|key| {
+            let mark = if required.contains(&key.as_str()) {
+                "*"
+            } else {
+                ""
+            };
+            format!("{key}{mark}")
+        })
+        .collect();
+    (!fields.is_empty()).then(|| fields.join(", "))
 }
 
 /// `getUserConversations` → `get-user-conversations`; `snake_case` and

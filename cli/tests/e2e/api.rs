@@ -124,6 +124,23 @@ async fn errors_have_exit_codes_and_say_what_to_do() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_operations_help_names_its_body_fields() {
+    let emu = emulator().await;
+    let mut command = talkjs(&emu);
+    command.args(["api", "import-messages", "--help"]);
+    let help = ok(&run(command).await)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        help.contains("an array (at most 10) of objects with")
+            && help.contains("timestamp*")
+            && help.contains("(* required)"),
+        "{help}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn every_operation_of_the_spec_is_a_subcommand() {
     let emu = emulator().await;
     let mut command = talkjs(&emu);
