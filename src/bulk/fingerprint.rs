@@ -4,10 +4,15 @@
 //! the same place (another import into that conversation under the same
 //! job name, or another send).
 
+use std::sync::LazyLock;
+
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::{Error, auth::hmac_sha256};
+use crate::{
+    Error,
+    auth::hmac_sha256::{self, HmacKey},
+};
 
 /// 16 hex digits (64 bits) of HMAC-SHA256, under a fixed key, over the
 /// message's JSON with every object's keys sorted (a `custom` map's own
@@ -25,12 +30,15 @@ pub(crate) fn fingerprint(message: &impl Serialize) -> Result<String, Error> {
     if let Value::Object(fields) = &mut value {
         fields.remove("attachmentToken");
     }
-    let mut canonical = Vec::new();
-    write_canonical(&value, &mut canonical);
+    // Sorted (a no-op unless a crate in the build turns on serde_json's
+    // `preserve_order`), the compact text is canonical.
+    value.sort_all_objects();
     // The HMAC only as a hash (a fixed, public key): the crate already has
     // it under every TLS feature.
-    let mut hash = hmac_sha256::HmacKey::new(b"talkjs bulk message fingerprint v1").start();
-    hash.update(&canonical);
+    static KEY: LazyLock<HmacKey> =
+        LazyLock::new(|| HmacKey::new(b"talkjs bulk message fingerprint v1"));
+    let mut hash = KEY.start();
+    hash.update(value.to_string().as_bytes());
     Ok(hmac_sha256::hex(&hash.finalize()[..8], false))
 }
 
@@ -39,42 +47,13 @@ pub(crate) fn fingerprint(message: &impl Serialize) -> Result<String, Error> {
 /// [`fingerprint`]. Recorded with each acknowledgement in a checkpoint, so
 /// that a resumed run can tell that its input is the one recorded.
 pub(crate) fn chained(previous: &str, fingerprint: &str) -> String {
-    let mut hash = hmac_sha256::HmacKey::new(b"talkjs bulk conversation chain v1").start();
+    static KEY: LazyLock<HmacKey> =
+        LazyLock::new(|| HmacKey::new(b"talkjs bulk conversation chain v1"));
+    let mut hash = KEY.start();
     hash.update(previous.as_bytes());
     hash.update(b"/");
     hash.update(fingerprint.as_bytes());
     hmac_sha256::hex(&hash.finalize()[..8], false)
-}
-
-/// `value` as JSON with object keys in order.
-fn write_canonical(value: &Value, out: &mut Vec<u8>) {
-    match value {
-        Value::Object(map) => {
-            let mut entries: Vec<_> = map.iter().collect();
-            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-            out.push(b'{');
-            for (i, (key, value)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_canonical(&Value::String(key.clone()), out);
-                out.push(b':');
-                write_canonical(value, out);
-            }
-            out.push(b'}');
-        }
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_canonical(item, out);
-            }
-            out.push(b']');
-        }
-        scalar => out.extend_from_slice(scalar.to_string().as_bytes()),
-    }
 }
 
 #[cfg(test)]
