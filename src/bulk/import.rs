@@ -137,14 +137,12 @@ fn unknown_outcome(error: &Error) -> bool {
 /// did not take for a gateway's (it carried `Retry-After`: a refusal on
 /// purpose). Not a 2xx whose body could not be read, nor any other 5xx.
 fn refused(error: &Error) -> bool {
-    match error {
-        Error::Unauthorized { .. }
-        | Error::NotFound { .. }
-        | Error::RateLimited { .. }
-        | Error::Redirect { .. } => true,
-        Error::Api { body } => (400..500).contains(&body.status) || body.status == 503,
-        _ => false,
-    }
+    // `body()` is the error response's: a `Decode` (a 2xx) has none, and a
+    // `Partial` was applied in part.
+    !matches!(error, Error::Partial { .. })
+        && error
+            .body()
+            .is_some_and(|body| matches!(body.status, 300..=499 | 503))
 }
 
 impl Job<'_> {
@@ -161,20 +159,7 @@ impl Job<'_> {
         };
         match self.import(&conversation, chunk, &fingerprints).await {
             Ok((done, skipped)) => {
-                // The content hash up to this chunk's end, for a later run
-                // to check its input against.
-                let chain = {
-                    let before = conversation.chain.lock().unwrap_or_else(|e| e.into_inner());
-                    fingerprints
-                        .iter()
-                        .fold(before.clone(), |chain, next| chained(&chain, next))
-                };
-                self.checkpoint.record(&CheckpointEvent::Acked {
-                    conversation: conversation.id.clone(),
-                    upto: places.end,
-                    chain: Some(chain.clone()),
-                })?;
-                *conversation.chain.lock().unwrap_or_else(|e| e.into_inner()) = chain;
+                self.acknowledge(&conversation, places.end, &fingerprints)?;
                 conversation.done_upto(places.end);
                 Ok(Outcome {
                     done,
@@ -188,19 +173,32 @@ impl Job<'_> {
                 // Nothing of the chunk is stored: its start is answered, so
                 // that a later run sends it again without doubt (and, with
                 // no marker, is not left with an unknown outcome).
-                let chain = conversation
-                    .chain
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .clone();
-                self.checkpoint.record(&CheckpointEvent::Acked {
-                    conversation: conversation.id.clone(),
-                    upto: places.start,
-                    chain: Some(chain),
-                })?;
+                self.acknowledge(&conversation, places.start, &[])?;
                 Ok(conversation.failed(places, error))
             }
         }
+    }
+
+    /// Records that the conversation is stored up to `upto`, the messages
+    /// with `fingerprints` being the last stored: with the content hash up
+    /// to there, for a later run to check its input against.
+    fn acknowledge(
+        &self,
+        conversation: &Conversation,
+        upto: u64,
+        fingerprints: &[String],
+    ) -> Result<(), Error> {
+        let mut chain = conversation.chain.lock().unwrap_or_else(|e| e.into_inner());
+        let after = fingerprints
+            .iter()
+            .fold(chain.clone(), |chain, next| chained(&chain, next));
+        self.checkpoint.record(&CheckpointEvent::Acked {
+            conversation: conversation.id.clone(),
+            upto,
+            chain: Some(after.clone()),
+        })?;
+        *chain = after;
+        Ok(())
     }
 
     /// Sends the chunk's messages that are not stored yet; `(imported,
