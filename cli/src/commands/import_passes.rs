@@ -61,7 +61,12 @@ impl DonePasses {
     /// the other; a record that cannot be written costs only running the
     /// pass again, so it is a warning.
     pub fn record(&mut self, pass: &str, digest: &Digest) {
-        self.done.insert(pass.to_owned(), digest.value());
+        let value = digest.value();
+        if self.done.get(pass) == Some(&value) {
+            // Skipped this run: the record already says so.
+            return;
+        }
+        self.done.insert(pass.to_owned(), value);
         let mut partial = self.path.clone().into_os_string();
         partial.push(".partial");
         let written = serde_json::to_vec(&self.done)
