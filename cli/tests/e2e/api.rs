@@ -98,21 +98,25 @@ async fn errors_have_exit_codes_and_say_what_to_do() {
         "{stderr}"
     );
 
-    let body = ["--body", "{not json"];
-    let args = [
-        &["api", "create-or-update-user", "--user-id", "a"][..],
-        &body,
-    ]
-    .concat();
-    fails(&emu, &args, 5, "--body is not JSON").await;
+    let bad_body = [
+        "api",
+        "create-or-update-user",
+        "--user-id",
+        "a",
+        "--body",
+        "{not json",
+    ];
+    fails(&emu, &bad_body, 5, "--body is not JSON").await;
     // A value its type cannot take is a usage error, before anything is sent.
-    let limit = ["--limit", "five"];
-    let args = [
-        &["api", "list-user-conversations", "--user-id", "bob"][..],
-        &limit,
-    ]
-    .concat();
-    fails(&emu, &args, 2, "not an integer").await;
+    let bad_limit = [
+        "api",
+        "list-user-conversations",
+        "--user-id",
+        "bob",
+        "--limit",
+        "five",
+    ];
+    fails(&emu, &bad_limit, 2, "not an integer").await;
 
     // Usage errors are clap's: exit code 2.
     let mut command = talkjs(&emu);
